@@ -1,0 +1,1 @@
+"""The ``xcapki`` command line."""

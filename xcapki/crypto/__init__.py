@@ -1,0 +1,1 @@
+"""Crypto layer: CMS, the Taiwan certificate profile, trust, path validation."""

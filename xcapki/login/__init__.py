@@ -1,0 +1,1 @@
+"""Portal login protocol: challenges, the client response, the server verifier."""

@@ -1,0 +1,1 @@
+"""PC/SC reader layer: readers, card presence and events, ATR, APDUs."""

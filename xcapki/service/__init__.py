@@ -1,0 +1,1 @@
+"""The HiPKI-compatible local signing service."""

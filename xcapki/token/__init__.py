@@ -1,0 +1,1 @@
+"""PKCS#11 token layer: modules, tokens, sessions, PIN safety, keys, signing."""
