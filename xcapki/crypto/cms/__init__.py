@@ -1,0 +1,85 @@
+"""CMS SignedData: signing through a ``Signer``, strict verification.
+
+``sign_cms`` / ``sign_hipki`` / ``sign_smartpki`` produce DER; ``verify_cms``
+returns a frozen ``CmsSignature`` or raises a ``CmsError`` subclass naming
+the failed check.
+"""
+
+from __future__ import annotations
+
+from xcapki.crypto.cms.attributes import (
+    FULL_ATTRIBUTES,
+    HIPKI_ATTRIBUTES,
+    NO_ATTRIBUTES,
+    CmsAttributes,
+    NoAttributes,
+    RawAttribute,
+    SignedAttributes,
+)
+from xcapki.crypto.cms.errors import (
+    AlgorithmNotAllowedError,
+    AlgorithmProtectionMismatchError,
+    CmsContentTypeError,
+    CmsError,
+    CmsMalformedError,
+    CmsSignerCountError,
+    CmsTooLargeError,
+    CmsUsageError,
+    ContentMismatchError,
+    ContentTypeAttributeError,
+    DetachedContentMissingError,
+    MessageDigestMismatchError,
+    PssParametersError,
+    SignatureInvalidError,
+    SignedAttributeError,
+    SignerCertificateMissingError,
+    SigningCertificateMismatchError,
+    SigningTimeSkewError,
+    WeakKeyError,
+)
+from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE
+from xcapki.crypto.cms.policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
+from xcapki.crypto.cms.sign import SignerIdentifierType, sign_cms, sign_hipki, sign_smartpki
+from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms, verify_cms
+
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_MAX_SIZE",
+    "DEFAULT_POLICY",
+    "FULL_ATTRIBUTES",
+    "HIPKI_ATTRIBUTES",
+    "LEGACY_SHA1_POLICY",
+    "NO_ATTRIBUTES",
+    "AlgorithmNotAllowedError",
+    "AlgorithmPolicy",
+    "AlgorithmProtectionMismatchError",
+    "CmsAttributes",
+    "CmsContentTypeError",
+    "CmsError",
+    "CmsMalformedError",
+    "CmsSignature",
+    "CmsSignerCountError",
+    "CmsTooLargeError",
+    "CmsUsageError",
+    "ContentMismatchError",
+    "ContentTypeAttributeError",
+    "DetachedContentMissingError",
+    "EcCurve",
+    "MessageDigestMismatchError",
+    "NoAttributes",
+    "PssParametersError",
+    "RawAttribute",
+    "SignatureInvalidError",
+    "SignedAttributeError",
+    "SignedAttributes",
+    "SignerCertificateMissingError",
+    "SignerIdentifierType",
+    "SigningCertificateMismatchError",
+    "SigningTimeSkewError",
+    "WeakKeyError",
+    "inspect_cms",
+    "sign_cms",
+    "sign_hipki",
+    "sign_smartpki",
+    "verify_cms",
+]
