@@ -1,1 +1,112 @@
-"""PKCS#11 token layer: modules, tokens, sessions, PIN safety, keys, signing."""
+"""PKCS#11 token layer: modules, tokens, sessions, PIN safety, keys, signing.
+
+Only ``xcapki.token._pkcs11`` imports python-pkcs11, and only when a module is
+loaded, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from xcapki.token.errors import (
+    AmbiguousObjectError,
+    AmbiguousTokenError,
+    DataError,
+    DeviceError,
+    FinalTryRefusedError,
+    MechanismError,
+    ModuleError,
+    NotSupportedError,
+    ObjectError,
+    ObjectNotFoundError,
+    OperationCancelledError,
+    PinError,
+    PinExpiredError,
+    PinFormatError,
+    PinIncorrectError,
+    PinLockedError,
+    PinNotInitializedError,
+    PinUnavailableError,
+    SessionError,
+    TokenError,
+    TokenNotFoundError,
+    TokenRemovedError,
+)
+from xcapki.token.modules import (
+    MODULE_ENVIRONMENT_VARIABLE,
+    ModuleCandidate,
+    ModuleOrigin,
+    ModuleReport,
+    ModuleStatus,
+    Pkcs11Module,
+    discover_modules,
+    find_module,
+    known_module_candidates,
+    load_module,
+)
+from xcapki.token.objects import KeyKind, KeyPurpose, TokenCertificate
+from xcapki.token.pin import (
+    PROTECTED_AUTH,
+    Pin,
+    PinFromEnvironment,
+    PinPrompt,
+    PinSource,
+    PinState,
+    ProtectedAuth,
+    check_pin_format,
+)
+from xcapki.token.session import TokenSession, login, read_pin_state
+from xcapki.token.signing import HostHashing, TokenSigner
+from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector
+
+__all__ = [
+    "MODULE_ENVIRONMENT_VARIABLE",
+    "PROTECTED_AUTH",
+    "AmbiguousObjectError",
+    "AmbiguousTokenError",
+    "DataError",
+    "DeviceError",
+    "FinalTryRefusedError",
+    "HostHashing",
+    "KeyKind",
+    "KeyPurpose",
+    "MechanismError",
+    "ModuleCandidate",
+    "ModuleError",
+    "ModuleOrigin",
+    "ModuleReport",
+    "ModuleStatus",
+    "NotSupportedError",
+    "ObjectError",
+    "ObjectNotFoundError",
+    "OperationCancelledError",
+    "Pin",
+    "PinError",
+    "PinExpiredError",
+    "PinFormatError",
+    "PinFromEnvironment",
+    "PinIncorrectError",
+    "PinLockedError",
+    "PinNotInitializedError",
+    "PinPrompt",
+    "PinSource",
+    "PinState",
+    "PinUnavailableError",
+    "Pkcs11Module",
+    "ProtectedAuth",
+    "SessionError",
+    "TokenCertificate",
+    "TokenError",
+    "TokenFlags",
+    "TokenInfo",
+    "TokenNotFoundError",
+    "TokenRemovedError",
+    "TokenSelector",
+    "TokenSession",
+    "TokenSigner",
+    "check_pin_format",
+    "discover_modules",
+    "find_module",
+    "known_module_candidates",
+    "load_module",
+    "login",
+    "read_pin_state",
+]

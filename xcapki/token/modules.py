@@ -1,0 +1,264 @@
+"""Finding PKCS#11 modules on this machine, loading them, and listing their tokens.
+
+Candidates come from an explicit path, the ``XCAPKI_PKCS11_MODULE``
+environment variable (paths separated by ``os.pathsep``) and the places the
+HiCOS, OpenSC, SoftHSM2 and opencryptoki installers use on Windows, macOS and
+Linux. Each is reported as loaded, missing or failed with the reason, so a
+``doctor`` can tell the user what is wrong. Several modules may be loaded at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from xcapki.token.errors import ModuleError, TokenError, TokenRemovedError
+from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector, choose_token
+
+if TYPE_CHECKING:
+    from xcapki.token._pkcs11 import ModuleHandle
+
+__all__ = [
+    "MODULE_ENVIRONMENT_VARIABLE",
+    "ModuleCandidate",
+    "ModuleOrigin",
+    "ModuleReport",
+    "ModuleStatus",
+    "Pkcs11Module",
+    "discover_modules",
+    "find_module",
+    "known_module_candidates",
+    "load_module",
+]
+
+MODULE_ENVIRONMENT_VARIABLE = "XCAPKI_PKCS11_MODULE"
+
+
+class ModuleOrigin(enum.Enum):
+    """Why a path is a candidate module."""
+
+    EXPLICIT = "explicit"
+    ENVIRONMENT = "environment"
+    HICOS = "hicos"
+    OPENSC = "opensc"
+    SOFTHSM = "softhsm"
+    OPENCRYPTOKI = "opencryptoki"
+
+
+class ModuleStatus(enum.Enum):
+    """What happened when the candidate was tried."""
+
+    LOADED = "loaded"
+    MISSING = "missing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleCandidate:
+    """A path that may hold a PKCS#11 module."""
+
+    path: Path
+    origin: ModuleOrigin
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModuleReport:
+    """The outcome of trying one candidate; ``reason`` says why it did not load."""
+
+    candidate: ModuleCandidate
+    status: ModuleStatus
+    manufacturer: str = ""
+    description: str = ""
+    library_version: tuple[int, int] = (0, 0)
+    reason: str = ""
+
+
+_LINUX_LIBDIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+                  "/usr/lib", "/usr/local/lib")  # fmt: skip
+
+# HiCOS's Linux file name is unverified; these are the names its installers are reported to use.
+_KNOWN: dict[str, tuple[tuple[ModuleOrigin, str], ...]] = {
+    "win32": (
+        (ModuleOrigin.HICOS, r"C:\Windows\System32\HiCOSPKCS11.dll"),
+        (ModuleOrigin.HICOS, r"C:\Windows\SysWOW64\HiCOSPKCS11.dll"),
+        (ModuleOrigin.OPENSC, r"C:\Windows\System32\opensc-pkcs11.dll"),
+        (ModuleOrigin.OPENSC, r"C:\Program Files\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll"),
+        (ModuleOrigin.SOFTHSM, r"C:\SoftHSM2\lib\softhsm2-x64.dll"),
+    ),
+    "darwin": (
+        (ModuleOrigin.HICOS, "/usr/local/lib/libHicos_p11v1.dylib"),
+        (ModuleOrigin.HICOS, "/Library/HiCOS/libHicos_p11v1.dylib"),
+        (ModuleOrigin.OPENSC, "/Library/OpenSC/lib/opensc-pkcs11.so"),
+        (ModuleOrigin.OPENSC, "/opt/homebrew/lib/opensc-pkcs11.so"),
+        (ModuleOrigin.SOFTHSM, "/opt/homebrew/lib/softhsm/libsofthsm2.so"),
+        (ModuleOrigin.SOFTHSM, "/usr/local/lib/softhsm/libsofthsm2.so"),
+    ),
+    "linux": (
+        *((ModuleOrigin.HICOS, f"{d}/libHicos_p11v1.so") for d in _LINUX_LIBDIRS),
+        *((ModuleOrigin.OPENSC, f"{d}/opensc-pkcs11.so") for d in _LINUX_LIBDIRS),
+        *((ModuleOrigin.SOFTHSM, f"{d}/softhsm/libsofthsm2.so") for d in _LINUX_LIBDIRS),
+        *((ModuleOrigin.OPENCRYPTOKI, f"{d}/pkcs11/libopencryptoki.so") for d in _LINUX_LIBDIRS),
+    ),
+}  # fmt: skip
+
+
+def known_module_candidates(platform: str | None = None) -> tuple[ModuleCandidate, ...]:
+    """Where HiCOS, OpenSC, SoftHSM2 and opencryptoki install their modules on ``platform``."""
+    system = platform or sys.platform
+    key = "linux" if system.startswith("linux") else system
+    return tuple(ModuleCandidate(path=Path(p), origin=o) for o, p in _KNOWN.get(key, ()))
+
+
+def _candidates(
+    explicit: Iterable[str | os.PathLike[str]],
+    environ: Mapping[str, str],
+    platform: str | None,
+) -> list[ModuleCandidate]:
+    found = [ModuleCandidate(path=Path(p), origin=ModuleOrigin.EXPLICIT) for p in explicit]
+    variable = environ.get(MODULE_ENVIRONMENT_VARIABLE, "")
+    found += [
+        ModuleCandidate(path=Path(p), origin=ModuleOrigin.ENVIRONMENT)
+        for p in variable.split(os.pathsep)
+        if p
+    ]
+    found += known_module_candidates(platform)
+    unique: dict[Path, ModuleCandidate] = {}
+    for candidate in found:
+        unique.setdefault(candidate.path, candidate)
+    return list(unique.values())
+
+
+def discover_modules(
+    explicit: Iterable[str | os.PathLike[str]] = (),
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    include_missing: bool = False,
+) -> tuple[ModuleReport, ...]:
+    """Try every candidate module and report each; explicit and environment ones always appear."""
+    reports: list[ModuleReport] = []
+    for candidate in _candidates(explicit, os.environ if environ is None else environ, platform):
+        named = candidate.origin in (ModuleOrigin.EXPLICIT, ModuleOrigin.ENVIRONMENT)
+        if not candidate.path.exists():
+            if named or include_missing:
+                reports.append(
+                    ModuleReport(
+                        candidate=candidate,
+                        status=ModuleStatus.MISSING,
+                        reason=f"{candidate.path} does not exist: install the module or fix the"
+                        " path",
+                    )
+                )
+            continue
+        try:
+            module = load_module(candidate.path)
+        except TokenError as exc:
+            reports.append(
+                ModuleReport(candidate=candidate, status=ModuleStatus.FAILED, reason=str(exc))
+            )
+            continue
+        reports.append(
+            ModuleReport(
+                candidate=candidate,
+                status=ModuleStatus.LOADED,
+                manufacturer=module.manufacturer,
+                description=module.description,
+                library_version=module.library_version,
+            )
+        )
+    return tuple(reports)
+
+
+def find_module(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+) -> Pkcs11Module:
+    """The module to use: the explicit path, else the environment variable, else the first
+    known module that loads (HiCOS first)."""
+    reports = discover_modules(
+        () if explicit is None else (explicit,), environ=environ, platform=platform
+    )
+    for report in reports:
+        if report.status is ModuleStatus.LOADED:
+            return load_module(report.candidate.path)
+        if report.candidate.origin in (ModuleOrigin.EXPLICIT, ModuleOrigin.ENVIRONMENT):
+            raise ModuleError(report.reason)
+    raise ModuleError(
+        "no PKCS#11 module found: install the card's driver (HiCOS PKI Smart Card client) or"
+        f" set {MODULE_ENVIRONMENT_VARIABLE} to the module's path"
+    )
+
+
+_loaded: dict[str, Pkcs11Module] = {}
+_loaded_lock = threading.Lock()
+
+
+def load_module(path: str | os.PathLike[str]) -> Pkcs11Module:
+    """Load and initialise the module at ``path``; loading the same path twice gives one object."""
+    from xcapki.token._pkcs11 import ModuleHandle
+
+    resolved = os.path.realpath(path)
+    with _loaded_lock:
+        module = _loaded.get(resolved)
+        if module is None:
+            if not os.path.exists(resolved):
+                raise ModuleError(f"{path} does not exist: install the module or fix the path")
+            module = Pkcs11Module(ModuleHandle(resolved), display_path=str(path))
+            _loaded[resolved] = module
+        return module
+
+
+class Pkcs11Module:
+    """A loaded PKCS#11 module: its description and its tokens."""
+
+    def __init__(self, handle: ModuleHandle, *, display_path: str) -> None:
+        self._handle = handle
+        self.path = display_path
+        info = handle.info()
+        self.manufacturer = info.manufacturer
+        self.description = info.description
+        self.library_version = info.library_version
+        self.cryptoki_version = info.cryptoki_version
+        self._open_tokens: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"Pkcs11Module(path={self.path!r}, manufacturer={self.manufacturer!r})"
+
+    def tokens(self) -> tuple[TokenInfo, ...]:
+        """Every token present, with its reader, label, serial, PIN range and flags."""
+        handle = self._handle
+        tokens: list[TokenInfo] = []
+        with handle.lock:
+            for slot_id in handle.slot_ids():
+                try:
+                    slot = handle.slot_info(slot_id)
+                    raw = handle.token_info(slot_id)
+                except TokenRemovedError:
+                    continue
+                tokens.append(
+                    TokenInfo(
+                        module_path=self.path,
+                        reader_name=slot.description,
+                        label=raw.label,
+                        manufacturer=raw.manufacturer,
+                        model=raw.model,
+                        serial=raw.serial,
+                        min_pin_length=raw.min_pin_length,
+                        max_pin_length=raw.max_pin_length,
+                        flags=TokenFlags(raw.flags),
+                        slot_id=slot_id,
+                    )
+                )
+        return tuple(tokens)
+
+    def select_token(self, selector: TokenSelector | None = None) -> TokenInfo:
+        """The one token matching ``selector``; several without a selector is an error."""
+        return choose_token(self.tokens(), selector)

@@ -1,0 +1,365 @@
+"""Logging in to a token without ever costing the user a PIN try by accident.
+
+``login`` reads the PIN state first, refuses a locked card, checks the PIN's
+format against the token's length range, refuses to spend a final try unless
+asked, and tries exactly once. The resulting ``TokenSession`` is one logged-in
+PKCS#11 session shared by every thread; when the card or token disappears it
+raises ``TokenRemovedError`` and reconnects on the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from cryptography import x509
+
+from xcapki.token.errors import (
+    DeviceError,
+    FinalTryRefusedError,
+    PinError,
+    PinIncorrectError,
+    PinLockedError,
+    PinUnavailableError,
+    SessionError,
+    TokenNotFoundError,
+    TokenRemovedError,
+)
+from xcapki.token.modules import Pkcs11Module
+from xcapki.token.objects import (
+    KeyKind,
+    KeyPurpose,
+    TokenCertificate,
+    choose_certificate,
+    classify_certificate,
+)
+from xcapki.token.pin import (
+    Pin,
+    PinSource,
+    PinState,
+    ProtectedAuth,
+    check_pin_format,
+    resolve_pin,
+)
+from xcapki.token.signing import HostHashing, TokenSigner
+from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
+
+if TYPE_CHECKING:
+    from xcapki.token._pkcs11 import PreparedMechanism, RawObject, RawSession
+
+__all__ = ["TokenSession", "login", "read_pin_state"]
+
+log = logging.getLogger("xcapki.token")
+_T = TypeVar("_T")
+
+_AFTER_WRONG_PIN = {
+    PinState.COUNT_LOW: "the card reports that tries are running low; check the PIN before"
+    " trying again (the card locks after 3 wrong PINs)",
+    PinState.FINAL_TRY: "only ONE try is left before the card locks; make sure of the PIN and"
+    " pass spend_final_try=True to use it",
+    PinState.LOCKED: "the card is now locked; only the issuing CA can unlock it",
+}
+
+
+def _refresh(module: Pkcs11Module, token: TokenInfo) -> TokenInfo:
+    """The token read again; found anew by serial if its slot changed."""
+    for candidate in module.tokens():
+        if candidate.serial == token.serial and candidate.label == token.label:
+            return candidate
+    raise TokenNotFoundError(
+        f"the token {token.describe()} is no longer present: insert the card and try again"
+    )
+
+
+def read_pin_state(module: Pkcs11Module, token: TokenInfo) -> PinState:
+    """The token's user PIN state, read now."""
+    return _refresh(module, token).pin_state
+
+
+def _check_before_try(token: TokenInfo, *, spend_final_try: bool) -> None:
+    state = token.pin_state
+    if state is PinState.LOCKED:
+        raise PinLockedError(
+            f"the PIN of {token.describe()} is locked: only the issuing CA can unlock the card"
+        )
+    if state is PinState.FINAL_TRY and not spend_final_try:
+        raise FinalTryRefusedError(
+            f"{token.describe()} has one PIN try left; a wrong PIN now locks it. Make sure of"
+            " the PIN, then log in with spend_final_try=True"
+        )
+
+
+def login(
+    module: Pkcs11Module,
+    token: TokenInfo | TokenSelector | None = None,
+    *,
+    pin: PinSource | str,
+    spend_final_try: bool = False,
+) -> TokenSession:
+    """Log in to ``token`` once, with every PIN safety check; the session is thread-safe."""
+    chosen = token if isinstance(token, TokenInfo) else choose_token(module.tokens(), token)
+    fresh = _refresh(module, chosen)
+    log.info("login to %s: PIN state %s", fresh.describe(), fresh.pin_state.value)
+    _check_before_try(fresh, spend_final_try=spend_final_try)
+    secret: Pin | ProtectedAuth
+    if isinstance(pin, ProtectedAuth):
+        if not fresh.protected_authentication_path:
+            raise PinUnavailableError(
+                f"{fresh.describe()} has no PIN pad: log in with a PIN instead of PROTECTED_AUTH"
+            )
+        secret = pin
+    else:
+        secret = resolve_pin(pin)
+        check_pin_format(secret, min_length=fresh.min_pin_length, max_length=fresh.max_pin_length)
+    if fresh.serial in module._open_tokens:
+        raise SessionError(
+            f"{fresh.describe()} already has a logged-in session in this process: share that"
+            " TokenSession (it is thread-safe) or close it first"
+        )
+    session = TokenSession(module, fresh, secret)
+    try:
+        with module._handle.lock:
+            session._connect(fresh)
+    except PinIncorrectError as exc:
+        session._forget()
+        after = read_pin_state(module, fresh)
+        advice = _AFTER_WRONG_PIN.get(after, "check the PIN before trying again")
+        log.warning("wrong PIN for %s: PIN state now %s", fresh.describe(), after.value)
+        raise PinIncorrectError(
+            f"the card rejected the PIN: {advice}", ckr=exc.ckr, pin_state=after
+        ) from None
+    except BaseException:
+        session._forget()
+        raise
+    module._open_tokens.add(fresh.serial)
+    return session
+
+
+class TokenSession:
+    """One logged-in session on one token, shared by all threads of the process.
+
+    Calls are serialised on the module's lock. The PIN accepted at login is
+    kept (hidden) only to log in again after a reconnect, and only while the
+    card reports no failed tries.
+    """
+
+    def __init__(self, module: Pkcs11Module, token: TokenInfo, secret: Pin | ProtectedAuth) -> None:
+        self._module = module
+        self._handle = module._handle
+        self._lock = module._handle.lock
+        self.token = token
+        self._secret: Pin | ProtectedAuth | None = secret
+        self._raw: RawSession | None = None
+        self._keys: dict[bytes, object] = {}
+        self._mechanism_set: frozenset[int] = frozenset()
+        self._host_hash = "chunghwa" in token.manufacturer.lower() or "hicos" in (
+            module.path.lower()
+        )
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"TokenSession({self.token.describe()})"
+
+    def __enter__(self) -> TokenSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Log out, close the session and forget the PIN."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._module._open_tokens.discard(self.token.serial)
+            self._forget()
+
+    def pin_state(self) -> PinState:
+        """The token's PIN state, read now."""
+        return read_pin_state(self._module, self.token)
+
+    def certificates(self) -> tuple[TokenCertificate, ...]:
+        """Every certificate on the token, paired with its key by CKA_ID and classified."""
+        with self._lock:
+            found = self._call(lambda raw: raw.objects())
+        keys = {o.key_id: o for o in found if o.object_class == "private-key"}
+        result = []
+        for obj in found:
+            if obj.object_class != "certificate":
+                continue
+            try:
+                certificate = x509.load_der_x509_certificate(obj.value)
+            except ValueError:
+                log.warning(
+                    "skipping unreadable certificate %r on %s", obj.label, self.token.serial
+                )
+                continue
+            key = keys.get(obj.key_id)
+            result.append(
+                TokenCertificate(
+                    label=obj.label,
+                    key_id=obj.key_id,
+                    certificate=certificate,
+                    purpose=classify_certificate(certificate, obj.key_id),
+                    key_kind=KeyKind(key.key_type)
+                    if key and key.key_type != "other"
+                    else KeyKind.OTHER,
+                    has_private_key=key is not None,
+                )
+            )
+        return tuple(result)
+
+    def signer(
+        self,
+        purpose: KeyPurpose | None = KeyPurpose.SIGNING,
+        *,
+        label: str | None = None,
+        key_id: bytes | None = None,
+        host_hashing: HostHashing = HostHashing.AUTO,
+    ) -> TokenSigner:
+        """A ``Signer`` for the one key matching purpose, label and id."""
+        chosen = choose_certificate(
+            self.certificates(), purpose=purpose, label=label, key_id=key_id
+        )
+        return TokenSigner(self, chosen, host_hashing=host_hashing)
+
+    def change_pin(
+        self, old: PinSource | str, new: PinSource | str, *, spend_final_try: bool = False
+    ) -> None:
+        """Change the user PIN; the old PIN is checked with the same care as at login."""
+        fresh = _refresh(self._module, self.token)
+        _check_before_try(fresh, spend_final_try=spend_final_try)
+        pad = isinstance(old, ProtectedAuth) or isinstance(new, ProtectedAuth)
+        if pad and not fresh.protected_authentication_path:
+            raise PinUnavailableError("this card has no PIN pad: give the old and new PIN")
+        old_pin = None if pad else resolve_pin(old)
+        new_pin = None if pad else resolve_pin(new)
+        for value in (old_pin, new_pin):
+            if value is not None:
+                check_pin_format(
+                    value, min_length=fresh.min_pin_length, max_length=fresh.max_pin_length
+                )
+        with self._lock:
+            try:
+                self._call(
+                    lambda raw: raw.set_pin(
+                        None if old_pin is None else old_pin.reveal().encode(),
+                        None if new_pin is None else new_pin.reveal().encode(),
+                    )
+                )
+            except PinIncorrectError as exc:
+                after = read_pin_state(self._module, fresh)
+                advice = _AFTER_WRONG_PIN.get(after, "check the PIN before trying again")
+                raise PinIncorrectError(
+                    f"the card rejected the current PIN: {advice}", ckr=exc.ckr, pin_state=after
+                ) from None
+            if self._secret is not None and not pad:
+                self._secret = new_pin
+        log.info("PIN changed on %s", self.token.describe())
+
+    def _call(self, operation: Callable[[RawSession], _T]) -> _T:
+        """Run ``operation`` on the live session; a vanished token drops it for reconnecting."""
+        raw = self._ensure()
+        try:
+            return operation(raw)
+        except (TokenRemovedError, DeviceError):
+            self._drop()
+            raise
+
+    # Internal protocol used by TokenSigner; all run under the module lock.
+
+    def _mechanisms(self) -> frozenset[int]:
+        with self._lock:
+            self._ensure()
+            return self._mechanism_set
+
+    def _prefers_host_hashing(self) -> bool:
+        return self._host_hash
+
+    def _sign(self, key_id: bytes, mechanism: PreparedMechanism, payload: bytes) -> bytes:
+        with self._lock:
+            raw = self._raw
+            if raw is None or raw.generation != self._handle.generation:
+                raw = self._ensure()
+            key = self._keys.get(key_id)
+            if key is None:
+                key = self._find_key(raw, key_id)
+            try:
+                return raw.sign(key, mechanism, payload)
+            except (TokenRemovedError, DeviceError):
+                self._drop()
+                raise
+
+    def _find_key(self, raw: RawSession, key_id: bytes) -> object:
+        try:
+            objects: list[RawObject] = raw.objects()
+        except (TokenRemovedError, DeviceError):
+            self._drop()
+            raise
+        for obj in objects:
+            if obj.object_class == "private-key" and obj.key_id == key_id:
+                self._keys[key_id] = obj.handle
+                return obj.handle
+        raise TokenRemovedError(
+            f"the key {key_id.hex()} is no longer on {self.token.describe()}: insert the card"
+            " it was on"
+        )
+
+    def _ensure(self) -> RawSession:
+        """The live session, reconnecting (and re-logging in) if the token went away."""
+        if self._closed:
+            raise SessionError("this token session was closed: log in again")
+        raw = self._raw
+        if raw is not None and raw.generation == self._handle.generation:
+            return raw
+        self._drop()
+        try:
+            fresh = _refresh(self._module, self.token)
+        except (TokenNotFoundError, TokenRemovedError, DeviceError):
+            self._handle.reinitialize()
+            try:
+                fresh = _refresh(self._module, self.token)
+            except TokenNotFoundError:
+                raise TokenRemovedError(
+                    f"{self.token.describe()} is not present: insert the card; the next call"
+                    " reconnects"
+                ) from None
+        if self._secret is None:
+            raise SessionError("the session lost its login: log in again")
+        if fresh.pin_state not in (PinState.OK, PinState.TO_BE_CHANGED):
+            self._secret = None
+            raise PinError(
+                f"{fresh.describe()} reports PIN state {fresh.pin_state.value} after"
+                " reconnecting; xcapki does not re-use a PIN then: log in again explicitly"
+            )
+        self._connect(fresh)
+        assert self._raw is not None
+        return self._raw
+
+    def _connect(self, token: TokenInfo) -> None:
+        raw = self._handle.open_session(token.slot_id)
+        try:
+            secret = self._secret
+            raw.login(
+                None
+                if isinstance(secret, ProtectedAuth) or secret is None
+                else secret.reveal().encode()
+            )
+            self._mechanism_set = self._handle.mechanisms(token.slot_id)
+        except BaseException:
+            raw.close()
+            raise
+        self.token = token
+        self._raw = raw
+        self._keys.clear()
+
+    def _drop(self) -> None:
+        raw, self._raw = self._raw, None
+        self._keys.clear()
+        if raw is not None:
+            raw.close()
+
+    def _forget(self) -> None:
+        self._secret = None
+        self._drop()
