@@ -1,0 +1,58 @@
+"""Path validation and revocation checking, built on pyhanko-certvalidator.
+
+``ChainValidator`` validates a certificate's path to a ``TrustStore`` at a
+moment, with OCSP (from AIA) and CRL (from CDP) revocation checking in one of
+four ``RevocationMode``s, and returns a frozen ``ValidatedPath``. Failures are
+``PathValidationError`` subclasses from ``xcapki.crypto.validation.errors``.
+"""
+
+from __future__ import annotations
+
+from xcapki.crypto.validation.errors import (
+    CertificateExpiredError,
+    CertificateNotYetValidError,
+    CertificateRevokedError,
+    InvalidPathError,
+    PathBuildingError,
+    RevocationUnavailableError,
+    RevocationUnknownError,
+    StaleRevocationError,
+    UntrustedRevocationError,
+    UntrustedRootError,
+    ValidatorUsageError,
+    WeakAlgorithmError,
+)
+from xcapki.crypto.validation.status import (
+    CertificateStatus,
+    RevocationMode,
+    RevocationReason,
+    RevocationSource,
+    RevocationState,
+    RevocationStatus,
+    ValidatedPath,
+)
+from xcapki.crypto.validation.validator import ChainValidator, ValidatorStatistics
+
+__all__ = [
+    "CertificateExpiredError",
+    "CertificateNotYetValidError",
+    "CertificateRevokedError",
+    "CertificateStatus",
+    "ChainValidator",
+    "InvalidPathError",
+    "PathBuildingError",
+    "RevocationMode",
+    "RevocationReason",
+    "RevocationSource",
+    "RevocationState",
+    "RevocationStatus",
+    "RevocationUnavailableError",
+    "RevocationUnknownError",
+    "StaleRevocationError",
+    "UntrustedRevocationError",
+    "UntrustedRootError",
+    "ValidatedPath",
+    "ValidatorStatistics",
+    "ValidatorUsageError",
+    "WeakAlgorithmError",
+]

@@ -1,0 +1,185 @@
+"""The validator's memory between validations, safe to share between threads.
+
+Three caches, each bounded and each entry valid only inside the time window its
+source allows: CRLs until their nextUpdate, per-certificate GOOD verdicts
+between the answer's thisUpdate and nextUpdate, and validated intermediate
+paths until the first of their certificates' expiry and their revocation
+answers' nextUpdate. Nothing else is remembered, so a revoked intermediate is
+noticed at the latest when its last GOOD answer runs out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from asn1crypto import crl
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+
+from xcapki.crypto.validation.status import CertificateStatus, RevocationStatus
+
+__all__ = [
+    "CachedIntermediatePath",
+    "CrlCache",
+    "FetchCounter",
+    "IntermediatePathCache",
+    "StatusCache",
+    "Window",
+]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A closed interval of validation times in which a cached fact holds."""
+
+    not_before: datetime.datetime
+    not_after: datetime.datetime
+
+    def covers(self, moment: datetime.datetime) -> bool:
+        return self.not_before <= moment <= self.not_after
+
+
+class _Bounded(Generic[K, V]):
+    """A small LRU map of windowed entries behind a lock."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[K, tuple[Window, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, moment: datetime.datetime) -> V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            window, value = found
+            if not window.covers(moment):
+                if moment > window.not_after:
+                    del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: K, window: Window, value: V) -> None:
+        if window.not_after < window.not_before:
+            return
+        with self._lock:
+            self._entries[key] = (window, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+class CrlCache:
+    """CRLs by the tuple of URLs they were fetched from, until their nextUpdate."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: _Bounded[tuple[str, ...], list[crl.CertificateList]] = _Bounded(capacity)
+
+    def get(
+        self, urls: tuple[str, ...], moment: datetime.datetime
+    ) -> list[crl.CertificateList] | None:
+        return self._entries.get(urls, moment)
+
+    def put(self, urls: tuple[str, ...], crls: list[crl.CertificateList]) -> None:
+        if not urls or not crls:
+            return
+        this_updates = [c["tbs_cert_list"]["this_update"].native for c in crls]
+        next_updates = [c["tbs_cert_list"]["next_update"].native for c in crls]
+        if any(n is None for n in next_updates):
+            return
+        self._entries.put(
+            urls, Window(not_before=max(this_updates), not_after=min(next_updates)), crls
+        )
+
+
+class StatusCache:
+    """GOOD verdicts by certificate SHA-256, inside their answer's update window."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: _Bounded[bytes, RevocationStatus] = _Bounded(capacity)
+
+    def get(self, cert_sha256: bytes, moment: datetime.datetime) -> RevocationStatus | None:
+        return self._entries.get(cert_sha256, moment)
+
+    def put(self, cert_sha256: bytes, status: RevocationStatus) -> None:
+        if status.this_update is None or status.next_update is None:
+            return
+        window = Window(not_before=status.this_update, not_after=status.next_update)
+        self._entries.put(cert_sha256, window, status)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedIntermediatePath:
+    """A validated path from a trust anchor down to one issuing CA.
+
+    ``issuer`` is the CA that signs leaves; ``chain`` runs from it up to (not
+    including) ``trust_anchor``; ``statuses`` are their revocation verdicts.
+    It is only used for leaves issued directly by ``issuer``, so no CA
+    certificate ever follows it and path-length limits cannot be exceeded.
+    """
+
+    issuer: x509.Certificate
+    issuer_asn1: asn1_x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    trust_anchor: x509.Certificate
+    statuses: tuple[CertificateStatus, ...]
+    window: Window
+
+
+class IntermediatePathCache:
+    """Validated intermediate paths by the issuing CA's certificate SHA-256."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: _Bounded[bytes, CachedIntermediatePath] = _Bounded(capacity)
+
+    def get(self, issuer_sha256: bytes, moment: datetime.datetime) -> CachedIntermediatePath | None:
+        return self._entries.get(issuer_sha256, moment)
+
+    def put(self, issuer_sha256: bytes, entry: CachedIntermediatePath) -> None:
+        self._entries.put(issuer_sha256, entry.window, entry)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class FetchCounter:
+    """Network requests made and cache hits, for operators and tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.ocsp_requests = 0
+        self.crl_requests = 0
+        self.path_cache_hits = 0
+        self.status_cache_hits = 0
+
+    def count_ocsp(self) -> None:
+        with self._lock:
+            self.ocsp_requests += 1
+
+    def count_crl(self) -> None:
+        with self._lock:
+            self.crl_requests += 1
+
+    def count_path_hit(self) -> None:
+        with self._lock:
+            self.path_cache_hits += 1
+
+    def count_status_hit(self) -> None:
+        with self._lock:
+            self.status_cache_hits += 1

@@ -1,0 +1,538 @@
+"""``ChainValidator``: path validation and revocation on pyhanko-certvalidator.
+
+certvalidator builds and checks the path (RFC 5280 signatures, validity,
+constraints, policies) and judges OCSP and CRL answers (certificate id,
+signature, responder authorisation, freshness). This module configures it once,
+keeps what may be reused between validations, and adds what a portal needs on
+top: "unknown" counts as revoked even when a CRL would say good, a verdict and
+its source per certificate, and xcapki's own errors.
+
+Reuse: once a path root -> ... -> issuing CA has validated, later leaves under
+the same CA are checked against that CA as a temporary trust anchor (one
+signature check) for as long as every certificate above it is valid and its
+revocation answers are fresh; a leaf's own GOOD answer is reused until its
+nextUpdate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from pyhanko_certvalidator import errors as cv_errors
+from pyhanko_certvalidator import find_valid_path
+from pyhanko_certvalidator.authority import (
+    AuthorityWithCert,
+    CertTrustAnchor,
+    TrustedServiceType,
+    TrustQualifiers,
+)
+from pyhanko_certvalidator.context import ValidationContext
+from pyhanko_certvalidator.fetchers import Fetchers
+from pyhanko_certvalidator.ltv.poe import POEManager
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import (
+    LEGACY_POLICY_MAP,
+    CertRevTrustPolicy,
+    NonRevokedStatusAssertion,
+)
+from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
+from pyhanko_certvalidator.revinfo.manager import RevinfoManager
+from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
+from pyhanko_certvalidator.validate import async_validate_path
+
+from xcapki.crypto.errors import CertificateError
+from xcapki.crypto.profile import TaiwanCertificate, certificate_der
+from xcapki.crypto.trust import TrustRole, TrustStore
+from xcapki.crypto.validation import _revinfo
+from xcapki.crypto.validation._cache import (
+    CachedIntermediatePath,
+    CrlCache,
+    FetchCounter,
+    IntermediatePathCache,
+    StatusCache,
+    Window,
+)
+from xcapki.crypto.validation._fetchers import (
+    FetchRecord,
+    NoIssuerFetching,
+    RecordingCrlFetcher,
+    RecordingOcspFetcher,
+)
+from xcapki.crypto.validation._translate import translate_failure
+from xcapki.crypto.validation.errors import (
+    InvalidPathError,
+    RevocationUnknownError,
+    ValidatorUsageError,
+)
+from xcapki.crypto.validation.status import (
+    NOT_CHECKED,
+    CertificateStatus,
+    RevocationMode,
+    RevocationState,
+    RevocationStatus,
+    ValidatedPath,
+)
+
+__all__ = ["ChainValidator", "ValidatorStatistics"]
+
+DEFAULT_FETCH_TIMEOUT: Final = datetime.timedelta(seconds=5)
+DEFAULT_CLOCK_SKEW: Final = datetime.timedelta(minutes=1)
+DEFAULT_CACHE_CAPACITY: Final = 10_000
+MAX_FETCHES_PER_VALIDATION: Final = 16
+
+_LEGACY_MODE: Final = {
+    RevocationMode.OFF: "none",
+    RevocationMode.SOFT_FAIL: "soft-fail",
+    RevocationMode.HARD_FAIL: "hard-fail",
+    RevocationMode.REQUIRE: "require",
+}
+
+
+def system_clock() -> datetime.datetime:
+    """The current UTC time."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidatorStatistics:
+    """Counters since the validator was built: network requests and cache reuse."""
+
+    ocsp_requests: int
+    crl_requests: int
+    path_cache_hits: int
+    status_cache_hits: int
+    cached_paths: int
+    cached_statuses: int
+
+
+class ChainValidator:
+    """Validates certificate paths to a ``TrustStore``, with revocation checking.
+
+    Configured once; safe to call from many threads at once (each call runs its
+    own event loop and HTTP session; the caches are locked). ``clock`` supplies
+    "now" (inject a fixed one in tests); ``clock_skew`` is tolerated on
+    certificate validity and on revocation answers' thisUpdate/nextUpdate;
+    ``fetch_timeout`` bounds each OCSP or CRL request.
+    """
+
+    __slots__ = (
+        "_clock",
+        "_clock_skew",
+        "_counter",
+        "_crl_cache",
+        "_fetch_timeout",
+        "_intermediates",
+        "_path_cache",
+        "_revocation_mode",
+        "_status_cache",
+        "_trust_manager",
+        "_trust_store",
+    )
+
+    def __init__(
+        self,
+        trust_store: TrustStore,
+        *,
+        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
+        fetch_timeout: datetime.timedelta = DEFAULT_FETCH_TIMEOUT,
+        clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
+        clock: Callable[[], datetime.datetime] = system_clock,
+        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+    ) -> None:
+        if not isinstance(trust_store, TrustStore):
+            raise ValidatorUsageError(
+                "trust_store must be a TrustStore; build one with TrustStore.bundled()"
+            )
+        if not isinstance(revocation_mode, RevocationMode):
+            raise ValidatorUsageError("revocation_mode must be a RevocationMode member")
+        if fetch_timeout <= datetime.timedelta(0):
+            raise ValidatorUsageError("fetch_timeout must be positive, e.g. timedelta(seconds=5)")
+        if clock_skew < datetime.timedelta(0):
+            raise ValidatorUsageError("clock_skew must not be negative")
+        if cache_capacity < 1:
+            raise ValidatorUsageError("cache_capacity must be at least 1")
+        if not trust_store.roots:
+            raise ValidatorUsageError(
+                "the trust store has no roots, so nothing could ever validate; "
+                "start from TrustStore.bundled() or add roots with with_roots()"
+            )
+        self._trust_store = trust_store
+        self._revocation_mode = revocation_mode
+        self._fetch_timeout = fetch_timeout
+        self._clock_skew = clock_skew
+        self._clock = clock
+        self._trust_manager = SimpleTrustManager.build(
+            trust_roots=[_to_asn1(r.certificate) for r in trust_store.roots]
+        )
+        self._intermediates = tuple(_to_asn1(i.certificate) for i in trust_store.intermediates)
+        self._crl_cache = CrlCache(cache_capacity)
+        self._status_cache = StatusCache(cache_capacity)
+        self._path_cache = IntermediatePathCache(cache_capacity)
+        self._counter = FetchCounter()
+
+    @property
+    def trust_store(self) -> TrustStore:
+        return self._trust_store
+
+    @property
+    def revocation_mode(self) -> RevocationMode:
+        return self._revocation_mode
+
+    @property
+    def fetch_timeout(self) -> datetime.timedelta:
+        return self._fetch_timeout
+
+    @property
+    def clock_skew(self) -> datetime.timedelta:
+        return self._clock_skew
+
+    def statistics(self) -> ValidatorStatistics:
+        """A snapshot of the request counters and cache sizes."""
+        counter = self._counter
+        return ValidatorStatistics(
+            ocsp_requests=counter.ocsp_requests,
+            crl_requests=counter.crl_requests,
+            path_cache_hits=counter.path_cache_hits,
+            status_cache_hits=counter.status_cache_hits,
+            cached_paths=len(self._path_cache),
+            cached_statuses=len(self._status_cache),
+        )
+
+    def validate(
+        self,
+        certificate: x509.Certificate | TaiwanCertificate,
+        *,
+        intermediates: Iterable[x509.Certificate] = (),
+        moment: datetime.datetime | None = None,
+    ) -> ValidatedPath:
+        """Validate ``certificate``'s path at ``moment`` (default: the clock's now).
+
+        ``intermediates`` are untrusted helpers for path building (e.g. the
+        certificates carried in a CMS). Raises a ``PathValidationError``
+        subclass from ``xcapki.crypto.validation.errors`` on failure. From
+        async code, await ``validate_async`` instead.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(
+                self.validate_async(certificate, intermediates=intermediates, moment=moment)
+            )
+        raise ValidatorUsageError(
+            "ChainValidator.validate() was called inside a running event loop; "
+            "await ChainValidator.validate_async() there instead"
+        )
+
+    async def validate_async(
+        self,
+        certificate: x509.Certificate | TaiwanCertificate,
+        *,
+        intermediates: Iterable[x509.Certificate] = (),
+        moment: datetime.datetime | None = None,
+    ) -> ValidatedPath:
+        """The asynchronous form of ``validate``."""
+        leaf_crypto = (
+            certificate.certificate if isinstance(certificate, TaiwanCertificate) else certificate
+        )
+        if not isinstance(leaf_crypto, x509.Certificate):
+            raise ValidatorUsageError(
+                "validate() takes a cryptography x509.Certificate or a TaiwanCertificate"
+            )
+        at = self._clock() if moment is None else moment
+        if at.utcoffset() is None:
+            raise ValidatorUsageError("the validation moment must be timezone-aware (use UTC)")
+        leaf = _to_asn1(leaf_crypto)
+        helpers = [_to_asn1(c) for c in intermediates]
+        run = _Run(self, leaf, helpers, at)
+        return await run.execute()
+
+
+class _Run:
+    """One validation: its context, its fetch record and its outcome."""
+
+    def __init__(
+        self,
+        validator: ChainValidator,
+        leaf: asn1_x509.Certificate,
+        helpers: list[asn1_x509.Certificate],
+        moment: datetime.datetime,
+    ) -> None:
+        self.v = validator
+        self.leaf = leaf
+        self.helpers = helpers
+        self.moment = moment
+        self.record = FetchRecord()
+        self.checking = validator._revocation_mode is not RevocationMode.OFF
+
+    async def execute(self) -> ValidatedPath:
+        backend = None
+        fetchers = None
+        if self.checking:
+            backend, fetchers = self._fetchers()
+        try:
+            cached = self._cached_issuer_path()
+            context = self._context(fetchers, assert_leaf=cached is not None)
+            try:
+                if cached is not None:
+                    self.v._counter.count_path_hit()
+                    path = await self._validate_below(context, cached)
+                else:
+                    path = await self._validate_full(context)
+                await self._refuse_unknown(context, path)
+            except cv_errors.PathError as exc:
+                raise translate_failure(
+                    exc, run_record=self.record, context=context, leaf=self.leaf
+                ) from exc
+            except cv_errors.ValidationError as exc:
+                self._remember_revocation_lists()
+                raise translate_failure(
+                    exc, run_record=self.record, context=context, leaf=self.leaf
+                ) from exc
+            except (ValueError, TypeError) as exc:
+                raise CertificateError(
+                    f"a certificate in the path cannot be processed ({exc}); "
+                    "check that every certificate is well-formed"
+                ) from exc
+            return self._result(path, cached)
+        finally:
+            if backend is not None:
+                await backend.close()
+
+    def _fetchers(self) -> tuple[Any, Fetchers]:
+        # aiohttp is imported here, not at module import, so that a validator
+        # with revocation OFF (and `import xcapki`) never loads it.
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+        from pyhanko_certvalidator.fetchers.api import FetchLimits
+
+        backend = AIOHttpFetcherBackend(
+            per_request_timeout=self.v._fetch_timeout.total_seconds(),
+            limits=FetchLimits(
+                max_requests=MAX_FETCHES_PER_VALIDATION,
+                max_cert_requests=0,
+                max_aia_urls_per_object=4,
+            ),
+        )
+        inner = backend.get_fetchers()
+        fetchers = Fetchers(
+            ocsp_fetcher=RecordingOcspFetcher(inner.ocsp_fetcher, self.record, self.v._counter),
+            crl_fetcher=RecordingCrlFetcher(
+                inner.crl_fetcher, self.record, self.v._crl_cache, self.v._counter, self.moment
+            ),
+            cert_fetcher=NoIssuerFetching(),
+        )
+        return backend, fetchers
+
+    def _context(self, fetchers: Fetchers | None, *, assert_leaf: bool) -> ValidationContext:
+        registry = CertificateRegistry.build([*self.v._intermediates, *self.helpers])
+        assertions = []
+        if assert_leaf and self.checking:
+            known = self.v._status_cache.get(self.leaf.sha256, self.moment)
+            if known is not None:
+                self.v._counter.count_status_hit()
+                assertions.append(
+                    NonRevokedStatusAssertion(cert_sha256=self.leaf.sha256, at=self.moment)
+                )
+        revinfo_manager = RevinfoManager(
+            certificate_registry=registry,
+            poe_manager=POEManager(),
+            crls=[],
+            ocsps=[],
+            assertions=assertions,
+            fetchers=fetchers,
+        )
+        policy = LEGACY_POLICY_MAP[_LEGACY_MODE[self.v._revocation_mode]]
+        return ValidationContext(
+            trust_manager=self.v._trust_manager,
+            certificate_registry=registry,
+            revinfo_manager=revinfo_manager,
+            revinfo_policy=CertRevTrustPolicy(policy),
+            moment=self.moment,
+            time_tolerance=self.v._clock_skew,
+            allow_fetching=fetchers is not None,
+        )
+
+    def _cached_issuer_path(self) -> CachedIntermediatePath | None:
+        aki = self.leaf.authority_key_identifier
+        if aki is None:
+            return None
+        for candidate in self.v._trust_store.by_key_identifier(aki):
+            if candidate.role is TrustRole.ROOT:
+                continue
+            entry = self.v._path_cache.get(candidate.sha256, self.moment)
+            if entry is not None and entry.issuer_asn1.subject == self.leaf.issuer:
+                return entry
+        for helper in self.helpers:
+            if helper.key_identifier == aki and helper.subject == self.leaf.issuer:
+                entry = self.v._path_cache.get(helper.sha256, self.moment)
+                if entry is not None:
+                    return entry
+        return None
+
+    async def _validate_full(self, context: ValidationContext) -> ValidationPath:
+        paths = context.path_builder.async_build_paths_lazy(self.leaf)
+        path: ValidationPath = await find_valid_path(self.leaf, paths, validation_context=context)
+        return path
+
+    async def _validate_below(
+        self, context: ValidationContext, cached: CachedIntermediatePath
+    ) -> ValidationPath:
+        anchor = CertTrustAnchor(
+            cached.issuer_asn1,
+            quals=TrustQualifiers(
+                valid_from=cached.window.not_before,
+                valid_until=cached.window.not_after,
+                trusted_service_type=TrustedServiceType.CERTIFICATE_AUTHORITY,
+            ),
+        )
+        path = ValidationPath(trust_anchor=anchor, interm=[], leaf=self.leaf)
+        await async_validate_path(context, path)
+        return path
+
+    async def _refuse_unknown(self, context: ValidationContext, path: ValidationPath) -> None:
+        """certvalidator falls back to the CRL after an OCSP "unknown"; xcapki refuses instead."""
+        for cert in _below_anchor(path):
+            response = self.record.ocsp.get(cert.sha256)
+            if response is None or _revinfo.ocsp_cert_status(response, cert) != "unknown":
+                continue
+            try:
+                await verify_ocsp_response(cert, path, context)
+            except cv_errors.OCSPValidationIndeterminateError as exc:
+                if exc.failures:
+                    continue
+                raise RevocationUnknownError(
+                    f"the OCSP responder does not know {cert.subject.human_friendly!r} "
+                    "(status unknown), which counts as revoked; the certificate may not "
+                    "come from this CA",
+                    certificate=_to_crypto(cert),
+                ) from exc
+            except cv_errors.OCSPValidationError:
+                continue
+
+    def _status(self, cert: asn1_x509.Certificate) -> RevocationStatus:
+        if not self.checking:
+            return NOT_CHECKED
+        return _revinfo.status_from_record(
+            cert, self.record, cached=self.v._status_cache.get(cert.sha256, self.moment)
+        )
+
+    def _result(self, path: ValidationPath, cached: CachedIntermediatePath | None) -> ValidatedPath:
+        self._remember_revocation_lists()
+        if path.leaf is None:
+            anchor = _anchor_certificate(path)
+            return ValidatedPath(
+                chain=(anchor,),
+                trust_anchor=anchor,
+                statuses=(),
+                validated_at=self.moment,
+                reused_intermediates=False,
+            )
+        below = list(_below_anchor(path))
+        statuses = [
+            CertificateStatus(certificate=_to_crypto(c), revocation=self._status(c)) for c in below
+        ]
+        for cert, status in zip(below, statuses, strict=True):
+            if status.revocation.state is RevocationState.GOOD:
+                self.v._status_cache.put(cert.sha256, status.revocation)
+        if cached is not None:
+            return ValidatedPath(
+                chain=(statuses[0].certificate, *cached.chain, cached.trust_anchor),
+                trust_anchor=cached.trust_anchor,
+                statuses=(statuses[0], *cached.statuses),
+                validated_at=self.moment,
+                reused_intermediates=True,
+            )
+        anchor = _anchor_certificate(path)
+        self._remember_path(below, statuses, anchor)
+        return ValidatedPath(
+            chain=(*(s.certificate for s in statuses), anchor),
+            trust_anchor=anchor,
+            statuses=tuple(statuses),
+            validated_at=self.moment,
+            reused_intermediates=False,
+        )
+
+    def _remember_revocation_lists(self) -> None:
+        for urls, crls in self.record.fetched_crl_sets.items():
+            self.v._crl_cache.put(urls, crls)
+
+    def _remember_path(
+        self,
+        below: list[asn1_x509.Certificate],
+        statuses: list[CertificateStatus],
+        anchor: x509.Certificate,
+    ) -> None:
+        """Cache root -> ... -> issuing CA when nothing in it constrains the leaf further."""
+        cas = below[1:]
+        if not cas or self.leaf.authority_key_identifier is None:
+            return
+        if any(_constrains_below(ca) for ca in cas):
+            return
+        window = _path_window(cas, [s.revocation for s in statuses[1:]], self.checking)
+        if window is None:
+            return
+        issuer = cas[0]
+        self.v._path_cache.put(
+            issuer.sha256,
+            CachedIntermediatePath(
+                issuer=_to_crypto(issuer),
+                issuer_asn1=issuer,
+                chain=tuple(s.certificate for s in statuses[1:]),
+                trust_anchor=anchor,
+                statuses=tuple(statuses[1:]),
+                window=window,
+            ),
+        )
+
+
+def _path_window(
+    cas: list[asn1_x509.Certificate], statuses: list[RevocationStatus], checking: bool
+) -> Window | None:
+    not_before = max(ca.not_valid_before for ca in cas)
+    not_after = min(ca.not_valid_after for ca in cas)
+    for status in statuses:
+        if status.state is RevocationState.GOOD:
+            assert status.this_update is not None
+            assert status.next_update is not None
+            not_before = max(not_before, status.this_update)
+            not_after = min(not_after, status.next_update)
+        elif checking and status.state is not RevocationState.NOT_CHECKED:
+            return None
+    return Window(not_before=not_before, not_after=not_after)
+
+
+def _constrains_below(ca: asn1_x509.Certificate) -> bool:
+    return any(
+        value is not None
+        for value in (
+            ca.name_constraints_value,
+            ca.policy_constraints_value,
+            ca.inhibit_any_policy_value,
+            ca.policy_mappings_value,
+        )
+    )
+
+
+def _below_anchor(path: ValidationPath) -> list[asn1_x509.Certificate]:
+    """The path's certificates under the anchor, leaf first."""
+    return list(reversed(list(path.iter_certs(include_root=False))))
+
+
+def _anchor_certificate(path: ValidationPath) -> x509.Certificate:
+    authority = path.trust_anchor.authority
+    if not isinstance(authority, AuthorityWithCert):
+        raise InvalidPathError("the path ends at a trust anchor without a certificate")
+    return _to_crypto(authority.certificate)
+
+
+def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate_der(certificate))
+
+
+def _to_crypto(certificate: asn1_x509.Certificate) -> x509.Certificate:
+    return x509.load_der_x509_certificate(certificate.dump())
