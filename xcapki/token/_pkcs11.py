@@ -383,9 +383,11 @@ class RawSession:
                     ctypes.memset(buffer, 0, len(buffer))
         _check(rv, "changing the PIN")
 
-    def close(self) -> None:
-        """Log out and close; errors are ignored because the session may already be gone."""
-        self.module._logout(self._session.handle)
+    def close(self, *, logout: bool = True) -> None:
+        """Close (logging the token out first unless told not to); errors are ignored
+        because the session may already be gone."""
+        if logout:
+            self.module._logout(self._session.handle)
         try:
             self._session.close()
         except pkcs11.PKCS11Error:

@@ -76,10 +76,10 @@ class PinFromEnvironment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PinPrompt:
-    """Ask for the PIN on the terminal without echo (for the CLI)."""
+    """Ask for the PIN on the terminal without echo (for the CLI); ``reader`` is getpass."""
 
     prompt: str = "PIN: "
-    reader: Callable[[str], str] = field(default=getpass.getpass, repr=False)
+    reader: Callable[[str], str] | None = field(default=None, repr=False)
 
 
 class ProtectedAuth:
@@ -118,7 +118,7 @@ def resolve_pin(source: PinSource | str, environ: Mapping[str, str] | None = Non
         return Pin(value)
     if isinstance(source, PinPrompt):
         try:
-            return Pin(source.reader(source.prompt))
+            return Pin((source.reader or getpass.getpass)(source.prompt))
         except (EOFError, KeyboardInterrupt, OSError) as exc:
             raise PinUnavailableError(
                 "no PIN was entered at the prompt: run interactively, or pass the PIN another way"

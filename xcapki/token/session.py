@@ -241,12 +241,12 @@ class TokenSession:
                     value, min_length=fresh.min_pin_length, max_length=fresh.max_pin_length
                 )
         with self._lock:
+            self._ensure()
+            writer = self._handle.open_session(self.token.slot_id, read_write=True)
             try:
-                self._call(
-                    lambda raw: raw.set_pin(
-                        None if old_pin is None else old_pin.reveal().encode(),
-                        None if new_pin is None else new_pin.reveal().encode(),
-                    )
+                writer.set_pin(
+                    None if old_pin is None else old_pin.reveal().encode(),
+                    None if new_pin is None else new_pin.reveal().encode(),
                 )
             except PinIncorrectError as exc:
                 after = read_pin_state(self._module, fresh)
@@ -254,6 +254,8 @@ class TokenSession:
                 raise PinIncorrectError(
                     f"the card rejected the current PIN: {advice}", ckr=exc.ckr, pin_state=after
                 ) from None
+            finally:
+                writer.close(logout=False)
             if self._secret is not None and not pad:
                 self._secret = new_pin
         log.info("PIN changed on %s", self.token.describe())
