@@ -19,12 +19,14 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from xcapki.testing.errors import TestingError
 
 __all__ = [
     "VPCD_DRIVER",
+    "PcscdSite",
     "PcscdStartError",
     "PrivatePcscd",
     "find_free_port_pair",
@@ -68,6 +70,27 @@ def find_free_port_pair() -> int:
         if port < 65535 and _port_free(port) and _port_free(port + 1):
             return port
     raise PcscdStartError("no two consecutive free TCP ports on loopback; free some ports")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PcscdSite:
+    """The directory and vpcd ports every private pcscd of one process shares.
+
+    libpcsclite keeps the first socket it connects to for the life of the
+    process, so all daemons a process starts (and restarts) bind the same one.
+    """
+
+    workdir: Path
+    vpcd_port: int
+
+    @property
+    def socket_path(self) -> Path:
+        """The socket every daemon of this site binds."""
+        return self.daemon().socket_path
+
+    def daemon(self, *, with_reader: bool = True) -> PrivatePcscd:
+        """A (not yet started) pcscd with the two vpcd readers, or with none."""
+        return PrivatePcscd(self.workdir, vpcd_port=self.vpcd_port if with_reader else None)
 
 
 class PrivatePcscd:
