@@ -42,8 +42,9 @@ class CardMonitor:
     """Reports card and reader events to observers and to iterators.
 
     ``with CardMonitor() as monitor: for event in monitor: ...``. Cards already
-    present when the monitor starts are reported as INSERTED unless
-    ``report_present=False``. ``retry_interval`` caps the back-off between
+    present when the monitor starts are reported as READER_ADDED (and cards
+    in them as INSERTED), so a front end can build its list from events alone,
+    unless ``report_present=False``. ``retry_interval`` caps the back-off between
     attempts to reach a stopped PC/SC service.
     """
 
