@@ -138,12 +138,11 @@ def main() -> None:
     parser.add_argument("--apdu-seconds", type=float, default=2.0)
     arguments = parser.parse_args()
 
-    site = PcscdSite(
-        workdir=Path(tempfile.mkdtemp(prefix="reader-bench-")), vpcd_port=find_free_port_pair()
-    )
+    workdir = tempfile.TemporaryDirectory(prefix="reader-bench-")
+    site = PcscdSite(workdir=Path(workdir.name), vpcd_port=find_free_port_pair())
     os.environ["PCSCLITE_CSOCK_NAME"] = str(site.socket_path)
     reader = vpcd_reader_names()[0]
-    with site.daemon(), VirtualCard(site.vpcd_port) as card:
+    with workdir, site.daemon(), VirtualCard(site.vpcd_port) as card:
         card.remove()
         latencies = measure_insertions(card, reader, arguments.insertions)
         card.insert()

@@ -31,16 +31,16 @@ def show(timeout: float) -> None:
     for reader in list_readers():
         status = card_status(reader)
         print(f"reader {reader.name!r}: {status.presence.value}")
-    status = wait_for_card(timeout=timeout).status
-    if status is None or status.atr is None:
+    inserted = wait_for_card(timeout=timeout).status
+    if inserted is None or inserted.atr is None:
         print("the card does not answer; re-insert it")
         return
-    atr, card = status.atr, status.card
-    print(f"card in {status.reader.name!r}: ATR {atr}")
+    atr, card = inserted.atr, inserted.card
+    print(f"card in {inserted.reader.name!r}: ATR {atr}")
     print(f"  protocols {[p.name for p in atr.protocols]}, checksum {atr.checksum.value}")
     print(f"  historical bytes {atr.historical_bytes!r}")
     print(f"  identified as: {card.description if card else 'nothing'}")
-    with CardConnection(status.reader) as connection:
+    with CardConnection(inserted.reader) as connection:
         select_mf = CommandApdu(cla=0x00, ins=0xA4, p1=0x00, p2=0x00, data=b"\x3f\x00")
         response = connection.transmit(select_mf)
         print(f"  SELECT MF -> {response.sw}")
