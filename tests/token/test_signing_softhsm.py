@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -113,7 +114,7 @@ def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
         signer = session.signer()
         signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.ECDSA)
         plan = signer._plans[(HashAlgorithm.SHA256, SignatureScheme.ECDSA)]
-        assert plan.host_hash == "sha256"
+        assert plan.host_hash is hashlib.sha256
         assert int(plan.mechanism.mechanism) == 0x1041
 
 

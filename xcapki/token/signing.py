@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -71,11 +72,11 @@ _DIGEST_INFO_PREFIX: dict[HashAlgorithm, bytes] = {
     HashAlgorithm.SHA512: bytes.fromhex("3051300d060960864801650304020305000440"),
 }
 
-_HASHLIB_NAME = {
-    HashAlgorithm.SHA1: "sha1",
-    HashAlgorithm.SHA256: "sha256",
-    HashAlgorithm.SHA384: "sha384",
-    HashAlgorithm.SHA512: "sha512",
+_HASHLIB: dict[HashAlgorithm, Callable[[bytes], Any]] = {
+    HashAlgorithm.SHA1: hashlib.sha1,
+    HashAlgorithm.SHA256: hashlib.sha256,
+    HashAlgorithm.SHA384: hashlib.sha384,
+    HashAlgorithm.SHA512: hashlib.sha512,
 }
 
 _SCHEMES_FOR_KIND = {
@@ -98,7 +99,7 @@ class _SigningSession(Protocol):
 @dataclass(frozen=True, slots=True)
 class _Plan:
     mechanism: PreparedMechanism
-    host_hash: str | None
+    host_hash: Callable[[bytes], Any] | None
     prefix: bytes
     ecdsa: bool
 
@@ -136,10 +137,7 @@ class TokenSigner:
         plan = self._plans.get((hash_algorithm, scheme))
         if plan is None:
             plan = self._plans[(hash_algorithm, scheme)] = self._plan(hash_algorithm, scheme)
-        if plan.host_hash is None:
-            payload = data
-        else:
-            payload = plan.prefix + hashlib.new(plan.host_hash, data).digest()
+        payload = data if plan.host_hash is None else plan.prefix + plan.host_hash(data).digest()
         signature = self._session._sign(self.token_certificate.key_id, plan.mechanism, payload)
         if not plan.ecdsa:
             return signature
@@ -183,7 +181,7 @@ class TokenSigner:
             )
         return _Plan(
             mechanism=PreparedMechanism(bare, pss if scheme is SignatureScheme.RSA_PSS else None),
-            host_hash=_HASHLIB_NAME[hash_algorithm],
+            host_hash=_HASHLIB[hash_algorithm],
             prefix=_DIGEST_INFO_PREFIX[hash_algorithm]
             if scheme is SignatureScheme.RSA_PKCS1V15
             else b"",
