@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xcapki.testing.pcscd import PcscdSite, find_free_port_pair, vpcd_reader_names
-from xcapki.testing.virtual_reader import VirtualCard
+from xcapki.testing.virtual_reader import EmulatedCard
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -51,7 +51,7 @@ class Arrivals:
         self.inserted.set()
 
 
-def measure_insertions(card: VirtualCard, reader: str, count: int) -> dict[str, list[float]]:
+def measure_insertions(card: EmulatedCard, reader: str, count: int) -> dict[str, list[float]]:
     from smartcard.CardMonitoring import CardMonitor as PyscardMonitor
     from smartcard.CardMonitoring import CardObserver
 
@@ -142,7 +142,7 @@ def main() -> None:
     site = PcscdSite(workdir=Path(workdir.name), vpcd_port=find_free_port_pair())
     os.environ["PCSCLITE_CSOCK_NAME"] = str(site.socket_path)
     reader = vpcd_reader_names()[0]
-    with workdir, site.daemon(), VirtualCard(site.vpcd_port) as card:
+    with workdir, site.daemon(), EmulatedCard(site.vpcd_port) as card:
         card.remove()
         latencies = measure_insertions(card, reader, arguments.insertions)
         card.insert()

@@ -56,7 +56,7 @@ def main() -> int:
     with ExitStack() as stack:
         if arguments.virtual:
             from xcapki.testing.pcscd import PcscdSite, find_free_port_pair
-            from xcapki.testing.virtual_reader import VirtualCard
+            from xcapki.testing.virtual_reader import EmulatedCard
 
             site = PcscdSite(
                 workdir=Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="reader-"))),
@@ -64,7 +64,7 @@ def main() -> int:
             )
             os.environ["PCSCLITE_CSOCK_NAME"] = str(site.socket_path)
             stack.enter_context(site.daemon())
-            stack.enter_context(VirtualCard(site.vpcd_port))
+            stack.enter_context(EmulatedCard(site.vpcd_port))
         try:
             show(arguments.timeout)
         except ReaderError as problem:

@@ -22,7 +22,7 @@ from xcapki.testing.pcscd import (
     pcscd_missing_reason,
     vpcd_reader_names,
 )
-from xcapki.testing.virtual_reader import VirtualCard
+from xcapki.testing.virtual_reader import EmulatedCard
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +63,8 @@ def reader_name(pcscd: PrivatePcscd) -> str:
 
 
 @pytest.fixture
-def virtual_card(pcsc_session: PcscdSite, pcscd: PrivatePcscd) -> Iterator[VirtualCard]:
+def virtual_card(pcsc_session: PcscdSite, pcscd: PrivatePcscd) -> Iterator[EmulatedCard]:
     """A HiCOS-ATR virtual card for the first vpcd reader, not yet inserted."""
-    card = VirtualCard(pcsc_session.vpcd_port)
+    card = EmulatedCard(pcsc_session.vpcd_port)
     yield card
     card.close()

@@ -19,7 +19,7 @@ from xcapki.reader import (
     wait_for_removal,
 )
 from xcapki.testing.pcscd import PcscdSite, PrivatePcscd, vpcd_reader_names
-from xcapki.testing.virtual_reader import VirtualCard
+from xcapki.testing.virtual_reader import EmulatedCard
 
 pytestmark = pytest.mark.pcscd
 
@@ -56,7 +56,7 @@ def test_cancelled_token_refuses_to_wait(reader_name: str) -> None:
         wait_for_card(reader_name, cancel=token, timeout=5)
 
 
-def test_insertion_and_removal_are_reported(reader_name: str, virtual_card: VirtualCard) -> None:
+def test_insertion_and_removal_are_reported(reader_name: str, virtual_card: EmulatedCard) -> None:
     threading.Timer(0.1, virtual_card.insert).start()
     inserted = wait_for_card(reader_name, timeout=5)
     assert inserted.kind is CardEventKind.INSERTED
@@ -74,7 +74,7 @@ def test_insertion_and_removal_are_reported(reader_name: str, virtual_card: Virt
 
 
 def test_new_insertion_ignores_the_card_already_there(
-    reader_name: str, virtual_card: VirtualCard
+    reader_name: str, virtual_card: EmulatedCard
 ) -> None:
     virtual_card.insert()
     wait_for_card(reader_name, timeout=5)
@@ -83,7 +83,7 @@ def test_new_insertion_ignores_the_card_already_there(
 
 
 def test_monitor_reports_to_observers_and_iterators(
-    reader_name: str, virtual_card: VirtualCard
+    reader_name: str, virtual_card: EmulatedCard
 ) -> None:
     seen: list[CardEventKind] = []
     with CardMonitor() as monitor:
@@ -99,7 +99,7 @@ def test_monitor_reports_to_observers_and_iterators(
 
 
 def test_monitor_reports_cards_present_at_start(
-    reader_name: str, virtual_card: VirtualCard
+    reader_name: str, virtual_card: EmulatedCard
 ) -> None:
     virtual_card.insert()
     wait_for_card(reader_name, timeout=5)
@@ -115,7 +115,7 @@ def test_monitor_reports_cards_present_at_start(
 
 
 def test_monitor_survives_pcscd_restart(
-    pcscd: PrivatePcscd, reader_name: str, virtual_card: VirtualCard
+    pcscd: PrivatePcscd, reader_name: str, virtual_card: EmulatedCard
 ) -> None:
     with CardMonitor(retry_interval=0.1) as monitor:
         virtual_card.insert()

@@ -19,7 +19,7 @@ from xcapki.reader import (
     wait_for_card,
 )
 from xcapki.testing.pcscd import PcscdSite, PrivatePcscd, vpcd_reader_names
-from xcapki.testing.virtual_reader import HICOS_GEN1_ATR, VirtualCard
+from xcapki.testing.virtual_reader import HICOS_GEN1_ATR, EmulatedCard
 
 pytestmark = pytest.mark.pcscd
 
@@ -63,7 +63,7 @@ def test_unknown_reader_name(pcscd: PrivatePcscd) -> None:
 
 
 def test_inserted_card_reports_its_atr_and_family(
-    reader_name: str, virtual_card: VirtualCard
+    reader_name: str, virtual_card: EmulatedCard
 ) -> None:
     virtual_card.insert()
     wait_for_card(reader_name, timeout=5)
@@ -85,7 +85,7 @@ def test_card_with_other_atr_is_honestly_unknown(
     pcsc_session: PcscdSite, pcscd: PrivatePcscd, reader_name: str
 ) -> None:
     other_atr = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
-    with VirtualCard(pcsc_session.vpcd_port, atr=other_atr):
+    with EmulatedCard(pcsc_session.vpcd_port, atr=other_atr):
         event = wait_for_card(reader_name, timeout=5)
     assert event.status is not None
     assert event.status.atr is not None

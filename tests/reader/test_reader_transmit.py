@@ -23,7 +23,7 @@ from xcapki.testing.virtual_reader import (
     DEMO_LONG_OBJECT_SIZE,
     DEMO_SHORT_FILE,
     DemoApplet,
-    VirtualCard,
+    EmulatedCard,
 )
 
 pytestmark = pytest.mark.pcscd
@@ -39,7 +39,7 @@ def echo(data: bytes) -> CommandApdu:
 
 
 @pytest.fixture
-def connection(reader_name: str, virtual_card: VirtualCard) -> Iterator[CardConnection]:
+def connection(reader_name: str, virtual_card: EmulatedCard) -> Iterator[CardConnection]:
     virtual_card.insert()
     wait_for_card(reader_name, timeout=5)
     with CardConnection(reader_name) as opened:
@@ -93,7 +93,7 @@ def test_echo_of_every_short_length(connection: CardConnection) -> None:
 
 
 def test_card_removed_mid_transmit_then_next_call_recovers(
-    reader_name: str, virtual_card: VirtualCard, connection: CardConnection
+    reader_name: str, virtual_card: EmulatedCard, connection: CardConnection
 ) -> None:
     with pytest.raises(CardRemovedError) as caught:
         connection.transmit(PULL_CARD)

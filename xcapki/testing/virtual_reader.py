@@ -25,8 +25,8 @@ __all__ = [
     "DEMO_SHORT_FILE",
     "HICOS_GEN1_ATR",
     "DemoApplet",
+    "EmulatedCard",
     "Responder",
-    "VirtualCard",
 ]
 
 HICOS_GEN1_ATR = bytes.fromhex("3BB8130081 31FA52 4348544D4F494341 A5")
@@ -112,7 +112,7 @@ class DemoApplet:
         return bytes([0x61, min(len(self._pending), 256) % 256])
 
 
-class VirtualCard:
+class EmulatedCard:
     """One virtual card for one vpcd reader port; insert and remove it at will.
 
     ``insert()`` connects to vpcd (pcscd notices on its next presence poll),
@@ -183,7 +183,7 @@ class VirtualCard:
         """Remove the card if inserted."""
         self.remove()
 
-    def __enter__(self) -> VirtualCard:
+    def __enter__(self) -> EmulatedCard:
         self.insert()
         return self
 
