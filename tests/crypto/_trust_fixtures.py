@@ -8,6 +8,10 @@ asn1crypto, the way a CA's software would.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import select
+import subprocess
+import time
 from pathlib import Path
 
 from asn1crypto import core
@@ -114,3 +118,56 @@ def card_certificate(
             x509.AuthorityKeyIdentifier(authority_key_id, None, None), critical=False
         )
     return builder.sign(_KEY, hashes.SHA256())
+
+
+class OcspResponder:
+    """An ``openssl ocsp`` responder on a loopback port, stopped by its own PID.
+
+    Readiness is read from the responder's "waiting for ... connections" line:
+    a bare TCP connect-and-close probe leaves ``openssl ocsp`` 3.0 stuck on that
+    first connection, so no probe is made.
+    """
+
+    def __init__(
+        self,
+        *,
+        index: Path,
+        ca: Path,
+        signer: Path,
+        signer_key: Path,
+        port: int,
+        validity_minutes: int = 60,
+    ) -> None:
+        command = [
+            "openssl", "ocsp", "-index", str(index), "-CA", str(ca), "-rsigner", str(signer),
+            "-rkey", str(signer_key), "-port", str(port), "-nmin", str(validity_minutes),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 10
+        seen = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(self.process.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                seen += chunk
+                if b"waiting for OCSP client connections" in seen:
+                    return
+        self.stop()
+        raise RuntimeError(f"openssl ocsp did not start: {seen.decode(errors='replace')}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()

@@ -65,6 +65,11 @@ class RecordingOcspFetcher(OCSPFetcher):
         except OCSPFetchError:
             self._record.ocsp_failed.add(cert.sha256)
             raise
+        except TimeoutError as exc:
+            # certvalidator's aiohttp fetcher lets a read timeout escape as a
+            # bare TimeoutError; it is a fetch failure like any other.
+            self._record.ocsp_failed.add(cert.sha256)
+            raise OCSPFetchError("the OCSP responder did not answer in time") from exc
         self._record.ocsp[cert.sha256] = response
         return response
 
@@ -107,6 +112,9 @@ class RecordingCrlFetcher(CRLFetcher):
         except CRLFetchError:
             self._record.crl_failed.add(cert.sha256)
             raise
+        except TimeoutError as exc:
+            self._record.crl_failed.add(cert.sha256)
+            raise CRLFetchError("the CRL distribution point did not answer in time") from exc
         self._record.crls[cert.sha256] = crls
         self._record.fetched_crl_sets[urls] = crls
         return crls

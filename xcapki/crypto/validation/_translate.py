@@ -118,8 +118,8 @@ def _insufficient(
                 f"unknown), which counts as revoked ({detail})",
                 certificate=x509.load_der_x509_certificate(cert.dump()),
             )
-    answered = any(c.sha256 in record.ocsp or record.crls.get(c.sha256) for c in certs)
-    if answered:
+    unsettled = [c for c in certs if not _ocsp_good(record, c)]
+    if any(c.sha256 in record.ocsp or record.crls.get(c.sha256) for c in unsettled):
         return UntrustedRevocationError(
             f"{detail}; the revocation answers received are not signed by the CA or a "
             "responder it authorised, or do not match the certificate"
@@ -127,6 +127,15 @@ def _insufficient(
     return RevocationUnavailableError(
         f"{detail}; check that the OCSP responder and CRL distribution point named in the "
         "certificate are reachable (proxy, firewall), or choose RevocationMode.SOFT_FAIL"
+    )
+
+
+def _ocsp_good(record: FetchRecord, cert: asn1_x509.Certificate) -> bool:
+    response = record.ocsp.get(cert.sha256)
+    return (
+        response is not None
+        and cert.sha256 not in record.crl_consulted
+        and _revinfo.ocsp_cert_status(response, cert) == "good"
     )
 
 

@@ -279,10 +279,12 @@ class _Run:
             cached = self._cached_issuer_path()
             context = self._context(fetchers, assert_leaf=cached is not None)
             try:
+                path = None
                 if cached is not None:
-                    self.v._counter.count_path_hit()
-                    path = await self._validate_below(context, cached)
-                else:
+                    path = await self._try_below(context, cached)
+                if path is None:
+                    cached = None
+                    context = self._context(fetchers, assert_leaf=False)
                     path = await self._validate_full(context)
                 await self._refuse_unknown(context, path)
             except cv_errors.PathError as exc:
@@ -377,6 +379,22 @@ class _Run:
     async def _validate_full(self, context: ValidationContext) -> ValidationPath:
         paths = context.path_builder.async_build_paths_lazy(self.leaf)
         path: ValidationPath = await find_valid_path(self.leaf, paths, validation_context=context)
+        return path
+
+    async def _try_below(
+        self, context: ValidationContext, cached: CachedIntermediatePath
+    ) -> ValidationPath | None:
+        """Validate under the cached CA; None when only the full path can settle revocation.
+
+        certvalidator validates a CRL's issuer within the path being checked,
+        and under a cached CA that issuer is the anchor itself, which it cannot
+        place; the full path then decides, reusing what was already fetched.
+        """
+        try:
+            path = await self._validate_below(context, cached)
+        except cv_errors.InsufficientRevinfoError:
+            return None
+        self.v._counter.count_path_hit()
         return path
 
     async def _validate_below(
