@@ -18,36 +18,61 @@ from token_cards import HICOS_LABEL, PIN, SO_PIN, SOFTHSM_MODULE, SOFTHSM_UTIL, 
 from xcapki.token import Pkcs11Module, load_module
 
 
+def _serials(conf: Path) -> set[str]:
+    """Serials of the tokens in the configuration's token directory (SoftHSM2 names each
+    token directory by a UUID ending in the serial)."""
+    line = next(
+        line for line in conf.read_text().splitlines() if line.startswith("directories.tokendir")
+    )
+    tokens = Path(line.split("=", 1)[1].strip())
+    return {d.name.replace("-", "")[-16:] for d in tokens.iterdir() if d.is_dir()}
+
+
 @pytest.fixture(scope="session")
-def softhsm_module(tmp_path_factory: pytest.TempPathFactory) -> Pkcs11Module:
-    """SoftHSM2 under a session-private token directory, loaded once."""
+def hsm_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pkcs11Module, list[str]]:
+    """Three fresh SoftHSM2 tokens (in the session's SOFTHSM2_CONF, else a private one)."""
     if not SOFTHSM_MODULE.exists() or not Path(SOFTHSM_UTIL).exists():
         pytest.skip("SoftHSM2 is not installed (Debian package softhsm2)")
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
-    )
-    os.environ["SOFTHSM2_CONF"] = str(conf)
+    existing = os.environ.get("SOFTHSM2_CONF")
+    if existing and Path(existing).is_file():
+        # Another session fixture already chose the configuration: add the cards to it.
+        conf = Path(existing)
+    else:
+        root = tmp_path_factory.mktemp("softhsm")
+        (root / "tokens").mkdir()
+        conf = root / "softhsm2.conf"
+        conf.write_text(
+            f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\n"
+            "log.level = ERROR\n"
+        )
+        os.environ["SOFTHSM2_CONF"] = str(conf)
+    before = _serials(conf)
     for _ in ("rsa", "p256", "p384"):
         subprocess.run(
             [SOFTHSM_UTIL, "--init-token", "--free", "--label", HICOS_LABEL,
              "--pin", PIN, "--so-pin", SO_PIN],
             check=True, capture_output=True,
         )  # fmt: skip
-    return load_module(SOFTHSM_MODULE)
+    module = load_module(SOFTHSM_MODULE)
+    module._handle.reinitialize()  # SoftHSM2 sees tokens made by other processes only then
+    return module, sorted(_serials(conf) - before)
 
 
 @pytest.fixture(scope="session")
-def softhsm_cards(
-    softhsm_module: Pkcs11Module, tmp_path_factory: pytest.TempPathFactory
+def hsm_module(hsm_setup: tuple[Pkcs11Module, list[str]]) -> Pkcs11Module:
+    """The SoftHSM2 module holding the token tests' cards."""
+    return hsm_setup[0]
+
+
+@pytest.fixture(scope="session")
+def hsm_cards(
+    hsm_setup: tuple[Pkcs11Module, list[str]], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Card]:
     """Three HiCOS-shaped cards: RSA-2048, EC P-256 and EC P-384, all with the HiCOS label."""
-    serials = [t.serial for t in softhsm_module.tokens() if t.label == HICOS_LABEL]
+    module, serials = hsm_setup
     root = tmp_path_factory.getbasetemp()
     return {
-        kind: provision(softhsm_module, serial, kind, root)
+        kind: provision(module, serial, kind, root)
         for kind, serial in zip(("rsa", "p256", "p384"), serials, strict=True)
     }
 

@@ -34,13 +34,13 @@ def _sign(session_signer: object) -> bytes:
 
 
 def test_token_removed_mid_session_then_restored(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card], tmp_path: Path
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], tmp_path: Path
 ) -> None:
-    card = softhsm_cards["p256"]
+    card = hsm_cards["p256"]
     public = card.signing_certificate.public_key()
     assert isinstance(public, ec.EllipticCurvePublicKey)
     directory = _token_directory(card)
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
         _sign(signer)
         shutil.move(directory, tmp_path / "pulled")

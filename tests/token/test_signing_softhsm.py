@@ -91,11 +91,11 @@ CASES = [
 @pytest.mark.parametrize("host_hashing", [HostHashing.AUTO, HostHashing.ALWAYS])
 @pytest.mark.parametrize(("kind", "scheme", "hash_algorithm"), CASES)
 def test_signature_verifies_with_cryptography_and_openssl(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card], tmp_path: Path,
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], tmp_path: Path,
     kind: str, scheme: SignatureScheme, hash_algorithm: HashAlgorithm, host_hashing: HostHashing,
 ) -> None:  # fmt: skip
-    card = softhsm_cards[kind]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = hsm_cards[kind]
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer(KeyPurpose.SIGNING, host_hashing=host_hashing)
         assert isinstance(signer, Signer)
         assert signer.certificate == card.signing_certificate
@@ -105,11 +105,11 @@ def test_signature_verifies_with_cryptography_and_openssl(
 
 
 def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
     """SoftHSM2 lacks CKM_ECDSA_SHA256, so ECDSA must hash on the host and use CKM_ECDSA."""
-    card = softhsm_cards["p256"]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = hsm_cards["p256"]
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         assert 0x1044 not in session._mechanisms()
         signer = session.signer()
         signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.ECDSA)
@@ -119,10 +119,10 @@ def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
 
 
 def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["rsa"]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = hsm_cards["rsa"]
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         session._host_hash = True  # what a Chunghwa Telecom (HiCOS) token sets at login
         signer = session.signer()
         signature = signer.sign(
@@ -135,10 +135,10 @@ def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
 
 
 def test_scheme_that_does_not_fit_the_key_is_a_typed_error(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["p256"]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = hsm_cards["p256"]
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
         with pytest.raises(MechanismError, match="cannot sign with rsa-pss"):
             signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.RSA_PSS)

@@ -32,11 +32,11 @@ pytestmark = pytest.mark.softhsm
 
 
 def test_listing_reports_reader_label_serial_pin_range_and_state(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    tokens = {t.serial: t for t in softhsm_module.tokens() if t.label == HICOS_LABEL}
-    assert set(tokens) == {card.serial for card in softhsm_cards.values()}
-    token = tokens[softhsm_cards["rsa"].serial]
+    tokens = {t.serial: t for t in hsm_module.tokens() if t.label == HICOS_LABEL}
+    assert set(tokens) >= {card.serial for card in hsm_cards.values()}
+    token = tokens[hsm_cards["rsa"].serial]
     assert token.manufacturer == "SoftHSM project"
     assert token.reader_name.startswith("SoftHSM slot")
     assert token.min_pin_length == 4
@@ -46,29 +46,29 @@ def test_listing_reports_reader_label_serial_pin_range_and_state(
 
 
 def test_selection_by_serial_label_and_reader(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["p256"]
-    by_serial = softhsm_module.select_token(TokenSelector(serial=card.serial))
+    card = hsm_cards["p256"]
+    by_serial = hsm_module.select_token(TokenSelector(serial=card.serial))
     assert by_serial.serial == card.serial
-    by_reader = softhsm_module.select_token(TokenSelector(reader_name=by_serial.reader_name))
+    by_reader = hsm_module.select_token(TokenSelector(reader_name=by_serial.reader_name))
     assert by_reader.serial == card.serial
     with pytest.raises(AmbiguousTokenError) as ambiguous:
-        softhsm_module.select_token(TokenSelector(label=HICOS_LABEL))
-    assert len(ambiguous.value.candidates) == 3
-    for other in softhsm_cards.values():
+        hsm_module.select_token(TokenSelector(label=HICOS_LABEL))
+    assert len(ambiguous.value.candidates) >= 3
+    for other in hsm_cards.values():
         assert other.serial in str(ambiguous.value)
     with pytest.raises(AmbiguousTokenError):
-        softhsm_module.select_token()
+        hsm_module.select_token()
     with pytest.raises(TokenNotFoundError, match="insert the card"):
-        softhsm_module.select_token(TokenSelector(serial="0000000000000000"))
+        hsm_module.select_token(TokenSelector(serial="0000000000000000"))
 
 
 def test_certificates_are_paired_by_id_and_classified(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["rsa"]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = hsm_cards["rsa"]
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         by_label = {c.label: c for c in session.certificates()}
         assert by_label["cert1"].purpose is KeyPurpose.SIGNING
         assert by_label["cert1"].key_id == b"SIGN"
@@ -86,28 +86,28 @@ def test_certificates_are_paired_by_id_and_classified(
 
 
 def test_wrong_pin_is_reported_once_and_not_retried(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["p384"]
+    card = hsm_cards["p384"]
     with pytest.raises(PinIncorrectError) as wrong:
-        login(softhsm_module, TokenSelector(serial=card.serial), pin="999999")
+        login(hsm_module, TokenSelector(serial=card.serial), pin="999999")
     assert wrong.value.ckr == 0xA0
     assert wrong.value.pin_state is PinState.COUNT_LOW
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         assert session.pin_state() is PinState.OK
 
 
 def test_pin_sources(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card], monkeypatch: pytest.MonkeyPatch
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    card = softhsm_cards["p384"]
+    card = hsm_cards["p384"]
     selector = TokenSelector(serial=card.serial)
     monkeypatch.setenv("XCAPKI_TEST_PIN", card.pin)
-    with login(softhsm_module, selector, pin=PinFromEnvironment(variable="XCAPKI_TEST_PIN")):
+    with login(hsm_module, selector, pin=PinFromEnvironment(variable="XCAPKI_TEST_PIN")):
         pass
     monkeypatch.delenv("XCAPKI_TEST_PIN")
     with pytest.raises(PinUnavailableError, match="XCAPKI_TEST_PIN"):
-        login(softhsm_module, selector, pin=PinFromEnvironment(variable="XCAPKI_TEST_PIN"))
+        login(hsm_module, selector, pin=PinFromEnvironment(variable="XCAPKI_TEST_PIN"))
     prompts: list[str] = []
 
     def fake_getpass(prompt: str) -> str:
@@ -115,38 +115,38 @@ def test_pin_sources(
         return card.pin
 
     monkeypatch.setattr("getpass.getpass", fake_getpass)
-    with login(softhsm_module, selector, pin=PinPrompt(prompt="卡片 PIN: ")):
+    with login(hsm_module, selector, pin=PinPrompt(prompt="卡片 PIN: ")):
         pass
     assert prompts == ["卡片 PIN: "]
     with pytest.raises(PinUnavailableError, match="no PIN pad"):
-        login(softhsm_module, selector, pin=PROTECTED_AUTH)
+        login(hsm_module, selector, pin=PROTECTED_AUTH)
 
 
 def test_one_session_per_token_in_a_process(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["p384"]
+    card = hsm_cards["p384"]
     selector = TokenSelector(serial=card.serial)
     with (
-        login(softhsm_module, selector, pin=card.pin),
+        login(hsm_module, selector, pin=card.pin),
         pytest.raises(SessionError, match="share that"),
     ):
-        login(softhsm_module, selector, pin=card.pin)
-    with login(softhsm_module, selector, pin=card.pin) as session:
+        login(hsm_module, selector, pin=card.pin)
+    with login(hsm_module, selector, pin=card.pin) as session:
         assert session.pin_state() is PinState.OK
 
 
 def test_pin_never_appears_in_messages_logs_or_reprs(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card], caplog: pytest.LogCaptureFixture
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], caplog: pytest.LogCaptureFixture
 ) -> None:
-    card = softhsm_cards["rsa"]
+    card = hsm_cards["rsa"]
     secret_wrong = "73519086"
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     with pytest.raises(PinIncorrectError) as wrong:
-        login(softhsm_module, TokenSelector(serial=card.serial), pin=secret_wrong)
+        login(hsm_module, TokenSelector(serial=card.serial), pin=secret_wrong)
     texts += [str(wrong.value), repr(wrong.value), repr(wrong.value.args)]
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
         texts += [repr(session), repr(signer), repr(session.token), repr(vars(session))]
     texts += [record.getMessage() for record in caplog.records]
@@ -157,14 +157,14 @@ def test_pin_never_appears_in_messages_logs_or_reprs(
 
 
 def test_eight_threads_sign_two_hundred_times_each(
-    softhsm_module: Pkcs11Module, softhsm_cards: dict[str, Card]
+    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
 ) -> None:
-    card = softhsm_cards["rsa"]
+    card = hsm_cards["rsa"]
     public = card.signing_certificate.public_key()
     failures: list[BaseException] = []
     results: list[tuple[bytes, bytes]] = []
     results_lock = threading.Lock()
-    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
 
         def work(thread: int) -> None:
