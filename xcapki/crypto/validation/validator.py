@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -221,7 +222,7 @@ class ChainValidator:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(
+            return _thread_loop().run_until_complete(
                 self.validate_async(certificate, intermediates=intermediates, moment=moment)
             )
         raise ValidatorUsageError(
@@ -367,7 +368,7 @@ class _Run:
             if candidate.role is TrustRole.ROOT:
                 continue
             entry = self.v._path_cache.get(candidate.sha256, self.moment)
-            if entry is not None and entry.issuer_asn1.subject == self.leaf.issuer:
+            if entry is not None and entry.issuer_asn1.subject.dump() == self.leaf.issuer.dump():
                 return entry
         for helper in self.helpers:
             if helper.key_identifier == aki and helper.subject == self.leaf.issuer:
@@ -539,6 +540,23 @@ def _constrains_below(ca: asn1_x509.Certificate) -> bool:
 def _below_anchor(path: ValidationPath) -> list[asn1_x509.Certificate]:
     """The path's certificates under the anchor, leaf first."""
     return list(reversed(list(path.iter_certs(include_root=False))))
+
+
+_LOOPS = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for synchronous calls, kept between calls.
+
+    ``asyncio.run`` would build and tear down a loop per validation, which is a
+    fifth of the cost of a cached validation; no loop state survives a call
+    (each validation closes its own HTTP session).
+    """
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _LOOPS.loop = loop
+    return loop
 
 
 def _anchor_certificate(path: ValidationPath) -> x509.Certificate:
