@@ -189,6 +189,14 @@ def _replace_oid(locate: Callable[[Tlv], Tlv], dotted: str) -> Callable[[Tlv], N
     return change
 
 
+def _replace_digest(dotted: str) -> Callable[[Tlv], None]:
+    def change(tree: Tlv) -> None:
+        _digest_algorithm(tree).children[0].content = _oid(dotted)
+        tree.at(*SIGNED_DATA, 1, 0, 0).content = _oid(dotted)
+
+    return change
+
+
 def _pss_params(tree: Tlv) -> Tlv:
     return _signature_algorithm(tree).children[1]
 
@@ -341,6 +349,21 @@ CASES = [
         CmsMalformedError,
     ),
     Case(
+        "digest algorithm missing from digestAlgorithms",
+        _tlv(lambda b: b.no_attributes, _replace_oid(_digest_algorithm, SHA384)),
+        CmsMalformedError,
+    ),
+    Case(
+        "SignerInfo version 3 with issuerAndSerialNumber",
+        _tlv(lambda b: b.full, _set(lambda t: _signer_info(t).at(0), content=b"\x03")),
+        CmsMalformedError,
+    ),
+    Case(
+        "SignedData version 2",
+        _tlv(lambda b: b.full, _set(lambda t: t.at(*SIGNED_DATA, 0), content=b"\x02")),
+        CmsMalformedError,
+    ),
+    Case(
         "garbage certificate",
         _tlv(lambda b: b.full, _garbage_certificate),
         CmsMalformedError,
@@ -439,7 +462,7 @@ CASES = [
     Case("SHA-1 when not allowed", lambda b: b.sha1, AlgorithmNotAllowedError),
     Case(
         "MD5 digest algorithm",
-        _tlv(lambda b: b.no_attributes, _replace_oid(_digest_algorithm, "1.2.840.113549.2.5")),
+        _tlv(lambda b: b.no_attributes, _replace_digest("1.2.840.113549.2.5")),
         AlgorithmNotAllowedError,
     ),
     Case(
@@ -452,7 +475,7 @@ CASES = [
     ),
     Case(
         "unknown digest algorithm",
-        _tlv(lambda b: b.no_attributes, _replace_oid(_digest_algorithm, "1.2.3.4")),
+        _tlv(lambda b: b.no_attributes, _replace_digest("1.2.3.4")),
         AlgorithmNotAllowedError,
     ),
     Case(

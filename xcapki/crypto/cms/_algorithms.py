@@ -175,21 +175,26 @@ def _read_pss_salt(params_der: bytes, digest: HashAlgorithm) -> int:
         raise PssParametersError(
             "RSASSA-PSS signature without parameters; the signer must state hash, MGF1 and salt"
         )
-    params = algos.RSASSAPSSParams.load(params_der, strict=True)
-    hash_oid = params["hash_algorithm"]["algorithm"].dotted
-    mgf = params["mask_gen_algorithm"]
+    try:
+        params = algos.RSASSAPSSParams.load(params_der, strict=True)
+        hash_oid = params["hash_algorithm"]["algorithm"].dotted
+        mgf_oid = params["mask_gen_algorithm"]["algorithm"].dotted
+        mgf_hash_oid = params["mask_gen_algorithm"]["parameters"]["algorithm"].dotted
+        trailer = params["trailer_field"].native
+        salt = int(params["salt_length"].native)
+    except Exception as exc:
+        raise PssParametersError(
+            f"RSASSA-PSS parameters do not parse ({type(exc).__name__}); "
+            "the signer must send DER RSASSA-PSS-params"
+        ) from exc
     if _DIGEST_OIDS.get(hash_oid) is not digest:
         raise PssParametersError(
             f"RSASSA-PSS hash {hash_oid} differs from the digest algorithm {digest.value}"
         )
-    if (
-        mgf["algorithm"].dotted != _MGF1
-        or _DIGEST_OIDS.get(mgf["parameters"]["algorithm"].dotted) is not digest
-    ):
+    if mgf_oid != _MGF1 or _DIGEST_OIDS.get(mgf_hash_oid) is not digest:
         raise PssParametersError(f"RSASSA-PSS mask generation must be MGF1 with {digest.value}")
-    if params["trailer_field"].native != "trailer_field_bc":
+    if trailer != "trailer_field_bc":
         raise PssParametersError("RSASSA-PSS trailer field must be 1 (0xBC)")
-    salt = int(params["salt_length"].native)
     if salt < 0 or salt > 1024:
         raise PssParametersError(f"RSASSA-PSS salt length {salt} is out of range")
     return salt

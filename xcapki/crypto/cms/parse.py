@@ -43,6 +43,8 @@ ALGORITHM_PROTECTION: Final = "1.2.840.113549.1.9.52"
 
 _SHA1: Final = "1.3.14.3.2.26"
 
+_SIGNED_DATA_VERSIONS: Final = frozenset({"v1", "v3", "v4", "v5"})
+
 _T = TypeVar("_T")
 
 
@@ -133,11 +135,22 @@ def _parse(data: bytes) -> ParsedCms:
         )
     econtent = encap["content"]
     content = None if isinstance(econtent, core.Void) else bytes(econtent.contents or b"")
+    signer = _signer_info(signer_infos[0])
+    if signed_data["version"].native not in _SIGNED_DATA_VERSIONS:
+        raise CmsMalformedError(
+            f"SignedData version {signed_data['version'].native} is not 1, 3, 4 or 5 (RFC 5652)"
+        )
+    listed = {algorithm["algorithm"].dotted for algorithm in signed_data["digest_algorithms"]}
+    if signer.digest_oid not in listed:
+        raise CmsMalformedError(
+            "the SignerInfo's digest algorithm is missing from SignedData.digestAlgorithms; "
+            "the SignedData was assembled inconsistently"
+        )
     return ParsedCms(
         content_type=content_type,
         content=content,
         certificates=_certificates(signed_data),
-        signer=_signer_info(signer_infos[0]),
+        signer=signer,
     )
 
 
@@ -158,8 +171,15 @@ def _signer_info(info: cms.SignerInfo) -> ParsedSignerInfo:
     if sid.name == "issuer_and_serial_number":
         issuer = sid.chosen["issuer"].dump()
         serial = int(sid.chosen["serial_number"].native)
+        expected_version = "v1"
     else:
         key_id = bytes(sid.chosen.native)
+        expected_version = "v3"
+    if info["version"].native != expected_version:
+        raise CmsMalformedError(
+            f"SignerInfo version {info['version'].native} does not fit its signer identifier "
+            f"(RFC 5652 requires {expected_version})"
+        )
     digest = info["digest_algorithm"]
     signature_algorithm = info["signature_algorithm"]
     signed_attrs = info["signed_attrs"]
