@@ -2,7 +2,8 @@
 
 ``sign_cms`` / ``sign_hipki`` / ``sign_smartpki`` produce DER; ``verify_cms``
 returns a frozen ``CmsSignature`` or raises a ``CmsError`` subclass naming
-the failed check.
+the failed check; ``verify_signed_data`` adds path validation and revocation
+through a ``ChainValidator`` and keeps intact, trusted and revocation apart.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from xcapki.crypto.cms.errors import (
 from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
 from xcapki.crypto.cms.sign import SignerIdentifierType, sign_cms, sign_hipki, sign_smartpki
+from xcapki.crypto.cms.signed_data import VerifiedSignedData, verify_signed_data
 from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms, verify_cms
 
 __all__ = [
@@ -76,10 +78,12 @@ __all__ = [
     "SignerIdentifierType",
     "SigningCertificateMismatchError",
     "SigningTimeSkewError",
+    "VerifiedSignedData",
     "WeakKeyError",
     "inspect_cms",
     "sign_cms",
     "sign_hipki",
     "sign_smartpki",
     "verify_cms",
+    "verify_signed_data",
 ]
