@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from _trust_fixtures import FIXED_MOMENT
@@ -101,3 +102,14 @@ def test_validation_never_loads_oscrypto() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_one_validator_serves_many_threads(validator: ChainValidator) -> None:
+    store = TrustStore.bundled()
+    certificates = [entry.certificate for entry in store.intermediates] * 20
+
+    def check(certificate: object) -> int:
+        return len(validator.validate(certificate, moment=FIXED_MOMENT).chain)  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(check, certificates)) == [2] * len(certificates)
