@@ -84,3 +84,22 @@ def check_der(data: bytes) -> None:
                 if not (tag == _CERTIFICATES_TAG and depth == _SIGNED_DATA_FIELD_DEPTH):
                     regions.append((start, stop, depth + 1))
             pos = stop
+
+
+def split_elements(content: bytes) -> list[tuple[int, bytes, bytes]]:
+    """(first tag byte, full encoding, inner content) of each element in ``content``."""
+    elements = []
+    pos = 0
+    while pos < len(content):
+        tag, start, stop = _header(content, pos, len(content))
+        elements.append((tag, content[pos:stop], content[start:stop]))
+        pos = stop
+    return elements
+
+
+def encode_header(tag: int, size: int) -> bytes:
+    """The DER identifier and length octets for ``size`` content bytes."""
+    if size < 0x80:
+        return bytes((tag, size))
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length

@@ -7,6 +7,7 @@ caught here and becomes a ``CmsMalformedError``; the checks that follow
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from asn1crypto import cms, core, tsp
 from cryptography import x509
 
 from xcapki.crypto import oids
-from xcapki.crypto.cms._der import check_der
+from xcapki.crypto.cms._der import check_der, encode_header, split_elements
 from xcapki.crypto.cms.attributes import RawAttribute
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
@@ -43,6 +44,9 @@ ALGORITHM_PROTECTION: Final = "1.2.840.113549.1.9.52"
 
 _SHA1: Final = "1.3.14.3.2.26"
 
+_SEQUENCE: Final = 0x30
+_SET: Final = 0x31
+_OID: Final = 0x06
 _SIGNED_DATA_VERSIONS: Final = frozenset({"v1", "v3", "v4", "v5"})
 
 _T = TypeVar("_T")
@@ -155,13 +159,18 @@ def _parse(data: bytes) -> ParsedCms:
 
 
 def _certificates(signed_data: cms.SignedData) -> tuple[x509.Certificate, ...]:
+    """X.509 certificates of the CertificateSet; other choices (tagged [0]-[3]) are skipped.
+
+    The raw SET content is split here and handed to ``cryptography``, which
+    parses strict DER; going through asn1crypto would re-encode each one.
+    """
     choices = signed_data["certificates"]
     if isinstance(choices, core.Void):
         return ()
     return tuple(
-        x509.load_der_x509_certificate(choice.chosen.dump())
-        for choice in choices
-        if choice.name == "certificate"
+        x509.load_der_x509_certificate(encoding)
+        for tag, encoding, _ in split_elements(choices.contents)
+        if tag == _SEQUENCE
     )
 
 
@@ -197,30 +206,36 @@ def _signer_info(info: cms.SignerInfo) -> ParsedSignerInfo:
 
 
 def _attributes(signed_attrs: cms.CMSAttributes) -> ParsedAttributes:
-    encoded = signed_attrs.dump()
-    elements = [attribute.dump() for attribute in signed_attrs]
-    if elements != sorted(elements):
+    """Read the attributes from the raw SET: asn1crypto only sees the few typed values."""
+    contents = bytes(signed_attrs.contents or b"")
+    elements = split_elements(contents)
+    encodings = [encoding for _, encoding, _ in elements]
+    if encodings != sorted(encodings):
         raise CmsMalformedError(
             "the signed attributes are not in DER SET OF order; "
             "the signer must DER-encode the attributes it signs"
         )
     raw: list[RawAttribute] = []
-    seen: set[str] = set()
-    for attribute in signed_attrs:
-        oid = attribute["type"].dotted
-        if oid in seen:
+    by_type: dict[str, tuple[bytes, ...]] = {}
+    for tag, _, inner in elements:
+        parts = split_elements(inner) if tag == _SEQUENCE else []
+        if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+            raise SignedAttributeError(
+                "a signed attribute is not SEQUENCE { OID, SET OF value }; the CMS is malformed"
+            )
+        oid = _dotted(parts[0][1])
+        if oid in by_type:
             raise SignedAttributeError(
                 f"signed attribute {oid} appears twice; each attribute may appear once"
             )
-        seen.add(oid)
-        values = tuple(value.dump() for value in attribute["values"])
+        values = tuple(encoding for _, encoding, _ in split_elements(parts[1][2]))
+        by_type[oid] = values
         raw.append(RawAttribute(oid=oid, values=values))
-    by_type = {attribute.oid: attribute.values for attribute in raw}
     content_type = _required(by_type, CONTENT_TYPE, "contentType")
     message_digest = _required(by_type, MESSAGE_DIGEST, "messageDigest")
     return ParsedAttributes(
-        signed_der=b"\x31" + encoded[1:],
-        content_type=core.ObjectIdentifier.load(content_type, strict=True).dotted,
+        signed_der=encode_header(_SET, len(contents)) + contents,
+        content_type=_dotted(content_type),
         message_digest=bytes(core.OctetString.load(message_digest, strict=True).native),
         signing_time=_optional(by_type, SIGNING_TIME, _signing_time),
         nonce=_optional(by_type, oids.CMS_NONCE, _nonce),
@@ -229,6 +244,12 @@ def _attributes(signed_attrs: cms.CMSAttributes) -> ParsedAttributes:
         algorithm_protection=_optional(by_type, ALGORITHM_PROTECTION, _algorithm_protection),
         raw=tuple(raw),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _dotted(encoding: bytes) -> str:
+    """The dotted form of a DER OBJECT IDENTIFIER; the same few recur in every CMS."""
+    return str(core.ObjectIdentifier.load(encoding, strict=True).dotted)
 
 
 def _single(by_type: dict[str, tuple[bytes, ...]], oid: str) -> bytes | None:
