@@ -89,3 +89,17 @@ def softhsm_cards_or_skip(store: StandardCards | str) -> StandardCards:
     if isinstance(store, str):
         pytest.skip(store)
     return store
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under XCAPKI_REQUIRE_ALL_COMPONENTS=1 (CI), a skipped test fails the run."""
+    if os.environ.get("XCAPKI_REQUIRE_ALL_COMPONENTS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        reporter.write_line(
+            f"xcapki: {len(skipped)} test(s) skipped, but every component must be present here",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

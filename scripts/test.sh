@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets everything up, starts the system services the tests need, and runs every check:
+# ruff (lint and format), mypy --strict, and the whole test suite with nothing skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+scripts/test-services.sh start
+
+.venv/bin/ruff check xcapki tests bench examples
+.venv/bin/ruff format --check xcapki tests bench examples
+.venv/bin/mypy --strict xcapki
+XCAPKI_REQUIRE_ALL_COMPONENTS=1 .venv/bin/pytest "$@"
