@@ -24,7 +24,7 @@ from cms_mutations import (
     edit_tlv,
     parse_tlv,
 )
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme

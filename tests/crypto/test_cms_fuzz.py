@@ -7,7 +7,7 @@ structure), plus plain random bytes and DER-looking prefixes.
 from __future__ import annotations
 
 import pytest
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

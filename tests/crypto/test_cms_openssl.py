@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import (

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from asn1crypto import cms, keys
 from asn1crypto import x509 as asn1_x509
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import cms
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from xcapki.crypto import oids

@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from conftest import CmsTestPki
+from cms_pki import CmsTestPki
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import (
