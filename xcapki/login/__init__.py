@@ -1,1 +1,128 @@
-"""Portal login protocol: challenges, the client response, the server verifier."""
+"""Portal login protocol: challenges, the client response, the server verifier, stores.
+
+A portal backend builds one ``PortalLogin`` (or a ``ChallengeIssuer`` and a
+``LoginVerifier``), issues a ``Challenge`` per login attempt, and verifies
+the page's POSTed response into a ``VerifiedLogin``; every refusal is a
+``LoginError`` subclass. The card side answers with ``respond``. See
+docs/login.md. ``RedisChallengeStore`` lives in ``xcapki.login.redis_store``
+so that the redis package stays optional.
+"""
+
+from __future__ import annotations
+
+from xcapki.login.challenge import (
+    DEFAULT_CHALLENGE_TTL,
+    MIN_NONCE_BYTES,
+    Challenge,
+    ChallengeRecord,
+    login_message,
+)
+from xcapki.login.client import respond
+from xcapki.login.errors import (
+    AlgorithmRejectedError,
+    AuthorityNotAllowedError,
+    CertificateFieldMismatchError,
+    CertificatePolicyNotAllowedError,
+    CertificateValidityError,
+    ChallengeError,
+    ChallengeExpiredError,
+    ChallengeSessionError,
+    ChallengeStoreError,
+    ChallengeStoreFullError,
+    ChallengeUnknownError,
+    ContentBindingError,
+    ExpiredCertificateError,
+    IdentityMissingError,
+    KeyUsageRejectedError,
+    LoginConfigurationError,
+    LoginError,
+    NonceMismatchError,
+    NotYetValidCertificateError,
+    PolicyRejectedError,
+    ResponseMalformedError,
+    ResponseSizeError,
+    RevocationCheckError,
+    RevocationRejectedError,
+    RevokedCertificateError,
+    SignatureRejectedError,
+    SignedAttributesError,
+    SignerCertificateError,
+    SigningTimeError,
+    UnknownCertificateStatusError,
+    UntrustedSignerError,
+)
+from xcapki.login.issuer import ChallengeIssuer
+from xcapki.login.policy import (
+    ANY_CERTIFICATE_POLICY,
+    CPA_FILING_POLICY,
+    DEFAULT_LOGIN_POLICY,
+    AnyCertificatePolicy,
+    LoginPolicy,
+)
+from xcapki.login.portal import PortalLogin
+from xcapki.login.stores import ChallengeStore, MemoryChallengeStore
+from xcapki.login.verifier import LoginIdentity, LoginVerifier, VerifiedLogin
+from xcapki.login.wire import (
+    MAX_RESPONSE_BYTES,
+    MIN_RESPONSE_BYTES,
+    LoginResponse,
+    ResponseFormat,
+    parse_response,
+)
+
+__all__ = [
+    "ANY_CERTIFICATE_POLICY",
+    "CPA_FILING_POLICY",
+    "DEFAULT_CHALLENGE_TTL",
+    "DEFAULT_LOGIN_POLICY",
+    "MAX_RESPONSE_BYTES",
+    "MIN_NONCE_BYTES",
+    "MIN_RESPONSE_BYTES",
+    "AlgorithmRejectedError",
+    "AnyCertificatePolicy",
+    "AuthorityNotAllowedError",
+    "CertificateFieldMismatchError",
+    "CertificatePolicyNotAllowedError",
+    "CertificateValidityError",
+    "Challenge",
+    "ChallengeError",
+    "ChallengeExpiredError",
+    "ChallengeIssuer",
+    "ChallengeRecord",
+    "ChallengeSessionError",
+    "ChallengeStore",
+    "ChallengeStoreError",
+    "ChallengeStoreFullError",
+    "ChallengeUnknownError",
+    "ContentBindingError",
+    "ExpiredCertificateError",
+    "IdentityMissingError",
+    "KeyUsageRejectedError",
+    "LoginConfigurationError",
+    "LoginError",
+    "LoginIdentity",
+    "LoginPolicy",
+    "LoginResponse",
+    "LoginVerifier",
+    "MemoryChallengeStore",
+    "NonceMismatchError",
+    "NotYetValidCertificateError",
+    "PolicyRejectedError",
+    "PortalLogin",
+    "ResponseFormat",
+    "ResponseMalformedError",
+    "ResponseSizeError",
+    "RevocationCheckError",
+    "RevocationRejectedError",
+    "RevokedCertificateError",
+    "SignatureRejectedError",
+    "SignedAttributesError",
+    "SignerCertificateError",
+    "SigningTimeError",
+    "UnknownCertificateStatusError",
+    "UntrustedSignerError",
+    "VerifiedLogin",
+    "login_message",
+    "parse_response",
+    "respond",
+]

@@ -1,0 +1,265 @@
+"""The login errors: one class per reason a portal login is refused.
+
+A portal's HTTP layer answers every ``LoginError`` with the same generic 401
+and logs the class and ``str(error)`` (the detail, for operators). What the
+user may be shown is ``error.user_message``: it names the problem and the
+remedy and never reveals which internal check failed beyond that::
+
+    LoginError                                xcapki.errors
+    ├── LoginConfigurationError               the portal was set up wrongly
+    ├── ChallengeStoreError                   the challenge store failed (Redis down)
+    │   └── ChallengeStoreFullError
+    ├── ResponseMalformedError                1: not the documented JSON / base64 / DER
+    │   └── ResponseSizeError                 1: under or over the size bounds
+    ├── ChallengeError                        2
+    │   ├── ChallengeUnknownError             never issued, or already used (replay)
+    │   ├── ChallengeExpiredError
+    │   └── ChallengeSessionError             issued to another browser session
+    ├── ContentBindingError                   3: the card signed something else
+    │   └── NonceMismatchError
+    ├── SignerCertificateError                4: no signer certificate in the CMS
+    │   └── CertificateFieldMismatchError     certb64 is not the CMS signer
+    ├── AlgorithmRejectedError                5: SHA-1, MD5, RSA < 2048, ...
+    ├── SignedAttributesError                 6: contentType, messageDigest, card serial
+    │   └── SigningTimeError                  signingTime outside the clock skew
+    ├── SignatureRejectedError                7
+    ├── KeyUsageRejectedError                 8: not the card's signing (SIGN) certificate
+    ├── CertificateValidityError              8
+    │   ├── ExpiredCertificateError
+    │   └── NotYetValidCertificateError
+    ├── PolicyRejectedError                   9
+    │   ├── AuthorityNotAllowedError          e.g. a MOICA card on an XCA-only portal
+    │   ├── CertificatePolicyNotAllowedError
+    │   └── IdentityMissingError              the portal needs a 統一編號 the card lacks
+    ├── UntrustedSignerError                  10: no path to the trust anchors
+    └── RevocationRejectedError               11
+        ├── RevokedCertificateError
+        │   └── UnknownCertificateStatusError OCSP "unknown" counts as revoked
+        └── RevocationCheckError              no usable OCSP/CRL answer (down, stale, forged)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xcapki.errors import XcapkiError
+
+__all__ = [
+    "AlgorithmRejectedError",
+    "AuthorityNotAllowedError",
+    "CertificateFieldMismatchError",
+    "CertificatePolicyNotAllowedError",
+    "CertificateValidityError",
+    "ChallengeError",
+    "ChallengeExpiredError",
+    "ChallengeSessionError",
+    "ChallengeStoreError",
+    "ChallengeStoreFullError",
+    "ChallengeUnknownError",
+    "ContentBindingError",
+    "ExpiredCertificateError",
+    "IdentityMissingError",
+    "KeyUsageRejectedError",
+    "LoginConfigurationError",
+    "LoginError",
+    "NonceMismatchError",
+    "NotYetValidCertificateError",
+    "PolicyRejectedError",
+    "ResponseMalformedError",
+    "ResponseSizeError",
+    "RevocationCheckError",
+    "RevocationRejectedError",
+    "RevokedCertificateError",
+    "SignatureRejectedError",
+    "SignedAttributesError",
+    "SignerCertificateError",
+    "SigningTimeError",
+    "UnknownCertificateStatusError",
+    "UntrustedSignerError",
+]
+
+_RETRY = "Reload the login page and sign in again."
+
+
+class LoginError(XcapkiError):
+    """A login that must be refused; ``user_message`` is safe to show the user."""
+
+    user_message: ClassVar[str] = "The card login failed. " + _RETRY
+
+
+class LoginConfigurationError(LoginError):
+    """The issuer, store or verifier was configured with values that cannot work."""
+
+    user_message = "The portal's card login is not set up correctly. Contact the portal."
+
+
+class ChallengeStoreError(LoginError):
+    """The challenge store could not be reached or answered wrongly."""
+
+    user_message = "The portal cannot handle card logins at the moment. Try again later."
+
+
+class ChallengeStoreFullError(ChallengeStoreError):
+    """The in-memory store holds its maximum of live challenges."""
+
+
+class ResponseMalformedError(LoginError):
+    """The response is not the documented JSON with base64 DER CMS (step 1)."""
+
+    user_message = (
+        "The signing component sent an unreadable answer. Update the card software, then " + _RETRY
+    )
+
+
+class ResponseSizeError(ResponseMalformedError):
+    """The response is smaller or larger than any genuine login response (step 1)."""
+
+
+class ChallengeError(LoginError):
+    """The challenge named by the response cannot be used (step 2)."""
+
+    user_message = "This login attempt is no longer valid. " + _RETRY
+
+
+class ChallengeUnknownError(ChallengeError):
+    """No such challenge: never issued, already used (a replay), or long expired."""
+
+
+class ChallengeExpiredError(ChallengeError):
+    """The challenge's lifetime ran out before the response arrived."""
+
+    user_message = "The login took too long and timed out. " + _RETRY
+
+
+class ChallengeSessionError(ChallengeError):
+    """The challenge was issued to another browser session (forged-login CSRF)."""
+
+
+class ContentBindingError(LoginError):
+    """The signed content is not the bytes derived from the challenge and origin (step 3)."""
+
+    user_message = (
+        "The card signed something other than this portal's login request. Make sure you "
+        "are on the portal's real address, then " + _RETRY.lower()
+    )
+
+
+class NonceMismatchError(ContentBindingError):
+    """The signed nonce attribute differs from the challenge's nonce."""
+
+
+class SignerCertificateError(LoginError):
+    """The signer's certificate is missing from the response (step 4)."""
+
+    user_message = (
+        "The signature does not include the card's certificate. Update the card software, "
+        "then " + _RETRY.lower()
+    )
+
+
+class CertificateFieldMismatchError(SignerCertificateError):
+    """The response's certificate field is not the certificate that signed the CMS."""
+
+
+class AlgorithmRejectedError(LoginError):
+    """A digest, signature algorithm or key size outside the allow-list (step 5)."""
+
+    user_message = (
+        "The card or its software uses a signature algorithm this portal no longer accepts "
+        "(for example SHA-1 or a short RSA key). Renew the card or update the card software."
+    )
+
+
+class SignedAttributesError(LoginError):
+    """A signed attribute is wrong: contentType, messageDigest or card serial (step 6)."""
+
+
+class SigningTimeError(SignedAttributesError):
+    """The signingTime attribute is further from the server's clock than the allowed skew."""
+
+    user_message = "Your computer's clock is wrong. Correct the date and time, then " + (
+        _RETRY.lower()
+    )
+
+
+class SignatureRejectedError(LoginError):
+    """The signature does not verify with the signer certificate's key (step 7)."""
+
+
+class KeyUsageRejectedError(LoginError):
+    """The certificate is not a signing certificate, e.g. the card's KEYX one (step 8)."""
+
+    user_message = (
+        "The card's encryption certificate was used instead of its signing certificate. "
+        "Choose the signing certificate, then " + _RETRY.lower()
+    )
+
+
+class CertificateValidityError(LoginError):
+    """The certificate's validity period does not cover now (step 8)."""
+
+
+class ExpiredCertificateError(CertificateValidityError):
+    """The certificate has expired."""
+
+    user_message = "The card's certificate has expired. Renew the card with its authority."
+
+
+class NotYetValidCertificateError(CertificateValidityError):
+    """The certificate's validity has not begun."""
+
+    user_message = (
+        "The card's certificate is not valid yet. Check your computer's clock, or wait until "
+        "the certificate's start date."
+    )
+
+
+class PolicyRejectedError(LoginError):
+    """The certificate is genuine but not one this portal admits (step 9)."""
+
+    user_message = "This portal does not accept this kind of card."
+
+
+class AuthorityNotAllowedError(PolicyRejectedError):
+    """The certificate's authority (XCA, GCA, MOICA, MOEACA) is not allowed here."""
+
+    user_message = (
+        "This portal does not accept cards from this authority (for example, it admits only "
+        "organisation (XCA) cards). Use a card of an accepted kind."
+    )
+
+
+class CertificatePolicyNotAllowedError(PolicyRejectedError):
+    """None of the certificate's policy OIDs is allowed here."""
+
+
+class IdentityMissingError(PolicyRejectedError):
+    """The portal needs an identity field (統一編號) that the certificate does not carry."""
+
+
+class UntrustedSignerError(LoginError):
+    """The certificate does not chain to the portal's trust anchors (step 10)."""
+
+    user_message = "The card's certificate was not issued by an authority this portal trusts."
+
+
+class RevocationRejectedError(LoginError):
+    """The certificate's revocation status forbids the login (step 11)."""
+
+
+class RevokedCertificateError(RevocationRejectedError):
+    """The certificate, or a CA above it, is revoked."""
+
+    user_message = "The card's certificate has been revoked. Contact its certification authority."
+
+
+class UnknownCertificateStatusError(RevokedCertificateError):
+    """The OCSP responder answered "unknown", which counts as revoked."""
+
+
+class RevocationCheckError(RevocationRejectedError):
+    """No usable OCSP or CRL answer: unreachable, stale, or signed by an unauthorised party."""
+
+    user_message = (
+        "The portal could not confirm that the card's certificate is still valid. Try again later."
+    )

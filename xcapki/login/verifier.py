@@ -1,0 +1,416 @@
+"""The server-side login verifier: login-checks.md's steps, in that order.
+
+``LoginVerifier`` is configured once (origin, challenge store, trust store,
+``LoginPolicy``, revocation mode, clock skew, clock) and is then immutable;
+one instance serves every request thread at once. ``verify`` returns a
+frozen ``VerifiedLogin`` or raises the ``LoginError`` subclass of the first
+check that failed; the crypto layer's own errors never escape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from xcapki.crypto.authority import Authority
+from xcapki.crypto.cms import errors as cms_errors
+from xcapki.crypto.cms.parse import ParsedCms, parse_cms
+from xcapki.crypto.cms.verify import CmsSignature, inspect_cms
+from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError, RevocationError
+from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
+from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation import (
+    CertificateExpiredError,
+    CertificateNotYetValidError,
+    CertificateRevokedError,
+    ChainValidator,
+    RevocationMode,
+    RevocationStatus,
+    RevocationUnknownError,
+    ValidatedPath,
+    ValidatorUsageError,
+    WeakAlgorithmError,
+)
+from xcapki.login import errors
+from xcapki.login._path_cache import PathCache
+from xcapki.login.challenge import (
+    ChallengeRecord,
+    Clock,
+    login_message,
+    normalise_origin,
+    system_clock,
+)
+from xcapki.login.policy import DEFAULT_LOGIN_POLICY, AnyCertificatePolicy, LoginPolicy
+from xcapki.login.stores import ChallengeStore
+from xcapki.login.wire import MAX_CMS_BYTES, LoginResponse, ResponseFormat, parse_response
+
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_PATH_CACHE_CAPACITY",
+    "LoginIdentity",
+    "LoginVerifier",
+    "VerifiedLogin",
+]
+
+DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
+DEFAULT_PATH_CACHE_CAPACITY: Final = 10_000
+DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginIdentity:
+    """Who logged in, as the card's signing certificate says.
+
+    ``unified_business_number`` is the 統一編號 (directory attribute .101 or,
+    for MOEACA, the subject serialNumber); ``card_serial`` the card number from
+    the certificate, else from the signed card-serial attribute.
+    """
+
+    authority: Authority
+    organisation_name: str | None
+    unified_business_number: str | None
+    organisation_oid: str | None
+    subject_class: SubjectClass
+    card_serial: str | None
+    certificate_serial: int
+    certificate_fingerprint: bytes
+    """SHA-256 of the certificate's DER."""
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedLogin:
+    """A login that passed every check; what the portal may rely on.
+
+    ``chain`` runs from the signer certificate to the trust anchor;
+    ``revocation`` is the signer's verdict (GOOD with its source and update
+    times, or NOT_CHECKED with revocation off).
+    """
+
+    identity: LoginIdentity
+    certificate: TaiwanCertificate
+    chain: tuple[x509.Certificate, ...]
+    revocation: RevocationStatus
+    signing_time: datetime | None
+    challenge_id: str
+    origin: str
+    response_format: ResponseFormat
+    verified_at: datetime
+
+
+class LoginVerifier:
+    """Checks a login response against the challenge this portal issued to this session.
+
+    Immutable once built and safe to share between threads. Call ``verify``
+    from a worker thread, not inside a running event loop (revocation
+    checking runs its own loop).
+    """
+
+    __slots__ = ("_clock", "_origin", "_paths", "_policy", "_skew", "_store", "_validator")
+
+    def __init__(
+        self,
+        *,
+        origin: str,
+        store: ChallengeStore,
+        trust_store: TrustStore,
+        policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
+        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        clock: Clock = system_clock,
+        fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
+        path_cache_capacity: int = DEFAULT_PATH_CACHE_CAPACITY,
+    ) -> None:
+        if not isinstance(store, ChallengeStore):
+            raise errors.LoginConfigurationError(
+                "store must be a ChallengeStore (MemoryChallengeStore or RedisChallengeStore)"
+            )
+        if not isinstance(policy, LoginPolicy):
+            raise errors.LoginConfigurationError("policy must be a LoginPolicy")
+        if clock_skew < timedelta(0):
+            raise errors.LoginConfigurationError("clock_skew must not be negative")
+        if path_cache_capacity < 1:
+            raise errors.LoginConfigurationError("path_cache_capacity must be at least 1")
+        self._origin = normalise_origin(origin)
+        self._store = store
+        self._policy = policy
+        self._skew = clock_skew
+        self._clock = clock
+        try:
+            self._validator = ChainValidator(
+                trust_store,
+                revocation_mode=revocation_mode,
+                fetch_timeout=fetch_timeout,
+                clock_skew=clock_skew,
+                clock=clock,
+            )
+        except ValidatorUsageError as exc:
+            raise errors.LoginConfigurationError(str(exc)) from exc
+        self._paths = PathCache(path_cache_capacity)
+
+    @property
+    def origin(self) -> str:
+        """The portal's own origin, from which the signed bytes are derived."""
+        return self._origin
+
+    @property
+    def policy(self) -> LoginPolicy:
+        return self._policy
+
+    @property
+    def validator(self) -> ChainValidator:
+        """The path validator (for its statistics)."""
+        return self._validator
+
+    def verify(self, response: bytes | str | LoginResponse, *, session_id: str) -> VerifiedLogin:
+        """Run every check on ``response`` for the browser session ``session_id``.
+
+        The challenge the response names is used up, whether the login
+        succeeds or fails at any later check.
+        """
+        now = self._clock()
+        answer, parsed, field_certificate = self._shape(response)
+        record = self._challenge(answer.challenge_id, session_id, now)
+        expected = login_message(record.challenge, self._origin)
+        self._bind_content(parsed, expected, record)
+        signature = self._signature(answer, parsed, expected, field_certificate, now)
+        profile = self._certificate(signature, now)
+        self._admit(profile)
+        path = self._path(profile, signature, now)
+        return VerifiedLogin(
+            identity=LoginIdentity(
+                authority=profile.authority,
+                organisation_name=profile.organisation_name,
+                unified_business_number=profile.unified_business_number,
+                organisation_oid=profile.organisation_oid,
+                subject_class=profile.subject_class,
+                card_serial=profile.card_serial
+                or (signature.attributes.card_serial if signature.attributes else None),
+                certificate_serial=profile.serial_number,
+                certificate_fingerprint=profile.fingerprint_sha256,
+                not_after=profile.not_after,
+            ),
+            certificate=profile,
+            chain=path.chain,
+            revocation=path.leaf_revocation,
+            signing_time=signature.signing_time,
+            challenge_id=record.challenge.challenge_id,
+            origin=self._origin,
+            response_format=answer.format,
+            verified_at=now,
+        )
+
+    # step 1
+    def _shape(
+        self, response: bytes | str | LoginResponse
+    ) -> tuple[LoginResponse, ParsedCms, x509.Certificate | None]:
+        answer = response if isinstance(response, LoginResponse) else parse_response(response)
+        try:
+            parsed = parse_cms(answer.cms, max_size=MAX_CMS_BYTES)
+            field_certificate = (
+                None
+                if answer.certificate is None
+                else x509.load_der_x509_certificate(answer.certificate)
+            )
+        except (CmsError, ValueError) as exc:
+            self._store.take(answer.challenge_id)
+            error = (
+                errors.ResponseSizeError
+                if isinstance(exc, cms_errors.CmsTooLargeError)
+                else errors.ResponseMalformedError
+            )
+            raise error(f"the signature is not a strict DER CMS SignedData: {exc}") from exc
+        return answer, parsed, field_certificate
+
+    # step 2
+    def _challenge(self, challenge_id: str, session_id: str, now: datetime) -> ChallengeRecord:
+        record = self._store.take(challenge_id)
+        if record is None:
+            raise errors.ChallengeUnknownError(
+                f"challenge {challenge_id} is unknown: never issued, already used, or expired "
+                "long ago"
+            )
+        if now > record.challenge.expires_at:
+            raise errors.ChallengeExpiredError(
+                f"challenge {challenge_id} expired at {record.challenge.expires_at.isoformat()}"
+            )
+        if not record.belongs_to(session_id):
+            raise errors.ChallengeSessionError(
+                f"challenge {challenge_id} was issued to another browser session"
+            )
+        return record
+
+    # step 3
+    def _bind_content(self, parsed: ParsedCms, expected: bytes, record: ChallengeRecord) -> None:
+        if parsed.content is not None and parsed.content != expected:
+            raise errors.ContentBindingError(
+                "the signed content is not the login message derived from the stored "
+                f"challenge {record.challenge.challenge_id} and the origin {self._origin}"
+            )
+        attributes = parsed.signer.attributes
+        if (
+            attributes is not None
+            and attributes.nonce is not None
+            and attributes.nonce != record.challenge.nonce
+        ):
+            raise errors.NonceMismatchError(
+                "the signed nonce attribute is not the challenge's nonce"
+            )
+
+    # steps 4 to 7
+    def _signature(
+        self,
+        answer: LoginResponse,
+        parsed: ParsedCms,
+        expected: bytes,
+        field_certificate: x509.Certificate | None,
+        now: datetime,
+    ) -> CmsSignature:
+        extra = () if parsed.certificates or field_certificate is None else (field_certificate,)
+        try:
+            signature = inspect_cms(
+                answer.cms,
+                content=expected,
+                policy=self._policy.algorithms,
+                max_size=MAX_CMS_BYTES,
+                now=now,
+                max_clock_skew=self._skew,
+                extra_certificates=extra,
+            )
+        except CmsError as exc:
+            raise _cms_failure(exc) from exc
+        if field_certificate is not None and _der(field_certificate) != _der(
+            signature.signer_certificate
+        ):
+            raise errors.CertificateFieldMismatchError(
+                "the response's certificate field holds another certificate than the one "
+                "that signed the CMS"
+            )
+        if signature.failure is not None:
+            raise _cms_failure(signature.failure) from signature.failure
+        return signature
+
+    # step 8
+    def _certificate(self, signature: CmsSignature, now: datetime) -> TaiwanCertificate:
+        try:
+            profile = TaiwanCertificate.from_certificate(
+                signature.signer_certificate, trust_store=self._validator.trust_store
+            )
+        except CertificateError as exc:
+            raise errors.PolicyRejectedError(
+                f"the signer certificate does not follow the GPKI profile: {exc}"
+            ) from exc
+        if not profile.purpose.allows_signing:
+            raise errors.KeyUsageRejectedError(
+                f"the signer certificate's purpose is {profile.purpose.value}; a login needs "
+                "the card's signing certificate (keyUsage digitalSignature)"
+            )
+        if now > profile.not_after + self._skew:
+            raise errors.ExpiredCertificateError(
+                f"the signer certificate expired at {profile.not_after.isoformat()}"
+            )
+        if now < profile.not_before - self._skew:
+            raise errors.NotYetValidCertificateError(
+                f"the signer certificate is valid from {profile.not_before.isoformat()}"
+            )
+        signed_serial = signature.attributes.card_serial if signature.attributes else None
+        if signed_serial and profile.card_serial and signed_serial != profile.card_serial:
+            raise errors.SignedAttributesError(
+                f"the signed card serial {signed_serial!r} differs from the certificate's "
+                f"{profile.card_serial!r}"
+            )
+        return profile
+
+    # step 9
+    def _admit(self, profile: TaiwanCertificate) -> None:
+        policy = self._policy
+        if profile.authority not in policy.authorities:
+            raise errors.AuthorityNotAllowedError(
+                f"the certificate was issued by {profile.authority.name}; this portal admits "
+                f"{', '.join(sorted(a.name for a in policy.authorities))}"
+            )
+        allowed = policy.certificate_policies
+        if not isinstance(allowed, AnyCertificatePolicy) and not allowed & set(profile.policy_oids):
+            raise errors.CertificatePolicyNotAllowedError(
+                f"the certificate's policies {list(profile.policy_oids)} include none of "
+                f"{sorted(allowed)}"
+            )
+        if policy.require_unified_business_number and profile.unified_business_number is None:
+            raise errors.IdentityMissingError("the certificate carries no 統一編號")
+
+    # steps 10 and 11
+    def _path(
+        self, profile: TaiwanCertificate, signature: CmsSignature, now: datetime
+    ) -> ValidatedPath:
+        fingerprint = profile.fingerprint_sha256
+        path = self._paths.get(fingerprint, now)
+        if path is not None:
+            return path
+        helpers = [c for c in signature.certificates if c != signature.signer_certificate]
+        try:
+            path = self._validator.validate(
+                signature.signer_certificate, intermediates=helpers, moment=now
+            )
+        except (PathValidationError, CertificateError) as exc:
+            raise _path_failure(exc) from exc
+        except ValidatorUsageError as exc:
+            raise errors.LoginConfigurationError(
+                f"{exc}; call LoginVerifier.verify from a worker thread"
+            ) from exc
+        self._paths.put(
+            fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
+        )
+        return path
+
+
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(Encoding.DER)
+
+
+_CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]] = (
+    (cms_errors.CmsTooLargeError, errors.ResponseSizeError),
+    (cms_errors.SignedAttributeError, errors.SignedAttributesError),
+    (cms_errors.CmsMalformedError, errors.ResponseMalformedError),
+    (cms_errors.CmsContentTypeError, errors.ResponseMalformedError),
+    (cms_errors.DetachedContentMissingError, errors.ResponseMalformedError),
+    (cms_errors.ContentMismatchError, errors.ContentBindingError),
+    (cms_errors.SignerCertificateMissingError, errors.SignerCertificateError),
+    (cms_errors.SigningCertificateMismatchError, errors.SignerCertificateError),
+    (cms_errors.AlgorithmNotAllowedError, errors.AlgorithmRejectedError),
+    (cms_errors.AlgorithmProtectionMismatchError, errors.AlgorithmRejectedError),
+    (cms_errors.ContentTypeAttributeError, errors.SignedAttributesError),
+    (cms_errors.SigningTimeSkewError, errors.SigningTimeError),
+    (cms_errors.MessageDigestMismatchError, errors.SignedAttributesError),
+    (cms_errors.SignatureInvalidError, errors.SignatureRejectedError),
+    (cms_errors.CmsUsageError, errors.LoginConfigurationError),
+)
+
+
+def _cms_failure(exc: CmsError) -> errors.LoginError:
+    for source, target in _CMS_FAILURES:
+        if isinstance(exc, source):
+            return target(str(exc))
+    return errors.ResponseMalformedError(str(exc))
+
+
+def _path_failure(exc: PathValidationError | CertificateError) -> errors.LoginError:
+    target: type[errors.LoginError]
+    if isinstance(exc, RevocationUnknownError):
+        target = errors.UnknownCertificateStatusError
+    elif isinstance(exc, CertificateRevokedError):
+        target = errors.RevokedCertificateError
+    elif isinstance(exc, RevocationError):
+        target = errors.RevocationCheckError
+    elif isinstance(exc, CertificateExpiredError):
+        target = errors.ExpiredCertificateError
+    elif isinstance(exc, CertificateNotYetValidError):
+        target = errors.NotYetValidCertificateError
+    elif isinstance(exc, WeakAlgorithmError):
+        target = errors.AlgorithmRejectedError
+    else:
+        target = errors.UntrustedSignerError
+    return target(str(exc))
