@@ -1,0 +1,168 @@
+"""The Starlette application: HiPKI's endpoints over ``HipkiOperations``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from xcapki.service.cards import CardAccess
+from xcapki.service.config import ServiceConfig
+from xcapki.service.errors import HipkiCode, HipkiError
+from xcapki.service.http import (
+    HostGuard,
+    func_for_path,
+    loopback_origins,
+    page_origin,
+    read_body,
+)
+from xcapki.service.openapi import openapi_document
+from xcapki.service.operations import HipkiOperations
+from xcapki.service.popup import POPUP_HEADERS, POPUP_HTML
+from xcapki.service.protocol import (
+    PackageFunction,
+    answer,
+    package_function,
+    parse_form,
+    parse_tbs_package,
+)
+from xcapki.service.ratelimit import PinFailureLimiter
+from xcapki.service.trust import TrustList
+
+__all__ = ["create_app", "service_version"]
+
+_JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def service_version(config: ServiceConfig) -> str:
+    """The four-number version reported to pages."""
+    if config.reported_version is not None:
+        return config.reported_version
+    try:
+        release = importlib.metadata.version("xcapki")
+    except importlib.metadata.PackageNotFoundError:
+        release = "0.0.0"
+    numbers = [part for part in release.split(".")[:4] if part.isdigit()]
+    return ".".join([*numbers, "0", "0", "0", "0"][:4])
+
+
+Handler = Callable[[Request], Awaitable[dict[str, Any]]]
+
+
+def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler`` so a ``HipkiError`` becomes its HiPKI answer."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await handler(request)
+            status = 200
+        except HipkiError as refusal:
+            body = answer(
+                func_for_path(request.url.path),
+                version,
+                ret_code=refusal.ret_code,
+                last_error=refusal.last_error,
+                message=str(refusal),
+            )
+            status = refusal.http_status
+        return JSONResponse(body, status_code=status, headers=_JSON_HEADERS)
+
+    return endpoint
+
+
+def create_app(config: ServiceConfig) -> Starlette:
+    """The HiPKI-compatible service as an ASGI app (for ``run_service``, tests, embedding)."""
+    version = service_version(config)
+    own_origins = loopback_origins(config.port)
+    operations = HipkiOperations(
+        config,
+        version=version,
+        trust=TrustList(config.trust_list_path),
+        cards=CardAccess(config),
+        limiter=PinFailureLimiter(config.pin_rate_limit),
+    )
+
+    async def form_of(request: Request) -> dict[str, str]:
+        if request.method != "POST":
+            return {}
+        return parse_form(await read_body(request, config.max_body_bytes))
+
+    async def home(request: Request) -> Response:
+        return PlainTextResponse(
+            f"xcapki local signing service (HiPKI protocol)\nversion:{version}\n",
+            headers=_JSON_HEADERS,
+        )
+
+    async def pkcs11info(request: Request) -> dict[str, Any]:
+        form = await form_of(request)
+        with_certs = request.query_params.get("withcert", "").lower() == "true"
+        origin = page_origin(request, form, own_origins)
+        return await operations.pkcs11info(with_certs=with_certs, origin=origin)
+
+    async def sign(request: Request) -> dict[str, Any]:
+        form = await form_of(request)
+        package = parse_tbs_package(form.get("tbsPackage"))
+        if package_function(package) is not PackageFunction.MAKE_SIGNATURE:
+            raise HipkiError(
+                "/sign takes func MakeSignature", ret_code=HipkiCode.BAD_REQUEST, http_status=400
+            )
+        return await operations.sign(package, page_origin(request, form, own_origins))
+
+    async def decrypt(request: Request) -> dict[str, Any]:
+        await form_of(request)
+        raise HipkiError(
+            "DecryptData is not supported by xcapki's local service yet: decrypt on the"
+            " server side, or use HiPKI for this page",
+            ret_code=HipkiCode.NOT_SUPPORTED,
+        )
+
+    async def add_domain(request: Request) -> dict[str, Any]:
+        return await operations.add_domain(
+            request.query_params.get("domain"), request.headers.get("origin")
+        )
+
+    async def popup_form(request: Request) -> Response:
+        return HTMLResponse(POPUP_HTML, headers=POPUP_HEADERS)
+
+    document = openapi_document(version)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document, headers=_JSON_HEADERS)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(min(30.0, config.session_idle_seconds / 2))
+                await operations.close_idle_sessions()
+
+        sweeper = asyncio.create_task(sweep())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await operations.close()
+
+    return Starlette(
+        routes=[
+            Route("/", home, methods=["GET"]),
+            Route("/pkcs11info", _json_endpoint(version, pkcs11info), methods=["GET", "POST"]),
+            Route("/sign", _json_endpoint(version, sign), methods=["POST"]),
+            Route("/decrypt", _json_endpoint(version, decrypt), methods=["POST"]),
+            Route("/addDomain", _json_endpoint(version, add_domain), methods=["GET"]),
+            Route("/popupForm", popup_form, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
+        middleware=[Middleware(HostGuard, port=config.port, version=version)],
+        lifespan=lifespan,
+    )

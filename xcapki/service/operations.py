@@ -1,0 +1,200 @@
+"""What each HiPKI request does, independent of HTTP.
+
+Requests arrive on the event loop; card work runs in worker threads. A
+signing request is checked in this order, cheapest and card-free first: the
+package's fields, the page's origin against the trust list, the origin's PIN
+failure budget, the card; then the PIN (from the page, or asked locally),
+the certificate's validity, and the signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+from anyio import to_thread
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from xcapki.crypto.errors import CryptoError
+from xcapki.service._card_objects import public_certificates
+from xcapki.service.cards import CardAccess, LoggedInCard
+from xcapki.service.config import DomainRequest, PinMode, PinRequest, ServiceConfig
+from xcapki.service.errors import (
+    CKR_FUNCTION_CANCELED,
+    CKR_PIN_INCORRECT,
+    CKR_PIN_LEN_RANGE,
+    HipkiCode,
+    HipkiError,
+)
+from xcapki.service.pkcs11info import slot_entry
+from xcapki.service.protocol import SignRequest, answer, parse_sign_request
+from xcapki.service.ratelimit import PinFailureLimiter
+from xcapki.service.signing import check_validity, make_signature
+from xcapki.service.translate import hipki_error_for
+from xcapki.service.trust import TrustList, normalise_trust_entry
+from xcapki.token.errors import TokenError
+from xcapki.token.pin import Pin, PinState
+from xcapki.token.tokens import TokenInfo
+
+__all__ = ["HipkiOperations"]
+
+
+class HipkiOperations:
+    """The service's behaviour: pkcs11info, sign, addDomain; answers are HiPKI JSON dicts."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        version: str,
+        trust: TrustList,
+        cards: CardAccess,
+        limiter: PinFailureLimiter,
+    ) -> None:
+        self._config = config
+        self.version = version
+        self._trust = trust
+        self._cards = cards
+        self._limiter = limiter
+        self._asking_user = asyncio.Lock()
+
+    def _require_trusted(self, origin: str | None) -> str:
+        if origin is None or not self._trust.is_trusted(origin):
+            raise HipkiError(
+                f"the site {origin or '(unknown origin)'} is not trusted to use the card: open"
+                " /addDomain?domain=<its host> and approve it",
+                ret_code=HipkiCode.SITE_NOT_TRUSTED,
+            )
+        return origin
+
+    async def pkcs11info(self, *, with_certs: bool, origin: str | None) -> dict[str, Any]:
+        """Readers with cards, their serial numbers, and with ``with_certs`` their certificates.
+
+        The certificates name the holder, so only trusted origins get them.
+        """
+        if with_certs:
+            self._require_trusted(origin)
+        slots = await to_thread.run_sync(self._slots, with_certs)
+        return answer("pkcs11info", self.version, slots=slots)
+
+    def _slots(self, with_certs: bool) -> list[dict[str, object]]:
+        module = self._cards.module()
+        slots = []
+        for token in self._cards.tokens():
+            certificates = None
+            if with_certs:
+                try:
+                    certificates = public_certificates(module, token)
+                except TokenError:
+                    continue
+            slots.append(slot_entry(token, certificates))
+        return slots
+
+    async def sign(self, package: dict[str, Any], origin: str | None) -> dict[str, Any]:
+        """``MakeSignature``: a PKCS7 or PKCS1 signature of ``tbs`` on the chosen card."""
+        request = parse_sign_request(package)
+        origin = self._require_trusted(origin)
+        wait = self._limiter.retry_after(origin)
+        if wait is not None:
+            raise HipkiError(
+                f"too many wrong PINs from {origin}: wait {int(wait) + 1} seconds, and check the"
+                " PIN before trying again (the card locks after 3 wrong PINs)",
+                ret_code=HipkiCode.TOO_MANY_PIN_ATTEMPTS,
+                http_status=429,
+            )
+        token = await to_thread.run_sync(self._cards.choose, request.slot_description)
+        async with self._cards.card_lock(token.serial):
+            return await to_thread.run_sync(self._sign_on_card, token, request, origin)
+
+    def _sign_on_card(self, token: TokenInfo, request: SignRequest, origin: str) -> dict[str, Any]:
+        pin = self._pin_for(token, request, origin)
+        card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
+        check_validity(card.signer.certificate)
+        try:
+            signature = make_signature(card.signer, request, token.serial)
+        except TokenError as exc:
+            self._cards.forget_if_removed(token.serial, exc)
+            raise hipki_error_for(exc) from None
+        except CryptoError as exc:
+            raise HipkiError(str(exc), ret_code=HipkiCode.BAD_REQUEST) from None
+        certificate = card.signer.certificate.public_bytes(Encoding.DER)
+        return answer(
+            "sign",
+            self.version,
+            signature=base64.b64encode(signature).decode(),
+            certb64=base64.b64encode(certificate).decode(),
+            cardSN=token.serial,
+        )
+
+    def _pin_for(self, token: TokenInfo, request: SignRequest, origin: str) -> Pin:
+        if self._config.pin_mode is PinMode.PAGE:
+            return request.pin or Pin("")
+        asked = PinRequest(
+            origin=origin,
+            token=token.describe(),
+            pin_state=token.pin_state,
+            operation=f"{request.signature_type.value} signature ({request.hash_algorithm.value})"
+            f" of {len(request.tbs)} bytes",
+        )
+        value = self._config.pin_prompter(asked)
+        if value is None:
+            raise HipkiError(
+                "the PIN entry was cancelled: sign again and enter the PIN when asked",
+                ret_code=HipkiCode.LOGIN_FAILED,
+                last_error=CKR_FUNCTION_CANCELED,
+            )
+        return Pin(value)
+
+    def _log_in(self, token: TokenInfo, pin: Pin, origin: str) -> LoggedInCard:
+        # In local mode the user was told before typing that this is the final try.
+        final_try_agreed = (
+            self._config.pin_mode is PinMode.LOCAL and token.pin_state is PinState.FINAL_TRY
+        )
+        try:
+            return self._cards.log_in(token, pin, spend_final_try=final_try_agreed)
+        except HipkiError as exc:
+            wrong = exc.last_error in (CKR_PIN_INCORRECT, CKR_PIN_LEN_RANGE)
+            if exc.ret_code is HipkiCode.LOGIN_FAILED and wrong:
+                self._limiter.record_failure(origin)
+            raise
+
+    async def add_domain(self, domain: str | None, requested_by: str | None) -> dict[str, Any]:
+        """Ask the user whether to trust ``domain``; remember the answer yes."""
+        entry = normalise_trust_entry(domain or "")
+        if entry is None:
+            raise HipkiError(
+                f"{domain!r} is not a domain or origin: send /addDomain?domain=<host name>",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        if entry not in self._trust.entries:
+            if self._asking_user.locked():
+                raise HipkiError(
+                    "another site is waiting for the user's answer: try again after it",
+                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+                )
+            async with self._asking_user:
+                approved = await to_thread.run_sync(
+                    self._config.domain_approver,
+                    DomainRequest(domain=entry, requested_by=requested_by),
+                )
+            if not approved:
+                raise HipkiError(
+                    f"the user did not trust {entry}: it cannot use the card",
+                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+                )
+            await to_thread.run_sync(self._trust.add, entry)
+        return answer("addDomain", self.version, domain=entry)
+
+    async def close_idle_sessions(self) -> None:
+        """Log out of cards idle past the limit (skipping cards in use)."""
+        for serial in self._cards.idle_serials():
+            lock = self._cards.card_lock(serial)
+            if lock.locked():
+                continue
+            async with lock:
+                await to_thread.run_sync(self._cards.log_out, serial)
+
+    async def close(self) -> None:
+        """Log out of every card."""
+        await to_thread.run_sync(self._cards.close)

@@ -1,0 +1,73 @@
+"""The ``pkcs11info`` slot list, with the certificate fields HiPKI pages read."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from xcapki.crypto.errors import CryptoError
+from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.service._card_objects import PublicCertificate
+from xcapki.token.objects import KeyPurpose
+from xcapki.token.tokens import TokenInfo
+
+__all__ = ["certificate_entry", "slot_entry"]
+
+_USAGE = {
+    KeyPurpose.SIGNING: "digitalSignature",
+    KeyPurpose.ENCRYPTION: "keyEncipherment|dataEncipherment",
+}
+
+
+def _distinguished_name(name: x509.Name) -> str:
+    """The DN in certificate order (C first), as HiPKI prints it."""
+    return ", ".join(rdn.rfc4514_string() for rdn in name.rdns)
+
+
+def _common_name(name: x509.Name) -> str:
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""
+
+
+def _subject_id(certificate: x509.Certificate) -> str:
+    """統一編號 for organisations, the ID number's last four digits for MOICA."""
+    try:
+        profile = TaiwanCertificate.from_certificate(certificate)
+    except CryptoError:
+        return ""
+    return profile.unified_business_number or profile.moica_id_digits or ""
+
+
+def certificate_entry(
+    label: str, purpose: KeyPurpose, certificate: x509.Certificate
+) -> dict[str, str]:
+    """One ``certs`` entry."""
+    return {
+        "certb64": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
+        "label": label,
+        "usage": _USAGE[purpose],
+        "sn": f"{certificate.serial_number:x}",
+        "subjectDN": _distinguished_name(certificate.subject),
+        "issuerDN": _distinguished_name(certificate.issuer),
+        "subjectCN": _common_name(certificate.subject),
+        "subjectID": _subject_id(certificate),
+        "notBefore": certificate.not_valid_before_utc.strftime("%Y%m%d%H%M%S"),
+        "notAfter": certificate.not_valid_after_utc.strftime("%Y%m%d%H%M%S"),
+    }
+
+
+def slot_entry(
+    token: TokenInfo, certificates: tuple[PublicCertificate, ...] | None
+) -> dict[str, object]:
+    """One ``slots`` entry; ``certs`` only when certificates were asked for."""
+    described: dict[str, object] = {"serialNumber": token.serial, "label": token.label}
+    if certificates is not None:
+        described["certs"] = [
+            certificate_entry(label, purpose, certificate)
+            for label, purpose, certificate in certificates
+            if purpose in _USAGE
+        ]
+    return {"slotDescription": token.reader_name, "token": described}

@@ -1,0 +1,55 @@
+"""The two HiPKI signature shapes, made with the crypto layer through a token signer."""
+
+from __future__ import annotations
+
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.crypto.cms import sign_hipki
+from xcapki.crypto.signer import Signer
+from xcapki.service.errors import HipkiCode, HipkiError
+from xcapki.service.protocol import SignatureType, SignRequest
+
+__all__ = ["check_validity", "make_signature"]
+
+
+def check_validity(certificate: x509.Certificate, now: datetime.datetime | None = None) -> None:
+    """Refuse to sign with a certificate outside its validity period (HiPKI 0x76500002)."""
+    moment = now or datetime.datetime.now(datetime.UTC)
+    if moment > certificate.not_valid_after_utc:
+        raise HipkiError(
+            f"the card's signing certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}:"
+            " apply to its CA for a new card or certificate",
+            ret_code=HipkiCode.CERTIFICATE_EXPIRED,
+        )
+    if moment < certificate.not_valid_before_utc:
+        raise HipkiError(
+            "the card's signing certificate is not valid until"
+            f" {certificate.not_valid_before_utc:%Y-%m-%d}: check the computer's clock",
+            ret_code=HipkiCode.CERTIFICATE_EXPIRED,
+        )
+
+
+def make_signature(signer: Signer, request: SignRequest, card_serial: str) -> bytes:
+    """PKCS7: attached CMS with signingTime, nonce and card serial; PKCS1: the bare signature.
+
+    PKCS1 on an EC card gives a DER ECDSA signature, the key's own scheme.
+    """
+    if request.signature_type is SignatureType.PKCS7:
+        return sign_hipki(
+            request.tbs,
+            signer,
+            nonce=request.nonce,
+            card_serial=card_serial if request.with_card_serial else None,
+            hash_algorithm=request.hash_algorithm,
+        )
+    key = signer.certificate.public_key()
+    scheme = (
+        SignatureScheme.ECDSA
+        if isinstance(key, ec.EllipticCurvePublicKey)
+        else SignatureScheme.RSA_PKCS1V15
+    )
+    return signer.sign(request.tbs, hash_algorithm=request.hash_algorithm, scheme=scheme)

@@ -1,0 +1,121 @@
+"""The origins the user trusted to use the card, kept in a small JSON file.
+
+An entry is either a domain (``www.example.gov.tw``: trusts that host over
+https on any port) or a full origin (``http://intranet.example:8080``: trusts
+exactly that origin, which is how a plain-http page is trusted). Only what the
+user approved through ``/addDomain`` (or wrote into the file) is trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from xcapki.service.errors import TrustListError
+
+__all__ = ["TrustList", "normalise_trust_entry"]
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_HOSTNAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def _valid_host(host: str) -> bool:
+    return len(host) <= 253 and bool(_HOSTNAME.match(host) or _IPV4.match(host))
+
+
+def _origin_parts(origin: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an origin string; None when it is not one."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not _valid_host(host):
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return None
+    return parts.scheme, host, port
+
+
+def normalise_trust_entry(text: str) -> str | None:
+    """The entry to store for ``text`` (a domain or an origin); None when it is neither."""
+    candidate = text.strip().lower().rstrip(".")
+    if "://" not in candidate:
+        return candidate if _valid_host(candidate) else None
+    parts = _origin_parts(candidate)
+    if parts is None:
+        return None
+    scheme, host, port = parts
+    return f"{scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+class TrustList:
+    """The trusted entries, read from and written back to ``path`` (mode 0600)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._entries = self._load()
+
+    @property
+    def entries(self) -> frozenset[str]:
+        """Every trusted domain and origin."""
+        return frozenset(self._entries)
+
+    def _load(self) -> set[str]:
+        try:
+            document = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as exc:
+            raise TrustListError(
+                f"the trusted-origins file {self._path} cannot be read ({exc}): fix or delete it"
+            ) from None
+        origins = document.get("origins") if isinstance(document, dict) else None
+        if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+            raise TrustListError(
+                f'{self._path} must hold {{"origins": ["domain or origin", ...]}}: fix or delete it'
+            )
+        entries = {normalise_trust_entry(o) for o in origins}
+        return {e for e in entries if e is not None}
+
+    def is_trusted(self, origin: str | None) -> bool:
+        """Whether a page of ``origin`` (an Origin header value) may use the card."""
+        if origin is None:
+            return False
+        parts = _origin_parts(origin.lower())
+        if parts is None:
+            return False
+        scheme, host, port = parts
+        exact = f"{scheme}://{host}" + ("" if port is None else f":{port}")
+        with self._lock:
+            return exact in self._entries or (scheme == "https" and host in self._entries)
+
+    def add(self, entry: str) -> None:
+        """Trust ``entry`` (already normalised) and write the file."""
+        with self._lock:
+            if entry in self._entries:
+                return
+            self._entries.add(entry)
+            self._write(sorted(self._entries))
+
+    def _write(self, entries: list[str]) -> None:
+        text = json.dumps({"origins": entries}, indent=2) + "\n"
+        staged = self._path.with_name(self._path.name + ".tmp")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(staged, self._path)
+        except OSError as exc:
+            raise TrustListError(
+                f"the trusted-origins file {self._path} cannot be written ({exc}): check the"
+                " directory's permissions"
+            ) from None
