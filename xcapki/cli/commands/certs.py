@@ -1,0 +1,51 @@
+"""``xcapki certs``: the card's certificates read through the Taiwan profile.
+
+The token layer reads objects only inside a logged-in session, so this asks
+for the PIN (once; a wrong PIN is never retried).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from xcapki.cli.commands._card import logged_in
+from xcapki.cli.console import Console
+from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.present import certificate_json, print_certificate, print_token, token_json
+from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.crypto.trust import TrustStore
+from xcapki.token import KeyPurpose
+
+_ORDER = {
+    KeyPurpose.SIGNING: 0,
+    KeyPurpose.ENCRYPTION: 1,
+    KeyPurpose.AUTHORITY: 2,
+    KeyPurpose.OTHER: 3,
+}
+
+
+def run(args: argparse.Namespace, console: Console) -> ExitCode:
+    """Print each certificate: authority, organisation, 統一編號, validity, purpose."""
+    store = TrustStore.bundled()
+    with logged_in(args, console) as session:
+        token = session.token
+        found = tuple(sorted(session.certificates(), key=lambda c: _ORDER[c.purpose]))
+    profiles = [TaiwanCertificate.from_certificate(c.certificate, trust_store=store) for c in found]
+    console.document(
+        {
+            "token": token_json(token),
+            "certificates": [
+                certificate_json(profile, on_token)
+                for profile, on_token in zip(profiles, found, strict=True)
+            ],
+        }
+    )
+    print_token(console, token)
+    if not found:
+        console.say("certs.none")
+        return ExitCode.TOKEN
+    for profile, on_token in zip(profiles, found, strict=True):
+        purpose = console.text(f"purpose.{profile.purpose.value}")
+        console.say("certs.heading", label=on_token.label, purpose=purpose)
+        print_certificate(console, profile)
+    return ExitCode.OK

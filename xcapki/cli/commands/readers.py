@@ -1,0 +1,24 @@
+"""``xcapki readers``: the PC/SC readers and what is in them."""
+
+from __future__ import annotations
+
+import argparse
+
+from xcapki.cli.console import Console
+from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.present import reader_json
+from xcapki.reader import card_status, list_readers
+
+
+def run(args: argparse.Namespace, console: Console) -> ExitCode:
+    """List the readers with card presence, ATR and the identified card."""
+    statuses = [card_status(reader) for reader in list_readers()]
+    console.document({"readers": [reader_json(status) for status in statuses]})
+    for status in statuses:
+        presence = console.text(f"presence.{status.presence.name}")
+        console.say("readers.line", reader=status.reader.name, presence=presence)
+        if status.atr is not None:
+            console.line(f"  {console.text('field.atr')}: {status.atr.hex()}")
+        if status.card is not None:
+            console.line(f"  {console.text('field.card')}: {status.card.description}")
+    return ExitCode.OK

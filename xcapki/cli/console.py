@@ -1,0 +1,62 @@
+"""Where the CLI writes: results on stdout (text or one JSON document), progress on stderr."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from xcapki.cli.messages import Catalogue
+
+__all__ = ["Console"]
+
+
+class Console:
+    """Text lines or a JSON document on stdout; progress and prompts on stderr.
+
+    With ``json_mode`` nothing but the JSON document reaches stdout, so
+    scripts can parse it; progress still goes to stderr unless ``quiet``.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        json_mode: bool,
+        quiet: bool,
+        stdout: TextIO,
+        stderr: TextIO,
+    ) -> None:
+        self.catalogue = catalogue
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def text(self, key: str, **fields: object) -> str:
+        """A catalogue message in the chosen language."""
+        return self.catalogue.text(key, **fields)
+
+    def line(self, text: str = "") -> None:
+        """One line of human output (dropped in JSON mode)."""
+        if not self.json_mode:
+            print(text, file=self.stdout, flush=True)
+
+    def say(self, key: str, **fields: object) -> None:
+        """One catalogue message as a line of human output."""
+        self.line(self.text(key, **fields))
+
+    def progress(self, key: str, **fields: object) -> None:
+        """A progress note on stderr."""
+        if not self.quiet:
+            print(self.text(key, **fields), file=self.stderr, flush=True)
+
+    def error(self, text: str) -> None:
+        """An error paragraph on stderr."""
+        print(text, file=self.stderr, flush=True)
+
+    def document(self, value: object) -> None:
+        """The JSON result (only in JSON mode)."""
+        if self.json_mode:
+            json.dump(value, self.stdout, ensure_ascii=False, indent=2)
+            self.stdout.write("\n")
+            self.stdout.flush()

@@ -1,0 +1,108 @@
+"""The choices every card command shares: which module, which token, where the PIN comes from.
+
+The module comes from ``--module``, else ``XCAPKI_PKCS11_MODULE``, else
+discovery (the token layer's ``find_module`` already follows that order);
+the token from ``--token`` (a serial, else a label); the PIN from
+``--pin-env VAR`` or a getpass prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from xcapki.cli.console import Console
+from xcapki.cli.errors import InputFileError
+from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation import ChainValidator, RevocationMode
+from xcapki.token import (
+    PinFromEnvironment,
+    PinPrompt,
+    PinSource,
+    Pkcs11Module,
+    TokenFlags,
+    TokenInfo,
+    TokenSelector,
+    find_module,
+)
+from xcapki.token.tokens import choose_token
+
+__all__ = [
+    "REVOCATION_MODES",
+    "chain_validator",
+    "initialised_tokens",
+    "open_module",
+    "pin_source",
+    "select_token",
+    "trust_store",
+]
+
+
+def open_module(args: argparse.Namespace, console: Console) -> Pkcs11Module:
+    """The PKCS#11 module named by ``--module``, the environment, or discovery."""
+    module_path: str | None = args.module
+    shown = module_path or os.environ.get("XCAPKI_PKCS11_MODULE") or "(discovery)"
+    console.progress("progress.module", path=shown)
+    return find_module(module_path)
+
+
+def initialised_tokens(module: Pkcs11Module) -> tuple[TokenInfo, ...]:
+    """The tokens that hold a card's content: an empty slot (SoftHSM2's spare, a blank card)
+    has no label or serial, so choosing "the only card" must not count it."""
+    return tuple(t for t in module.tokens() if t.flags & TokenFlags.TOKEN_INITIALIZED)
+
+
+def select_token(module: Pkcs11Module, wanted: str | None) -> TokenInfo:
+    """The token whose serial is ``wanted``, else whose label is; the only one when None."""
+    tokens = initialised_tokens(module)
+    if wanted is None:
+        return choose_token(tokens, None)
+    if any(t.serial == wanted for t in tokens):
+        return choose_token(tokens, TokenSelector(serial=wanted))
+    return choose_token(tokens, TokenSelector(label=wanted))
+
+
+def pin_source(
+    args: argparse.Namespace, console: Console, token: TokenInfo, *, prompt_key: str = "prompt.pin"
+) -> PinSource:
+    """``--pin-env VAR`` when given, else a prompt on the terminal (no echo)."""
+    variable: str | None = args.pin_env
+    if variable:
+        return PinFromEnvironment(variable=variable)
+    return PinPrompt(prompt=console.text(prompt_key, token=token.serial), reader=getpass.getpass)
+
+
+def _existing(paths: Sequence[str]) -> list[Path]:
+    found = []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            raise InputFileError(f"{name} is not a readable file: give the path of a PEM file")
+        found.append(path)
+    return found
+
+
+def trust_store(args: argparse.Namespace) -> TrustStore:
+    """The roots of ``--trust-root`` (else the bundled GRCA roots) plus ``--intermediate``."""
+    roots = _existing(args.trust_root or ())
+    intermediates = _existing(args.intermediate or ())
+    return TrustStore.from_pem_files(
+        roots=roots, intermediates=intermediates, include_bundled=not roots
+    )
+
+
+REVOCATION_MODES: Final[Mapping[str, RevocationMode]] = {
+    "off": RevocationMode.OFF,
+    "soft": RevocationMode.SOFT_FAIL,
+    "hard": RevocationMode.HARD_FAIL,
+    "require": RevocationMode.REQUIRE,
+}
+
+
+def chain_validator(args: argparse.Namespace, store: TrustStore) -> ChainValidator:
+    """A validator for ``store`` in the ``--revocation`` mode."""
+    return ChainValidator(store, revocation_mode=REVOCATION_MODES[args.revocation])

@@ -1,0 +1,130 @@
+"""How an xcapki error becomes an exit code and a translated summary with a remedy.
+
+The order matters: subclasses before their parents. Layers are imported
+lazily by the classes they define, so mapping an error never loads pyscard
+or python-pkcs11.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xcapki.cli.errors import InputFileError, PinMismatchError, ServiceUnavailableError
+from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.messages import Catalogue
+from xcapki.crypto.errors import (
+    CertificateError,
+    CmsError,
+    CryptoError,
+    PathValidationError,
+    RevocationError,
+    TrustStoreError,
+)
+from xcapki.crypto.validation.errors import CertificateRevokedError, RevocationUnknownError
+from xcapki.errors import XcapkiError
+from xcapki.reader.errors import (
+    CardRemovedError,
+    NoCardError,
+    NoReaderError,
+    PcscLibraryMissingError,
+    PcscServiceUnavailableError,
+    ReaderError,
+)
+from xcapki.testing.errors import TestingError
+from xcapki.token.errors import (
+    AmbiguousTokenError,
+    FinalTryRefusedError,
+    ModuleError,
+    ObjectNotFoundError,
+    PinError,
+    PinFormatError,
+    PinIncorrectError,
+    PinLockedError,
+    PinUnavailableError,
+    TokenError,
+    TokenNotFoundError,
+    TokenRemovedError,
+)
+
+__all__ = ["Failure", "describe_failure"]
+
+_KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
+    (PcscLibraryMissingError, "pcsc_library", ExitCode.READER),
+    (PcscServiceUnavailableError, "pcsc_service", ExitCode.READER),
+    (NoReaderError, "no_reader", ExitCode.READER),
+    (NoCardError, "no_card", ExitCode.READER),
+    (CardRemovedError, "no_card", ExitCode.READER),
+    (ReaderError, "reader", ExitCode.READER),
+    (PinMismatchError, "pin_format", ExitCode.PIN),
+    (PinLockedError, "pin_locked", ExitCode.PIN),
+    (FinalTryRefusedError, "final_try", ExitCode.PIN),
+    (PinIncorrectError, "pin_incorrect", ExitCode.PIN),
+    (PinFormatError, "pin_format", ExitCode.PIN),
+    (PinUnavailableError, "pin_unavailable", ExitCode.PIN),
+    (PinError, "pin", ExitCode.PIN),
+    (ModuleError, "module", ExitCode.TOKEN),
+    (TokenNotFoundError, "no_token", ExitCode.TOKEN),
+    (TokenRemovedError, "no_token", ExitCode.TOKEN),
+    (AmbiguousTokenError, "ambiguous_token", ExitCode.TOKEN),
+    (ObjectNotFoundError, "no_key", ExitCode.TOKEN),
+    (TokenError, "token", ExitCode.TOKEN),
+    (CmsError, "cms", ExitCode.NOT_INTACT),
+    (CertificateError, "certificate", ExitCode.INPUT),
+    (TrustStoreError, "trust_store", ExitCode.INPUT),
+    (CertificateRevokedError, "revoked", ExitCode.REVOKED),
+    (RevocationUnknownError, "revoked", ExitCode.REVOKED),
+    (RevocationError, "revocation", ExitCode.REVOCATION_UNAVAILABLE),
+    (PathValidationError, "untrusted", ExitCode.UNTRUSTED),
+    (CryptoError, "crypto", ExitCode.ERROR),
+    (InputFileError, "input", ExitCode.INPUT),
+    (ServiceUnavailableError, "service", ExitCode.SERVICE),
+    (TestingError, "testing", ExitCode.ERROR),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """One error as the CLI reports it."""
+
+    kind: str
+    exit_code: ExitCode
+    summary: str
+    remedy: str
+    detail: str
+    error_type: str
+
+    def paragraph(self, catalogue: Catalogue) -> str:
+        """The one-paragraph message for stderr."""
+        return catalogue.text(
+            "error.paragraph", summary=self.summary, remedy=self.remedy, detail=self.detail
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """The failure for ``--json`` output."""
+        return {
+            "error": {
+                "kind": self.kind,
+                "type": self.error_type,
+                "summary": self.summary,
+                "remedy": self.remedy,
+                "message": self.detail,
+                "exit_code": int(self.exit_code),
+            }
+        }
+
+
+def describe_failure(error: XcapkiError, catalogue: Catalogue) -> Failure:
+    """The kind, exit code and translated words for ``error``."""
+    kind, code = "other", ExitCode.ERROR
+    for error_type, name, exit_code in _KINDS:
+        if isinstance(error, error_type):
+            kind, code = name, exit_code
+            break
+    return Failure(
+        kind=kind,
+        exit_code=code,
+        summary=catalogue.text(f"summary.{kind}"),
+        remedy=catalogue.text(f"remedy.{kind}"),
+        detail=str(error),
+        error_type=type(error).__name__,
+    )

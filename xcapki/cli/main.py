@@ -1,0 +1,273 @@
+"""``xcapki``: the command line (argparse), its common options, and error handling.
+
+Every subcommand takes the common options before or after its name, prints
+text or (``--json``) one JSON document on stdout, progress on stderr, and
+returns an ``ExitCode``. An xcapki error becomes one translated paragraph
+(the library's message with a summary and remedy), never a traceback unless
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from xcapki import __version__
+from xcapki.cli.console import Console
+from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.language import Language, language_from_environment
+from xcapki.cli.messages import Catalogue
+from xcapki.errors import XcapkiError
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace, Console], ExitCode]
+
+DEFAULT_SERVICE_PORT = 61161
+DEFAULT_PORTAL_URL = "https://onestop.nat.gov.tw/"
+HASH_CHOICES = ("sha256", "sha384", "sha512")
+REVOCATION_CHOICES = ("off", "soft", "hard", "require")
+
+
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The common options; on subcommands their defaults are suppressed so a value given
+    before the subcommand is not overwritten by the subcommand's default."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("common options")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON document on stdout",
+    )
+    group.add_argument(
+        "--lang",
+        choices=[lang.value for lang in Language],
+        default=default(None),
+        help="message language (default: from LC_ALL/LC_MESSAGES/LANG)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show the traceback of an error",
+    )
+    group.add_argument(
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress messages on stderr",
+    )
+    group.add_argument(
+        "--module",
+        metavar="PATH",
+        default=default(None),
+        help="PKCS#11 module (default: $XCAPKI_PKCS11_MODULE, else discovery)",
+    )
+    group.add_argument(
+        "--token",
+        metavar="SERIAL_OR_LABEL",
+        default=default(None),
+        help="the card to use, by serial number or label",
+    )
+    group.add_argument(
+        "--pin-env",
+        metavar="VAR",
+        default=default(None),
+        help="read the PIN from environment variable VAR instead of a prompt",
+    )
+
+
+def _add_trust(parser: argparse.ArgumentParser, *, revocation_default: str) -> None:
+    parser.add_argument(
+        "--trust-root",
+        metavar="PEM",
+        action="append",
+        default=[],
+        help="trust this root instead of the bundled GRCA roots (repeatable)",
+    )
+    parser.add_argument(
+        "--intermediate",
+        metavar="PEM",
+        action="append",
+        default=[],
+        help="an intermediate CA certificate for path building (repeatable)",
+    )
+    parser.add_argument(
+        "--revocation",
+        choices=REVOCATION_CHOICES,
+        default=revocation_default,
+        help=f"revocation checking (default: {revocation_default})",
+    )
+
+
+def _command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    module: str,
+    help_text: str,
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    _add_common(parser, suppress=True)
+    parser.set_defaults(command_module=module)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``xcapki`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="xcapki",
+        description="Taiwan GPKI smart cards (XCA, GCA, MOICA, MOEACA): check, sign, verify.",
+    )
+    parser.add_argument("--version", action="version", version=f"xcapki {__version__}")
+    _add_common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _command(commands, "readers", "readers", "list card readers and the cards in them")
+    _command(commands, "tokens", "tokens", "list the cards (tokens) the PKCS#11 module sees")
+    _command(commands, "certs", "certs", "show the card's certificates with the Taiwan profile")
+
+    pin = _command(commands, "pin", "pin", "the card's PIN: status or change")
+    pin_actions = pin.add_subparsers(dest="pin_action", required=True, metavar="ACTION")
+    status = pin_actions.add_parser("status", help="show the PIN state (no PIN needed)")
+    _add_common(status, suppress=True)
+    change = pin_actions.add_parser("change", help="change the PIN")
+    _add_common(change, suppress=True)
+    change.add_argument(
+        "--new-pin-env", metavar="VAR", help="read the new PIN from environment variable VAR"
+    )
+
+    sign = _command(commands, "sign", "sign", "sign a file into a CMS (PKCS#7) signature")
+    sign.add_argument("input", metavar="INPUT")
+    sign.add_argument("-o", "--output", metavar="OUTPUT.p7s", required=True)
+    sign.add_argument("--detached", action="store_true", help="leave the content out")
+    sign.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
+
+    verify = _command(commands, "verify", "verify", "verify a CMS (PKCS#7) signature")
+    verify.add_argument("signature", metavar="SIGNATURE.p7s")
+    verify.add_argument("--content", metavar="FILE", help="the signed content (detached)")
+    _add_trust(verify, revocation_default="hard")
+
+    selftest = _command(
+        commands, "selftest", "selftest", "驗簽測試: PIN, sign a challenge, verify it and its path"
+    )
+    selftest.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
+    _add_trust(selftest, revocation_default="soft")
+
+    doctor = _command(commands, "doctor", "doctor", "check everything a card login needs")
+    _add_trust(doctor, revocation_default="hard")
+    doctor.add_argument(
+        "--portal-url",
+        default=DEFAULT_PORTAL_URL,
+        help=f"portal to reach (default: {DEFAULT_PORTAL_URL})",
+    )
+    doctor.add_argument(
+        "--service-port",
+        type=int,
+        default=DEFAULT_SERVICE_PORT,
+        help=f"local signing service port (default: {DEFAULT_SERVICE_PORT})",
+    )
+    doctor.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds for each network check (default: 5)"
+    )
+    doctor.add_argument(
+        "--no-pcsc",
+        action="store_true",
+        help="software token (virtual card): skip the reader checks",
+    )
+    doctor.add_argument(
+        "--offline", action="store_true", help="skip the revocation and portal checks"
+    )
+    doctor.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="never ask for the PIN (certificate checks are skipped)",
+    )
+
+    serve = _command(commands, "serve", "serve", "run the HiPKI-compatible local signing service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT)
+    serve.add_argument(
+        "--pin-mode",
+        choices=("page", "local"),
+        default="page",
+        help="page: the web page sends the PIN (HiPKI); local: xcapki asks",
+    )
+
+    virtual = _command(commands, "virtual-card", "virtual_card", "SoftHSM2 virtual test cards")
+    virtual_actions = virtual.add_subparsers(dest="virtual_action", required=True, metavar="ACTION")
+    create = virtual_actions.add_parser("create", help="make a virtual card in a test PKI")
+    _add_common(create, suppress=True)
+    create.add_argument(
+        "--directory",
+        metavar="DIR",
+        help="where the test PKI and cards live (default: $XCAPKI_HOME or"
+        " ~/.local/share/xcapki/virtual-cards)",
+    )
+    create.add_argument("--authority", choices=("xca", "gca", "moica", "moeaca"), default="xca")
+    create.add_argument("--organisation", metavar="NAME", default="測試聯合會計師事務所")
+    create.add_argument(
+        "--ubn",
+        metavar="12345678",
+        default=None,
+        help="統一編號 (8 digits; default 12345678 for XCA and MOEACA)",
+    )
+    return parser
+
+
+def _catalogue(args: argparse.Namespace) -> Catalogue:
+    chosen: str | None = args.lang
+    if chosen is not None:
+        return Catalogue(Language(chosen))
+    return Catalogue(language_from_environment(os.environ))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``xcapki`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    return run(argv, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
+    """``main`` with explicit streams (tests call it in-process)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return ExitCode.USAGE if stop.code not in (0, None) else ExitCode.OK
+    catalogue = _catalogue(args)
+    console = Console(
+        catalogue=catalogue, json_mode=args.json, quiet=args.quiet, stdout=stdout, stderr=stderr
+    )
+    command = importlib.import_module(f"xcapki.cli.commands.{args.command_module}")
+    handler: Handler = command.run
+    try:
+        return int(handler(args, console))
+    except KeyboardInterrupt:
+        console.error(catalogue.text("error.interrupted"))
+        return ExitCode.INTERRUPTED
+    except XcapkiError as error:
+        from xcapki.cli.failures import describe_failure
+
+        if args.debug:
+            traceback.print_exc(file=stderr)
+        failure = describe_failure(error, catalogue)
+        console.error(failure.paragraph(catalogue))
+        console.document(failure.as_json())
+        return failure.exit_code
+    except Exception as error:  # a defect, not a user error: still one paragraph
+        if args.debug:
+            raise
+        console.error(catalogue.text("error.internal", detail=f"{type(error).__name__}: {error}"))
+        return ExitCode.ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

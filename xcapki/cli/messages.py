@@ -1,0 +1,613 @@
+"""Every sentence the CLI prints, in English and Traditional Chinese.
+
+One table keeps the two languages side by side so a message cannot exist in
+one and be forgotten in the other (a test checks both have the same fields).
+Library error messages stay English: the CLI shows them as the detail behind
+a translated summary and remedy.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Final
+
+from xcapki.cli.language import Language
+
+__all__ = ["MESSAGES", "Catalogue"]
+
+_E = Language.ENGLISH
+_Z = Language.TRADITIONAL_CHINESE
+
+MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
+    # errors: a summary, a remedy, and the paragraph joining them to the library's detail
+    "error.paragraph": {
+        _E: "xcapki: {summary}: {detail}",
+        _Z: "xcapki：{summary}：{remedy}（原因：{detail}）",
+    },
+    "error.interrupted": {_E: "xcapki: interrupted", _Z: "xcapki：已中斷"},
+    "error.internal": {
+        _E: "xcapki: internal error ({detail}); run again with --debug and report the traceback",
+        _Z: "xcapki：內部錯誤（{detail}）；請加上 --debug 重新執行並回報錯誤訊息",
+    },
+    "summary.pcsc_library": {_E: "the PC/SC library is missing", _Z: "沒有安裝 PC/SC 讀卡機程式庫"},
+    "remedy.pcsc_library": {
+        _E: "install pcscd, libpcsclite and pyscard (Debian: apt-get install pcscd libpcsclite1)",
+        _Z: "請安裝 pcscd、libpcsclite 與 pyscard（Debian：apt-get install pcscd libpcsclite1）",
+    },
+    "summary.pcsc_service": {
+        _E: "the PC/SC service is not running",
+        _Z: "讀卡機服務（PC/SC）沒有執行",
+    },
+    "remedy.pcsc_service": {
+        _E: "start it: sudo systemctl start pcscd (Windows: start the Smart Card service)",
+        _Z: "請啟動讀卡機服務：sudo systemctl start pcscd（Windows：啟動 Smart Card 服務）",
+    },
+    "summary.no_reader": {_E: "no card reader is attached", _Z: "讀卡機沒有裝好"},
+    "remedy.no_reader": {
+        _E: "plug the reader in and install its driver (most USB readers use CCID, Debian"
+        " package libccid); try another USB port",
+        _Z: "請接上讀卡機並安裝驅動程式（多數 USB 讀卡機使用 CCID 驅動程式），或換一個 USB"
+        " 插槽再試",
+    },
+    "summary.no_card": {_E: "the card is not inserted", _Z: "IC 卡沒有確實插入"},
+    "remedy.no_card": {
+        _E: "insert the card chip first and all the way in; if it is in, take it out and"
+        " insert it again",
+        _Z: "請將 IC 卡晶片端確實插入讀卡機；若已插入，請拔出後重新插入",
+    },
+    "summary.reader": {_E: "the card reader failed", _Z: "讀卡機發生錯誤"},
+    "remedy.reader": {
+        _E: "re-plug the reader and insert the card again",
+        _Z: "請重新接上讀卡機並重新插入 IC 卡",
+    },
+    "summary.module": {
+        _E: "the card component (PKCS#11 module) is missing or does not load",
+        _Z: "憑證元件（PKCS#11 模組）沒有安裝或無法載入",
+    },
+    "remedy.module": {
+        _E: "install the card component (HiCOS PKI Smart Card client), or give its path with"
+        " --module PATH or XCAPKI_PKCS11_MODULE",
+        _Z: "請安裝新憑證元件（HiCOS PKI Smart Card 用戶端），或以 --module 或"
+        " XCAPKI_PKCS11_MODULE 指定模組路徑",
+    },
+    "summary.no_token": {_E: "the card component sees no card", _Z: "憑證元件找不到卡片"},
+    "remedy.no_token": {
+        _E: "insert the card, or choose it with --token SERIAL_OR_LABEL (see xcapki tokens)",
+        _Z: "請插入 IC 卡，或以 --token 卡號或標籤 指定卡片（參考 xcapki tokens）",
+    },
+    "summary.ambiguous_token": {_E: "several cards match", _Z: "有多張卡片符合"},
+    "remedy.ambiguous_token": {
+        _E: "choose one with --token SERIAL (see xcapki tokens)",
+        _Z: "請以 --token 卡號 指定其中一張（參考 xcapki tokens）",
+    },
+    "summary.no_key": {
+        _E: "the card holds no usable signing key",
+        _Z: "卡片中沒有可用的簽章金鑰",
+    },
+    "remedy.no_key": {
+        _E: "check the certificates with xcapki certs; the card may not be issued yet",
+        _Z: "請以 xcapki certs 檢查卡片憑證；卡片可能尚未發卡",
+    },
+    "summary.token": {_E: "the card component failed", _Z: "憑證元件發生錯誤"},
+    "remedy.token": {
+        _E: "take the card out, insert it again and retry; if it persists reinstall the card"
+        " component",
+        _Z: "請拔出 IC 卡後重新插入再試；若仍失敗請重新安裝憑證元件",
+    },
+    "summary.pin_locked": {_E: "the PIN is locked", _Z: "PIN 碼已鎖住"},
+    "remedy.pin_locked": {
+        _E: "only the issuing CA can unlock the card: apply there for unlocking with the card",
+        _Z: "只有發卡的憑證管理中心能解鎖，請攜卡向憑證管理中心申請解鎖",
+    },
+    "summary.final_try": {
+        _E: "only one PIN try is left; it was not spent",
+        _Z: "PIN 碼只剩最後一次機會，本次沒有使用",
+    },
+    "remedy.final_try": {
+        _E: "make sure of the PIN: one more wrong PIN locks the card",
+        _Z: "請確認 PIN 碼正確：再錯一次卡片就會鎖住",
+    },
+    "summary.pin_incorrect": {
+        _E: "the card rejected the PIN (it was not retried)",
+        _Z: "PIN 碼錯誤（沒有自動重試）",
+    },
+    "remedy.pin_incorrect": {
+        _E: "check the PIN before trying again: the card locks after 3 wrong PINs",
+        _Z: "請確認 PIN 碼後再試：連續輸錯 3 次卡片就會鎖住",
+    },
+    "summary.pin_format": {
+        _E: "the PIN has the wrong form (no try was spent)",
+        _Z: "PIN 碼格式不符（沒有耗用嘗試次數）",
+    },
+    "remedy.pin_format": {
+        _E: "type the PIN again: card PINs are 6 to 8 letters or digits",
+        _Z: "請重新輸入：卡片 PIN 碼為 6 至 8 碼英數字",
+    },
+    "summary.pin_unavailable": {_E: "no PIN was given", _Z: "沒有取得 PIN 碼"},
+    "remedy.pin_unavailable": {
+        _E: "run on a terminal to be asked for it, or pass --pin-env VAR",
+        _Z: "請在終端機執行以輸入 PIN 碼，或以 --pin-env 變數名稱 提供",
+    },
+    "summary.pin": {_E: "the PIN was not accepted", _Z: "PIN 碼沒有被接受"},
+    "remedy.pin": {
+        _E: "check the PIN state with xcapki pin status",
+        _Z: "請以 xcapki pin status 檢查 PIN 碼狀態",
+    },
+    "summary.cms": {_E: "the signature cannot be used", _Z: "簽章無法使用"},
+    "remedy.cms": {
+        _E: "check that the file is a CMS/PKCS#7 signature and the right content was given",
+        _Z: "請確認檔案為 CMS/PKCS#7 簽章，且提供了正確的原文",
+    },
+    "summary.certificate": {_E: "a certificate cannot be read", _Z: "無法讀取憑證"},
+    "remedy.certificate": {
+        _E: "give certificates as PEM or DER files",
+        _Z: "請提供 PEM 或 DER 格式的憑證檔",
+    },
+    "summary.trust_store": {_E: "the trust anchors cannot be loaded", _Z: "無法載入信任的根憑證"},
+    "remedy.trust_store": {
+        _E: "reinstall xcapki, or give roots with --trust-root PEM",
+        _Z: "請重新安裝 xcapki，或以 --trust-root 指定根憑證",
+    },
+    "summary.revoked": {_E: "the certificate is revoked", _Z: "憑證已被廢止"},
+    "remedy.revoked": {
+        _E: "apply to the CA for a new certificate",
+        _Z: "請向憑證管理中心申請新憑證",
+    },
+    "summary.revocation": {
+        _E: "the revocation status could not be established",
+        _Z: "無法確認憑證廢止狀態",
+    },
+    "remedy.revocation": {
+        _E: "check the network and proxy settings, or choose --revocation soft",
+        _Z: "請檢查網路與 Proxy 設定，或改用 --revocation soft",
+    },
+    "summary.untrusted": {_E: "the certificate is not trusted", _Z: "憑證不受信任"},
+    "remedy.untrusted": {
+        _E: "it must chain to GRCA, or to a root given with --trust-root",
+        _Z: "憑證必須串接到政府憑證總管理中心（GRCA），或以 --trust-root 指定的根憑證",
+    },
+    "summary.crypto": {_E: "a cryptographic check failed", _Z: "密碼學檢查失敗"},
+    "remedy.crypto": {_E: "see the detail", _Z: "請參考原因說明"},
+    "summary.input": {_E: "an input file cannot be used", _Z: "輸入檔案無法使用"},
+    "remedy.input": {_E: "check the path and the file", _Z: "請檢查檔案路徑與內容"},
+    "summary.service": {_E: "the signing service cannot run", _Z: "本機簽章服務無法執行"},
+    "remedy.service": {
+        _E: "see the detail; xcapki doctor checks the port",
+        _Z: "請參考原因說明；xcapki doctor 會檢查連接埠",
+    },
+    "summary.testing": {_E: "the virtual card cannot be made", _Z: "無法建立虛擬卡片"},
+    "remedy.testing": {
+        _E: "install softhsm2 and opensc (Debian packages)",
+        _Z: "請安裝 softhsm2 與 opensc（Debian 套件）",
+    },
+    "summary.other": {_E: "the operation failed", _Z: "作業失敗"},
+    "remedy.other": {_E: "see the detail", _Z: "請參考原因說明"},
+    # prompts and progress (stderr)
+    "prompt.pin": {_E: "PIN for {token}: ", _Z: "請輸入 {token} 的 PIN 碼："},
+    "prompt.old_pin": {_E: "Current PIN for {token}: ", _Z: "請輸入 {token} 目前的 PIN 碼："},
+    "prompt.new_pin": {_E: "New PIN: ", _Z: "請輸入新 PIN 碼："},
+    "prompt.new_pin_again": {_E: "New PIN again: ", _Z: "請再輸入一次新 PIN 碼："},
+    "error.new_pins_differ": {
+        _E: "the two new PINs differ; nothing was changed",
+        _Z: "兩次輸入的新 PIN 碼不同，未做任何變更",
+    },
+    "progress.module": {_E: "Loading the card component {path}…", _Z: "載入憑證元件 {path}…"},
+    "progress.login": {_E: "Logging in to {token}…", _Z: "登入卡片 {token}…"},
+    "progress.sign": {_E: "Signing with {label}…", _Z: "以 {label} 簽章中…"},
+    "progress.validate": {
+        _E: "Checking the certificate path and revocation…",
+        _Z: "檢查憑證路徑與廢止狀態…",
+    },
+    "progress.check": {_E: "Checking: {name}…", _Z: "檢查：{name}…"},
+    "progress.pki_create": {_E: "Creating a test PKI in {path}…", _Z: "在 {path} 建立測試 PKI…"},
+    "progress.pki_reuse": {_E: "Using the test PKI in {path}", _Z: "使用 {path} 中的測試 PKI"},
+    "progress.card_create": {
+        _E: "Making a SoftHSM2 virtual card ({authority})…",
+        _Z: "建立 SoftHSM2 虛擬卡片（{authority}）…",
+    },
+    # words shared by several commands
+    "yes": {_E: "yes", _Z: "是"},
+    "no": {_E: "no", _Z: "否"},
+    "none": {_E: "none", _Z: "無"},
+    "pin_state.ok": {_E: "ok", _Z: "正常"},
+    "pin_state.count-low": {_E: "tries running low", _Z: "嘗試次數偏低"},
+    "pin_state.final-try": {_E: "final try", _Z: "僅剩最後一次"},
+    "pin_state.locked": {_E: "locked", _Z: "已鎖住"},
+    "pin_state.to-be-changed": {_E: "must be changed", _Z: "需要變更"},
+    "pin_state.not-initialized": {_E: "not set", _Z: "尚未設定"},
+    "presence.ABSENT": {_E: "no card", _Z: "沒有卡片"},
+    "presence.PRESENT": {_E: "card present", _Z: "有卡片"},
+    "presence.IN_USE": {_E: "card present, in use", _Z: "有卡片，使用中"},
+    "presence.EXCLUSIVE": {
+        _E: "card present, held by another program",
+        _Z: "有卡片，被其他程式占用",
+    },
+    "presence.MUTE": {_E: "card present but silent", _Z: "有卡片但沒有回應"},
+    "presence.UNAVAILABLE": {_E: "reader unavailable", _Z: "讀卡機無法使用"},
+    "field.reader": {_E: "reader", _Z: "讀卡機"},
+    "field.atr": {_E: "ATR", _Z: "ATR"},
+    "field.card": {_E: "card", _Z: "卡片"},
+    "field.label": {_E: "label", _Z: "標籤"},
+    "field.serial": {_E: "serial", _Z: "卡號"},
+    "field.manufacturer": {_E: "manufacturer", _Z: "製造商"},
+    "field.pin": {_E: "PIN", _Z: "PIN 碼"},
+    "field.pin_length": {_E: "PIN length", _Z: "PIN 碼長度"},
+    "field.pin_pad": {_E: "PIN pad", _Z: "PIN 輸入器"},
+    "field.module": {_E: "module", _Z: "模組"},
+    "field.initialised": {_E: "initialised", _Z: "已初始化"},
+    "field.subject": {_E: "subject", _Z: "主體"},
+    "field.issuer": {_E: "issuer", _Z: "簽發者"},
+    "field.authority": {_E: "authority", _Z: "憑證管理中心"},
+    "field.organisation": {_E: "organisation", _Z: "機關／組織名稱"},
+    "field.ubn": {_E: "unified business number (統一編號)", _Z: "統一編號"},
+    "field.organisation_oid": {_E: "organisation OID", _Z: "機關 OID"},
+    "field.subject_class": {_E: "subject class", _Z: "主體類別"},
+    "field.card_serial": {_E: "card serial", _Z: "卡號"},
+    "field.validity": {_E: "valid", _Z: "有效期間"},
+    "field.validity_value": {
+        _E: "{not_before} to {not_after} ({days} days left)",
+        _Z: "{not_before} 至 {not_after}（剩 {days} 天）",
+    },
+    "field.purpose": {_E: "purpose", _Z: "用途"},
+    "field.key": {_E: "private key", _Z: "私密金鑰"},
+    "field.fingerprint": {_E: "SHA-256 fingerprint", _Z: "SHA-256 指紋"},
+    "field.intact": {_E: "intact", _Z: "簽章完整"},
+    "field.trusted": {_E: "trusted", _Z: "受信任"},
+    "field.revocation": {_E: "revocation", _Z: "廢止狀態"},
+    "field.signer": {_E: "signer", _Z: "簽署者"},
+    "field.signing_time": {_E: "signing time", _Z: "簽章時間"},
+    "field.failure": {_E: "reason", _Z: "原因"},
+    "field.chain": {_E: "path", _Z: "憑證路徑"},
+    "purpose.signing": {_E: "signing", _Z: "簽章"},
+    "purpose.encryption": {_E: "encryption", _Z: "加密"},
+    "purpose.signing-and-encryption": {_E: "signing and encryption", _Z: "簽章與加密"},
+    "purpose.certificate-authority": {_E: "CA certificate", _Z: "CA 憑證"},
+    "purpose.unspecified": {_E: "unspecified", _Z: "未指定"},
+    "revocation.good": {_E: "not revoked", _Z: "未廢止"},
+    "revocation.revoked": {_E: "REVOKED", _Z: "已廢止"},
+    "revocation.unknown": {_E: "unknown to the CA", _Z: "憑證管理中心不認得此憑證"},
+    "revocation.unavailable": {_E: "no answer", _Z: "無法取得"},
+    "revocation.not-checked": {_E: "not checked", _Z: "未檢查"},
+    # readers / tokens / certs
+    "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},
+    "tokens.none": {_E: "no token", _Z: "沒有卡片"},
+    "tokens.line": {
+        _E: "{label!r} serial {serial} in {reader}: PIN {pin_state}",
+        _Z: "{label!r} 卡號 {serial}，位於 {reader}：PIN 碼{pin_state}",
+    },
+    "tokens.uninitialised": {
+        _E: "(empty slot) in {reader}: not initialised",
+        _Z: "（空插槽）位於 {reader}：尚未初始化",
+    },
+    "certs.none": {_E: "the card holds no certificate", _Z: "卡片中沒有憑證"},
+    "certs.heading": {_E: "{label} ({purpose})", _Z: "{label}（{purpose}）"},
+    # pin
+    "pin.status": {_E: "{token}: PIN {pin_state}", _Z: "{token}：PIN 碼{pin_state}"},
+    "pin.changed": {_E: "The PIN of {token} was changed.", _Z: "{token} 的 PIN 碼已變更。"},
+    # sign / verify
+    "sign.done": {
+        _E: "Wrote {path}: {shape} CMS signature, {hash}, {size} bytes, signed by {signer}.",
+        _Z: "已寫入 {path}：{shape} CMS 簽章，{hash}，{size} 位元組，簽署者 {signer}。",
+    },
+    "sign.attached": {_E: "attached", _Z: "內含原文"},
+    "sign.detached": {_E: "detached", _Z: "分離式"},
+    "verify.ok": {
+        _E: "VALID: the signature is intact, trusted and not revoked.",
+        _Z: "驗證通過：簽章完整、憑證受信任且未被廢止。",
+    },
+    "verify.not_intact": {
+        _E: "INVALID: the signature is not intact (the content or signature was altered).",
+        _Z: "驗證失敗：簽章不完整（原文或簽章遭到變更）。",
+    },
+    "verify.untrusted": {
+        _E: "NOT TRUSTED: the signature is intact but its signer is not trusted.",
+        _Z: "不受信任：簽章完整，但簽署者憑證不受信任。",
+    },
+    "verify.revoked": {
+        _E: "REVOKED: the signature is intact but the signer's certificate is revoked.",
+        _Z: "已廢止：簽章完整，但簽署者憑證已被廢止。",
+    },
+    "verify.revocation_unavailable": {
+        _E: "UNDECIDED: the signature is intact but the revocation status is unavailable.",
+        _Z: "無法判定：簽章完整，但無法取得廢止狀態。",
+    },
+    # selftest (驗簽測試)
+    "selftest.step.token": {_E: "Card found", _Z: "找到卡片"},
+    "selftest.step.pin": {_E: "PIN accepted", _Z: "PIN 碼驗證"},
+    "selftest.step.sign": {_E: "Signed a random challenge", _Z: "簽署隨機挑戰值"},
+    "selftest.step.verify": {_E: "Signature verifies", _Z: "驗證簽章"},
+    "selftest.step.path": {_E: "Certificate path", _Z: "憑證路徑"},
+    "selftest.step.revocation": {_E: "Revocation", _Z: "廢止狀態"},
+    "selftest.works": {
+        _E: "The card works: it signed with {label} and the signature verified to {anchor}.",
+        _Z: "卡片正常：已用 {label} 簽章，且簽章驗證通過並串接到 {anchor}。",
+    },
+    "selftest.broken": {
+        _E: "The card does NOT work: {reason}",
+        _Z: "卡片無法正常使用：{reason}",
+    },
+    "selftest.not_tested": {
+        _E: "The card was not tested: {reason}",
+        _Z: "卡片未完成測試：{reason}",
+    },
+    # doctor: verdict tags and the checks in order
+    "verdict.pass": {_E: "[ OK ]", _Z: "[正常]"},
+    "verdict.warn": {_E: "[WARN]", _Z: "[注意]"},
+    "verdict.fail": {_E: "[FAIL]", _Z: "[失敗]"},
+    "verdict.skip": {_E: "[SKIP]", _Z: "[略過]"},
+    "doctor.remedy": {_E: "       remedy: {remedy}", _Z: "       處理方式：{remedy}"},
+    "doctor.question": {_E: " (manual {question})", _Z: "（手冊 {question}）"},
+    "doctor.summary.ok": {
+        _E: "No problem found{warnings}.",
+        _Z: "沒有發現問題{warnings}。",
+    },
+    "doctor.summary.warnings": {_E: " ({count} warning(s))", _Z: "（{count} 項注意）"},
+    "doctor.summary.failed": {
+        _E: "{count} check(s) failed; fix the first one first.",
+        _Z: "{count} 項檢查失敗，請先處理第一項。",
+    },
+    "check.pcsc_service": {_E: "PC/SC service", _Z: "讀卡機服務（PC/SC）"},
+    "check.readers": {_E: "Card reader", _Z: "讀卡機"},
+    "check.card_present": {_E: "Card inserted", _Z: "IC 卡插入"},
+    "check.card_atr": {_E: "Card type (ATR)", _Z: "卡片類型（ATR）"},
+    "check.pkcs11_module": {_E: "Card component (PKCS#11 module)", _Z: "憑證元件（PKCS#11 模組）"},
+    "check.token": {_E: "Card seen by the component", _Z: "元件偵測到卡片"},
+    "check.pin_state": {_E: "PIN state", _Z: "PIN 碼狀態"},
+    "check.signing_certificate": {_E: "Signing certificate", _Z: "簽章憑證"},
+    "check.encryption_certificate": {_E: "Encryption certificate", _Z: "加密憑證"},
+    "check.chain": {_E: "Certificate path", _Z: "憑證路徑"},
+    "check.revocation": {_E: "Revocation (OCSP/CRL)", _Z: "廢止狀態（OCSP/CRL）"},
+    "check.proxy": {_E: "Proxy settings", _Z: "Proxy 設定"},
+    "check.portal_dns": {_E: "Portal name (DNS)", _Z: "入口網名稱解析（DNS）"},
+    "check.portal_tls": {_E: "Portal connection (TLS)", _Z: "入口網連線（TLS）"},
+    "check.service_port": {_E: "Local signing service port", _Z: "本機簽章服務連接埠"},
+    "skip.no_pcsc": {
+        _E: "skipped (--no-pcsc: software token, no reader)",
+        _Z: "略過（--no-pcsc：軟體卡片，沒有讀卡機）",
+    },
+    "skip.after": {_E: "skipped: {check} failed", _Z: "略過：{check}未通過"},
+    "skip.offline": {_E: "skipped (--offline)", _Z: "略過（--offline）"},
+    "skip.no_pin": {
+        _E: "not checked: reading the card's certificates needs the PIN",
+        _Z: "未檢查：讀取卡片憑證需要 PIN 碼",
+    },
+    "skip.no_pin.remedy": {
+        _E: "run on a terminal to be asked for the PIN, or pass --pin-env VAR",
+        _Z: "請在終端機執行以輸入 PIN 碼，或以 --pin-env 變數名稱 提供",
+    },
+    "skip.pin_state": {
+        _E: "not checked: xcapki logs in only while the PIN state is ok",
+        _Z: "未檢查：PIN 碼狀態正常時才會登入",
+    },
+    "skip.no_certificate": {_E: "skipped: no signing certificate", _Z: "略過：沒有簽章憑證"},
+    "doctor.pcsc.running": {_E: "running", _Z: "執行中"},
+    "doctor.readers.found": {_E: "{count}: {names}", _Z: "{count} 台：{names}"},
+    "doctor.card.present": {_E: "card in {reader}", _Z: "{reader} 中有卡片"},
+    "doctor.card.mute": {
+        _E: "the card in {reader} does not answer",
+        _Z: "{reader} 中的卡片沒有回應",
+    },
+    "doctor.card.mute.remedy": {
+        _E: "take the card out, clean the chip and insert it again; try another reader",
+        _Z: "請拔出 IC 卡、擦拭晶片後重新插入，或換一台讀卡機",
+    },
+    "doctor.atr.known": {_E: "{description} (ATR {atr})", _Z: "{description}（ATR {atr}）"},
+    "doctor.atr.unknown": {
+        _E: "card not recognised (ATR {atr})",
+        _Z: "無法辨識的卡片（ATR {atr}）",
+    },
+    "doctor.atr.unknown.remedy": {
+        _E: "check that this is a GPKI card (XCA, GCA, MOICA or MOEACA); other ATRs are not"
+        " known to xcapki yet",
+        _Z: "請確認這是政府憑證卡片（組織及團體、政府、自然人或工商憑證）",
+    },
+    "doctor.atr.none": {_E: "the card gave no ATR", _Z: "卡片沒有回傳 ATR"},
+    "doctor.module.loaded": {
+        _E: "{path} ({manufacturer}, {description})",
+        _Z: "{path}（{manufacturer}，{description}）",
+    },
+    "doctor.token.found": {_E: "{token}", _Z: "{token}"},
+    "doctor.pin.ok": {_E: "ok ({low} to {high} characters)", _Z: "正常（{low} 至 {high} 碼）"},
+    "doctor.pin.count_low": {
+        _E: "a wrong PIN was entered before: tries are running low",
+        _Z: "先前曾輸入錯誤的 PIN 碼，剩餘嘗試次數偏低",
+    },
+    "doctor.pin.count_low.remedy": {
+        _E: "make sure of the PIN before the next try: the card locks after 3 wrong PINs",
+        _Z: "下次輸入前請確認 PIN 碼：連續輸錯 3 次卡片就會鎖住",
+    },
+    "doctor.pin.final_try": {
+        _E: "only ONE try is left before the card locks",
+        _Z: "只剩最後一次機會，再錯卡片就會鎖住",
+    },
+    "doctor.pin.final_try.remedy": {
+        _E: "enter the PIN only when sure of it; if it is forgotten, ask the issuing CA",
+        _Z: "確定 PIN 碼正確時才輸入；忘記 PIN 碼請洽發卡的憑證管理中心",
+    },
+    "doctor.pin.locked": {_E: "the PIN is locked", _Z: "PIN 碼已鎖住"},
+    "doctor.pin.to_be_changed": {_E: "the PIN must be changed", _Z: "PIN 碼需要變更"},
+    "doctor.pin.to_be_changed.remedy": {
+        _E: "run: xcapki pin change",
+        _Z: "請執行：xcapki pin change",
+    },
+    "doctor.pin.not_initialized": {_E: "the card has no PIN set", _Z: "卡片尚未設定 PIN 碼"},
+    "doctor.pin.not_initialized.remedy": {
+        _E: "the card is not issued; contact the CA",
+        _Z: "卡片尚未發卡，請洽憑證管理中心",
+    },
+    "doctor.cert.ok": {
+        _E: "{subject}, valid until {not_after} ({days} days left)",
+        _Z: "{subject}，有效至 {not_after}（剩 {days} 天）",
+    },
+    "doctor.cert.expiring": {
+        _E: "{subject} expires in {days} days ({not_after})",
+        _Z: "{subject} 將於 {days} 天後到期（{not_after}）",
+    },
+    "doctor.cert.expiring.remedy": {
+        _E: "renew the certificate before it expires",
+        _Z: "請在到期前辦理憑證展期",
+    },
+    "doctor.cert.expired": {
+        _E: "{subject} expired on {not_after}",
+        _Z: "{subject} 已於 {not_after} 到期",
+    },
+    "doctor.cert.expired.remedy": {
+        _E: "apply to the CA for a new certificate: an expired one cannot sign or log in",
+        _Z: "請向憑證管理中心申請新憑證：過期憑證無法簽章或登入",
+    },
+    "doctor.cert.not_yet_valid": {
+        _E: "{subject} is not valid before {not_before}",
+        _Z: "{subject} 在 {not_before} 之前尚未生效",
+    },
+    "doctor.cert.not_yet_valid.remedy": {
+        _E: "check the computer's date and time",
+        _Z: "請檢查電腦的日期與時間",
+    },
+    "doctor.cert.missing": {_E: "the card holds none", _Z: "卡片中沒有此憑證"},
+    "doctor.cert.missing.remedy": {
+        _E: "the card may be damaged or not fully issued; contact the CA",
+        _Z: "卡片可能損壞或尚未完成發卡，請洽憑證管理中心",
+    },
+    "doctor.chain.ok": {_E: "chains to {anchor}", _Z: "串接到 {anchor}"},
+    "doctor.chain.missing_intermediate": {
+        _E: "an intermediate CA certificate is missing: {detail}",
+        _Z: "缺少中繼 CA 憑證：{detail}",
+    },
+    "doctor.chain.missing_intermediate.remedy": {
+        _E: "give the CA certificate with --intermediate PEM",
+        _Z: "請以 --intermediate 指定 CA 憑證",
+    },
+    "doctor.chain.failed": {_E: "{detail}", _Z: "{detail}"},
+    "doctor.revocation.ok": {
+        _E: "{state} ({source}); asked {endpoints}",
+        _Z: "{state}（{source}）；查詢 {endpoints}",
+    },
+    "doctor.revocation.revoked": {
+        _E: "the certificate was revoked ({reason}) on {when}",
+        _Z: "憑證已於 {when} 被廢止（{reason}）",
+    },
+    "doctor.revocation.unreachable": {
+        _E: "no answer from {endpoints}: {detail}",
+        _Z: "{endpoints} 沒有回應：{detail}",
+    },
+    "doctor.revocation.unreachable.remedy": {
+        _E: "check the network and proxy settings; allow HTTP to these addresses",
+        _Z: "請檢查網路與 Proxy 設定，並允許連線到上述位址",
+    },
+    "doctor.revocation.none": {_E: "the certificate names no endpoint", _Z: "憑證沒有列出查詢位址"},
+    "doctor.proxy.none": {
+        _E: "no proxy variables: direct connection",
+        _Z: "沒有設定 Proxy：直接連線",
+    },
+    "doctor.proxy.set": {_E: "{variables}", _Z: "{variables}"},
+    "doctor.proxy.invalid": {
+        _E: "{variable} is not a proxy URL: {value}",
+        _Z: "{variable} 不是有效的 Proxy 網址：{value}",
+    },
+    "doctor.proxy.invalid.remedy": {
+        _E: "set it as http://host:port, or unset it",
+        _Z: "請設定為 http://主機:連接埠，或移除此設定",
+    },
+    "doctor.dns.ok": {_E: "{host} is {addresses}", _Z: "{host} 解析為 {addresses}"},
+    "doctor.dns.via_proxy": {
+        _E: "{host} is resolved by the proxy; the proxy {proxy} is {addresses}",
+        _Z: "{host} 由 Proxy 解析；Proxy {proxy} 解析為 {addresses}",
+    },
+    "doctor.dns.failed": {
+        _E: "{host} cannot be resolved: {detail}",
+        _Z: "無法解析 {host}：{detail}",
+    },
+    "doctor.dns.failed.remedy": {
+        _E: "check the network connection and DNS settings; behind a proxy set HTTPS_PROXY",
+        _Z: "請檢查網路連線與 DNS 設定；若須經由 Proxy 請設定 HTTPS_PROXY",
+    },
+    "doctor.tls.ok": {_E: "{url} answered HTTP {status}{tls}", _Z: "{url} 回應 HTTP {status}{tls}"},
+    "doctor.tls.version": {_E: " over {version}", _Z: "，使用 {version}"},
+    "doctor.tls.handshake": {
+        _E: "the TLS handshake with {host} failed: {detail}",
+        _Z: "與 {host} 的 TLS 交握失敗：{detail}",
+    },
+    "doctor.tls.handshake.remedy": {
+        _E: "check the computer's date and time, and whether a proxy or antivirus intercepts HTTPS",
+        _Z: "請檢查電腦日期時間，以及 Proxy 或防毒軟體是否攔截 HTTPS",
+    },
+    "doctor.tls.connect": {
+        _E: "cannot connect to {url}: {detail}",
+        _Z: "無法連線到 {url}：{detail}",
+    },
+    "doctor.tls.connect.remedy": {
+        _E: "check the firewall and the proxy settings (HTTPS_PROXY, NO_PROXY)",
+        _Z: "請檢查防火牆與 Proxy 設定（HTTPS_PROXY、NO_PROXY）",
+    },
+    "doctor.tls.proxy": {
+        _E: "the proxy {proxy} failed: {detail}",
+        _Z: "Proxy {proxy} 連線失敗：{detail}",
+    },
+    "doctor.tls.proxy.remedy": {
+        _E: "check HTTPS_PROXY / HTTP_PROXY, or ask the network administrator",
+        _Z: "請檢查 HTTPS_PROXY／HTTP_PROXY，或洽網路管理人員",
+    },
+    "doctor.port.free": {_E: "port {port} is free", _Z: "連接埠 {port} 未被使用"},
+    "doctor.port.signing_service": {
+        _E: "port {port} is used by a HiPKI-compatible signing service ({banner})",
+        _Z: "連接埠 {port} 已由相容 HiPKI 的簽章服務使用（{banner}）",
+    },
+    "doctor.port.signing_service.remedy": {
+        _E: "stop the other component (e.g. the HiPKI local server) before xcapki serve, or"
+        " serve on another --port",
+        _Z: "執行 xcapki serve 前請先停止其他元件（例如 HiPKI 本機服務），或改用其他 --port",
+    },
+    "doctor.port.taken": {
+        _E: "port {port} is taken by another program",
+        _Z: "連接埠 {port} 被其他程式占用",
+    },
+    "doctor.port.taken.remedy": {
+        _E: "find it with: ss -ltnp 'sport = :{port}', and stop it, or serve on another --port",
+        _Z: "請以 ss -ltnp 'sport = :{port}' 找出並停止該程式，或改用其他 --port",
+    },
+    # virtual-card
+    "virtual.made": {
+        _E: "Made virtual card {serial} ({authority}, {organisation}).",
+        _Z: "已建立虛擬卡片 {serial}（{authority}，{organisation}）。",
+    },
+    "virtual.use": {
+        _E: "To use it with the other commands:",
+        _Z: "其他指令使用此卡片前請先執行：",
+    },
+    "virtual.trust": {
+        _E: "Its test root (give it as --trust-root): {path}",
+        _Z: "測試根憑證（以 --trust-root 指定）：{path}",
+    },
+    "virtual.revocation": {
+        _E: "The test PKI's OCSP responders are not running: verify with --revocation off.",
+        _Z: "測試 PKI 的 OCSP 服務沒有執行：驗證時請加上 --revocation off。",
+    },
+    # serve
+    "serve.listening": {
+        _E: "Serving the local signing service on http://{host}:{port} (Ctrl-C stops it)",
+        _Z: "本機簽章服務已啟動於 http://{host}:{port}（按 Ctrl-C 停止）",
+    },
+}
+
+
+class Catalogue:
+    """The messages of one language; ``text(key, **fields)`` formats one."""
+
+    __slots__ = ("language",)
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+
+    def text(self, key: str, **fields: object) -> str:
+        """The message ``key`` in this language with ``fields`` filled in."""
+        return MESSAGES[key][self.language].format(**fields)
+
+    def has(self, key: str) -> bool:
+        """Whether the catalogue holds ``key``."""
+        return key in MESSAGES
+
+
+def template_fields(template: str) -> frozenset[str]:
+    """The ``{field}`` names a template uses (for the catalogue's consistency test)."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
