@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography import x509
+
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.translate import hipki_error_for
@@ -39,10 +41,12 @@ __all__ = ["CardAccess", "LoggedInCard"]
 
 @dataclass(slots=True)
 class LoggedInCard:
-    """A card's live session, its signing key, and a keyed hash of the PIN it used."""
+    """A card's live session, its signing key, the key's issuing CA certificate when the card
+    holds it, and a keyed hash of the PIN it used."""
 
     session: TokenSession
     signer: TokenSigner
+    issuers: tuple[x509.Certificate, ...]
     pin_digest: bytes
     last_used: float
 
@@ -136,11 +140,22 @@ class CardAccess:
             raise hipki_error_for(exc) from None
         try:
             signer = session.signer(KeyPurpose.SIGNING)
+            issuers = tuple(
+                c.certificate
+                for c in session.certificates()
+                if c.purpose is KeyPurpose.AUTHORITY
+                and c.certificate.subject == signer.certificate.issuer
+                and c.certificate.subject != c.certificate.issuer
+            )
         except TokenError as exc:
             session.close()
             raise hipki_error_for(exc) from None
         card = LoggedInCard(
-            session=session, signer=signer, pin_digest=self.pin_digest(pin), last_used=self._clock()
+            session=session,
+            signer=signer,
+            issuers=issuers,
+            pin_digest=self.pin_digest(pin),
+            last_used=self._clock(),
         )
         self._cards[token.serial] = card
         return card

@@ -112,7 +112,9 @@ class HipkiOperations:
         card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
         check_validity(card.signer.certificate)
         try:
-            signature = make_signature(card.signer, request, token.serial)
+            signature = make_signature(
+                card.signer, request, card_serial=token.serial, issuers=card.issuers
+            )
         except TokenError as exc:
             self._cards.forget_if_removed(token.serial, exc)
             raise hipki_error_for(exc) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,8 +34,15 @@ def check_validity(certificate: x509.Certificate, now: datetime.datetime | None 
         )
 
 
-def make_signature(signer: Signer, request: SignRequest, card_serial: str) -> bytes:
-    """PKCS7: attached CMS with signingTime, nonce and card serial; PKCS1: the bare signature.
+def make_signature(
+    signer: Signer,
+    request: SignRequest,
+    *,
+    card_serial: str,
+    issuers: Sequence[x509.Certificate] = (),
+) -> bytes:
+    """PKCS7: attached CMS with signingTime, nonce and card serial, carrying the signer's
+    certificate and its issuing CA's (``issuers``, from the card); PKCS1: the bare signature.
 
     PKCS1 on an EC card gives a DER ECDSA signature, the key's own scheme.
     """
@@ -45,6 +53,7 @@ def make_signature(signer: Signer, request: SignRequest, card_serial: str) -> by
             nonce=request.nonce,
             card_serial=card_serial if request.with_card_serial else None,
             hash_algorithm=request.hash_algorithm,
+            include_chain=issuers,
         )
     key = signer.certificate.public_key()
     scheme = (
