@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -230,6 +231,19 @@ def _catalogue(args: argparse.Namespace) -> Catalogue:
     return Catalogue(language_from_environment(os.environ))
 
 
+def _configure_logging(*, debug: bool, stderr: TextIO) -> None:
+    """Library log lines reach stderr only with ``--debug``; the paragraph says the rest."""
+    logger = logging.getLogger("xcapki")
+    if debug:
+        handler: logging.Handler = logging.StreamHandler(stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG)
+    else:
+        handler = logging.NullHandler()
+    logger.handlers = [handler]
+    logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``xcapki`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     return run(argv, stdout=sys.stdout, stderr=sys.stderr)
@@ -242,6 +256,7 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return ExitCode.USAGE if stop.code not in (0, None) else ExitCode.OK
+    _configure_logging(debug=args.debug, stderr=stderr)
     catalogue = _catalogue(args)
     console = Console(
         catalogue=catalogue, json_mode=args.json, quiet=args.quiet, stdout=stdout, stderr=stderr

@@ -336,6 +336,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "verdict.warn": {_E: "[WARN]", _Z: "[注意]"},
     "verdict.fail": {_E: "[FAIL]", _Z: "[失敗]"},
     "verdict.skip": {_E: "[SKIP]", _Z: "[略過]"},
+    "doctor.line": {_E: "{tag} {name}{where}: {message}", _Z: "{tag} {name}{where}：{message}"},
+    "selftest.line": {_E: "{tag} {name}: {detail}", _Z: "{tag} {name}：{detail}"},
     "doctor.remedy": {_E: "       remedy: {remedy}", _Z: "       處理方式：{remedy}"},
     "doctor.question": {_E: " (manual {question})", _Z: "（手冊 {question}）"},
     "doctor.summary.ok": {
@@ -366,7 +368,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "skipped (--no-pcsc: software token, no reader)",
         _Z: "略過（--no-pcsc：軟體卡片，沒有讀卡機）",
     },
-    "skip.after": {_E: "skipped: {check} failed", _Z: "略過：{check}未通過"},
+    "skip.after": {_E: "skipped: {failed} did not pass", _Z: "略過：{failed}未通過"},
+    "skip.revocation_off": {_E: "skipped (--revocation off)", _Z: "略過（--revocation off）"},
     "skip.offline": {_E: "skipped (--offline)", _Z: "略過（--offline）"},
     "skip.no_pin": {
         _E: "not checked: reading the card's certificates needs the PIN",
@@ -522,8 +525,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "check the network connection and DNS settings; behind a proxy set HTTPS_PROXY",
         _Z: "請檢查網路連線與 DNS 設定；若須經由 Proxy 請設定 HTTPS_PROXY",
     },
-    "doctor.tls.ok": {_E: "{url} answered HTTP {status}{tls}", _Z: "{url} 回應 HTTP {status}{tls}"},
-    "doctor.tls.version": {_E: " over {version}", _Z: "，使用 {version}"},
+    "doctor.tls.ok": {_E: "{url} answered HTTP {status}", _Z: "{url} 回應 HTTP {status}"},
     "doctor.tls.handshake": {
         _E: "the TLS handshake with {host} failed: {detail}",
         _Z: "與 {host} 的 TLS 交握失敗：{detail}",

@@ -1,0 +1,1 @@
+"""The doctor's checks: PC/SC, card, module, token, PIN, certificates, path, network, port."""

@@ -1,0 +1,358 @@
+"""PKCS#11 and certificate checks: module, token, PIN state, certificates, path, revocation.
+
+Certificates are read inside a logged-in session (the token layer reads
+objects only there), so they are checked only when a PIN source exists and
+the PIN state is OK: the doctor never spends a try on a card that is already
+counting down, and never retries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.x509.oid import AuthorityInformationAccessOID
+
+from xcapki.cli.console import Console
+from xcapki.cli.context import REVOCATION_MODES, open_module, pin_source, select_token
+from xcapki.cli.context import trust_store as build_trust_store
+from xcapki.cli.doctor.model import CheckId, Recorder, Verdict
+from xcapki.cli.failures import describe_failure
+from xcapki.cli.present import days_left, subject_name
+from xcapki.crypto.errors import PathValidationError, RevocationError
+from xcapki.crypto.validation import (
+    CertificateRevokedError,
+    ChainValidator,
+    PathBuildingError,
+    RevocationMode,
+    UntrustedRootError,
+)
+from xcapki.errors import XcapkiError
+from xcapki.token import (
+    KeyPurpose,
+    ModuleError,
+    PinState,
+    Pkcs11Module,
+    TokenCertificate,
+    TokenError,
+    TokenInfo,
+    login,
+)
+
+__all__ = ["EXPIRY_WARNING", "TOKEN_CHECKS", "check_token"]
+
+EXPIRY_WARNING = dt.timedelta(days=30)
+"""Warn this long before a certificate expires."""
+
+TOKEN_CHECKS = (
+    CheckId.PKCS11_MODULE,
+    CheckId.TOKEN,
+    CheckId.PIN_STATE,
+    CheckId.SIGNING_CERTIFICATE,
+    CheckId.ENCRYPTION_CERTIFICATE,
+    CheckId.CHAIN,
+    CheckId.REVOCATION,
+)
+_CERTIFICATE_CHECKS = TOKEN_CHECKS[3:]
+
+_PIN_VERDICTS: dict[PinState, tuple[Verdict, str, str | None]] = {
+    PinState.COUNT_LOW: (Verdict.WARN, "doctor.pin.count_low", "doctor.pin.count_low.remedy"),
+    PinState.FINAL_TRY: (Verdict.WARN, "doctor.pin.final_try", "doctor.pin.final_try.remedy"),
+    PinState.LOCKED: (Verdict.FAIL, "doctor.pin.locked", "remedy.pin_locked"),
+    PinState.TO_BE_CHANGED: (
+        Verdict.WARN,
+        "doctor.pin.to_be_changed",
+        "doctor.pin.to_be_changed.remedy",
+    ),
+    PinState.NOT_INITIALIZED: (
+        Verdict.FAIL,
+        "doctor.pin.not_initialized",
+        "doctor.pin.not_initialized.remedy",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoctorOptions:
+    """What the token checks need from the command line."""
+
+    args: argparse.Namespace
+    console: Console
+    interactive: bool
+    now: Callable[[], dt.datetime]
+
+
+def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) -> None:
+    """Record the module, token, PIN, certificate, path and revocation checks in order."""
+    options = DoctorOptions(
+        args=args,
+        console=console,
+        interactive=sys.stdin.isatty(),
+        now=lambda: dt.datetime.now(dt.UTC),
+    )
+    try:
+        module = open_module(args, console)
+    except ModuleError as error:
+        recorder.add_text(
+            CheckId.PKCS11_MODULE,
+            Verdict.FAIL,
+            f"{recorder.catalogue.text('summary.module')}: {error}",
+            recorder.catalogue.text("remedy.module"),
+        )
+        recorder.skip_after(TOKEN_CHECKS[1:], CheckId.PKCS11_MODULE)
+        return
+    recorder.add(
+        CheckId.PKCS11_MODULE,
+        Verdict.OK,
+        "doctor.module.loaded",
+        path=module.path,
+        manufacturer=module.manufacturer,
+        description=module.description,
+    )
+    try:
+        token = select_token(module, args.token)
+    except TokenError as error:
+        failure = describe_failure(error, recorder.catalogue)
+        recorder.add_text(
+            CheckId.TOKEN, Verdict.FAIL, f"{failure.summary}: {failure.detail}", failure.remedy
+        )
+        recorder.skip_after(TOKEN_CHECKS[2:], CheckId.TOKEN)
+        return
+    recorder.add(CheckId.TOKEN, Verdict.OK, "doctor.token.found", token=token.describe())
+    if not _check_pin_state(recorder, token):
+        recorder.skip(_CERTIFICATE_CHECKS, "skip.pin_state")
+        return
+    _check_certificates(recorder, module, token, options)
+
+
+def _check_pin_state(recorder: Recorder, token: TokenInfo) -> bool:
+    """Record the PIN state; True when it is safe to log in."""
+    state = token.pin_state
+    if state is PinState.OK:
+        recorder.add(
+            CheckId.PIN_STATE,
+            Verdict.OK,
+            "doctor.pin.ok",
+            low=token.min_pin_length,
+            high=token.max_pin_length,
+        )
+        return True
+    verdict, message, remedy = _PIN_VERDICTS[state]
+    recorder.add(CheckId.PIN_STATE, verdict, message, remedy)
+    return False
+
+
+def _check_certificates(
+    recorder: Recorder, module: Pkcs11Module, token: TokenInfo, options: DoctorOptions
+) -> None:
+    args = options.args
+    if not args.pin_env and (args.no_pin or not options.interactive):
+        recorder.skip(_CERTIFICATE_CHECKS, "skip.no_pin", "skip.no_pin.remedy")
+        return
+    try:
+        source = pin_source(args, options.console, token)
+        options.console.progress("progress.login", token=token.describe())
+        with login(module, token, pin=source) as session:
+            certificates = session.certificates()
+    except XcapkiError as error:
+        failure = describe_failure(error, recorder.catalogue)
+        recorder.add_text(
+            CheckId.SIGNING_CERTIFICATE,
+            Verdict.FAIL,
+            f"{failure.summary}: {failure.detail}",
+            failure.remedy,
+        )
+        recorder.skip_after(_CERTIFICATE_CHECKS[1:], CheckId.SIGNING_CERTIFICATE)
+        return
+    now = options.now()
+    signing = _pick(certificates, KeyPurpose.SIGNING)
+    signing_ok = _check_validity(recorder, CheckId.SIGNING_CERTIFICATE, signing, now)
+    _check_validity(
+        recorder, CheckId.ENCRYPTION_CERTIFICATE, _pick(certificates, KeyPurpose.ENCRYPTION), now
+    )
+    if signing is None or not signing_ok:
+        recorder.skip_after((CheckId.CHAIN, CheckId.REVOCATION), CheckId.SIGNING_CERTIFICATE)
+        return
+    authorities = [c.certificate for c in certificates if c.purpose is KeyPurpose.AUTHORITY]
+    if _check_chain(recorder, args, signing.certificate, authorities):
+        _check_revocation(recorder, args, signing.certificate, authorities)
+    else:
+        recorder.skip_after((CheckId.REVOCATION,), CheckId.CHAIN)
+
+
+def _pick(
+    certificates: tuple[TokenCertificate, ...], purpose: KeyPurpose
+) -> TokenCertificate | None:
+    """The certificate of ``purpose``, preferring one paired with its private key."""
+    matching = [c for c in certificates if c.purpose is purpose]
+    matching.sort(key=lambda c: not c.has_private_key)
+    return matching[0] if matching else None
+
+
+def _check_validity(
+    recorder: Recorder, check: CheckId, found: TokenCertificate | None, now: dt.datetime
+) -> bool:
+    """Record whether the certificate is present and in date; True unless it failed."""
+    if found is None:
+        recorder.add(check, Verdict.FAIL, "doctor.cert.missing", "doctor.cert.missing.remedy")
+        return False
+    certificate = found.certificate
+    fields = {
+        "subject": subject_name(certificate),
+        "not_before": certificate.not_valid_before_utc.strftime("%Y-%m-%d"),
+        "not_after": certificate.not_valid_after_utc.strftime("%Y-%m-%d"),
+        "days": days_left(certificate.not_valid_after_utc, now),
+    }
+    if now > certificate.not_valid_after_utc:
+        recorder.add(
+            check, Verdict.FAIL, "doctor.cert.expired", "doctor.cert.expired.remedy", **fields
+        )
+        return False
+    if now < certificate.not_valid_before_utc:
+        recorder.add(
+            check,
+            Verdict.FAIL,
+            "doctor.cert.not_yet_valid",
+            "doctor.cert.not_yet_valid.remedy",
+            **fields,
+        )
+        return False
+    if certificate.not_valid_after_utc - now <= EXPIRY_WARNING:
+        recorder.add(
+            check, Verdict.WARN, "doctor.cert.expiring", "doctor.cert.expiring.remedy", **fields
+        )
+        return True
+    recorder.add(check, Verdict.OK, "doctor.cert.ok", **fields)
+    return True
+
+
+def _check_chain(
+    recorder: Recorder,
+    args: argparse.Namespace,
+    leaf: x509.Certificate,
+    authorities: list[x509.Certificate],
+) -> bool:
+    """Record whether the signing certificate chains to GRCA (or ``--trust-root``)."""
+    try:
+        validator = ChainValidator(build_trust_store(args), revocation_mode=RevocationMode.OFF)
+        path = validator.validate(leaf, intermediates=authorities)
+    except PathBuildingError as error:
+        if isinstance(error, UntrustedRootError):
+            _chain_failed(recorder, error)
+        else:
+            recorder.add(
+                CheckId.CHAIN,
+                Verdict.FAIL,
+                "doctor.chain.missing_intermediate",
+                "doctor.chain.missing_intermediate.remedy",
+                detail=str(error),
+            )
+        return False
+    except XcapkiError as error:
+        _chain_failed(recorder, error)
+        return False
+    recorder.add(
+        CheckId.CHAIN, Verdict.OK, "doctor.chain.ok", anchor=subject_name(path.trust_anchor)
+    )
+    return True
+
+
+def _chain_failed(recorder: Recorder, error: XcapkiError) -> None:
+    recorder.add(
+        CheckId.CHAIN, Verdict.FAIL, "doctor.chain.failed", "remedy.untrusted", detail=str(error)
+    )
+
+
+def revocation_endpoints(certificate: x509.Certificate) -> list[str]:
+    """The OCSP (AIA) and CRL (CDP) addresses a certificate names."""
+    found: list[str] = []
+    try:
+        access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+        found += [
+            description.access_location.value
+            for description in access.value
+            if description.access_method == AuthorityInformationAccessOID.OCSP
+            and isinstance(description.access_location, x509.UniformResourceIdentifier)
+        ]
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        points = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+        for point in points.value:
+            found += [
+                name.value
+                for name in point.full_name or ()
+                if isinstance(name, x509.UniformResourceIdentifier)
+            ]
+    except x509.ExtensionNotFound:
+        pass
+    return found
+
+
+def _check_revocation(
+    recorder: Recorder,
+    args: argparse.Namespace,
+    leaf: x509.Certificate,
+    authorities: list[x509.Certificate],
+) -> None:
+    if args.offline:
+        recorder.add(CheckId.REVOCATION, Verdict.SKIP, "skip.offline")
+        return
+    endpoints = [url for c in (leaf, *authorities) for url in revocation_endpoints(c)]
+    shown = ", ".join(dict.fromkeys(endpoints)) or recorder.catalogue.text("doctor.revocation.none")
+    mode = REVOCATION_MODES[args.revocation]
+    if mode is RevocationMode.OFF:
+        recorder.add(CheckId.REVOCATION, Verdict.SKIP, "skip.revocation_off")
+        return
+    validator = ChainValidator(
+        build_trust_store(args),
+        revocation_mode=mode,
+        fetch_timeout=dt.timedelta(seconds=args.timeout),
+    )
+    try:
+        path = validator.validate(leaf, intermediates=authorities)
+    except CertificateRevokedError as error:
+        status = error.status
+        when = "?" if status.revoked_at is None else status.revoked_at.strftime("%Y-%m-%d")
+        reason = "?" if status.reason is None else status.reason.value
+        recorder.add(
+            CheckId.REVOCATION,
+            Verdict.FAIL,
+            "doctor.revocation.revoked",
+            "remedy.revoked",
+            reason=reason,
+            when=when,
+        )
+        return
+    except RevocationError as error:
+        recorder.add(
+            CheckId.REVOCATION,
+            Verdict.FAIL,
+            "doctor.revocation.unreachable",
+            "doctor.revocation.unreachable.remedy",
+            endpoints=shown,
+            detail=str(error),
+        )
+        return
+    except PathValidationError as error:
+        recorder.add(
+            CheckId.REVOCATION,
+            Verdict.FAIL,
+            "doctor.chain.failed",
+            "remedy.untrusted",
+            detail=str(error),
+        )
+        return
+    status = path.leaf_revocation
+    recorder.add(
+        CheckId.REVOCATION,
+        Verdict.OK,
+        "doctor.revocation.ok",
+        state=recorder.catalogue.text(f"revocation.{status.state.value}"),
+        source=status.source.value,
+        endpoints=shown,
+    )
