@@ -178,8 +178,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "summary.testing": {_E: "the virtual card cannot be made", _Z: "無法建立虛擬卡片"},
     "remedy.testing": {
-        _E: "install softhsm2 and opensc (Debian packages)",
-        _Z: "請安裝 softhsm2 與 opensc（Debian 套件）",
+        _E: "see the detail; virtual cards need softhsm2 and opensc (Debian packages)",
+        _Z: "請參考原因說明；虛擬卡片需要 softhsm2 與 opensc（Debian 套件）",
     },
     "summary.other": {_E: "the operation failed", _Z: "作業失敗"},
     "remedy.other": {_E: "see the detail", _Z: "請參考原因說明"},

@@ -14,7 +14,7 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.present import certificate_json, print_certificate, print_token, token_json
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
-from xcapki.token import KeyPurpose
+from xcapki.token import KeyPurpose, TokenCertificate, TokenInfo
 
 _ORDER = {
     KeyPurpose.SIGNING: 0,
@@ -24,28 +24,41 @@ _ORDER = {
 }
 
 
-def run(args: argparse.Namespace, console: Console) -> ExitCode:
-    """Print each certificate: authority, organisation, 統一編號, validity, purpose."""
-    store = TrustStore.bundled()
-    with logged_in(args, console) as session:
-        token = session.token
-        found = tuple(sorted(session.certificates(), key=lambda c: _ORDER[c.purpose]))
-    profiles = [TaiwanCertificate.from_certificate(c.certificate, trust_store=store) for c in found]
+def show_certificates(
+    console: Console,
+    token: TokenInfo,
+    found: tuple[TokenCertificate, ...],
+    store: TrustStore | None,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Print (or put in the JSON document) the token and its certificates, signing first."""
+    ordered = sorted(found, key=lambda c: _ORDER[c.purpose])
+    profiles = [
+        TaiwanCertificate.from_certificate(c.certificate, trust_store=store) for c in ordered
+    ]
     console.document(
         {
+            **(extra or {}),
             "token": token_json(token),
             "certificates": [
                 certificate_json(profile, on_token)
-                for profile, on_token in zip(profiles, found, strict=True)
+                for profile, on_token in zip(profiles, ordered, strict=True)
             ],
         }
     )
     print_token(console, token)
-    if not found:
+    if not ordered:
         console.say("certs.none")
-        return ExitCode.TOKEN
-    for profile, on_token in zip(profiles, found, strict=True):
+    for profile, on_token in zip(profiles, ordered, strict=True):
         purpose = console.text(f"purpose.{profile.purpose.value}")
         console.say("certs.heading", label=on_token.label, purpose=purpose)
         print_certificate(console, profile)
-    return ExitCode.OK
+
+
+def run(args: argparse.Namespace, console: Console) -> ExitCode:
+    """Print each certificate: authority, organisation, 統一編號, validity, purpose."""
+    with logged_in(args, console) as session:
+        token = session.token
+        found = session.certificates()
+    show_certificates(console, token, found, TrustStore.bundled())
+    return ExitCode.OK if found else ExitCode.TOKEN

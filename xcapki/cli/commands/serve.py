@@ -1,0 +1,58 @@
+"""``xcapki serve``: the HiPKI-compatible local signing service (xcapki.service) on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from pathlib import Path
+
+from xcapki.cli.console import Console
+from xcapki.cli.errors import ServiceUnavailableError
+from xcapki.cli.exit_codes import ExitCode
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def run(args: argparse.Namespace, console: Console) -> ExitCode:
+    """Serve until Ctrl-C; SERVICE when the service cannot start."""
+    try:
+        from xcapki.service import PinMode, ServiceConfig, ServiceError, run_service
+    except ImportError as exc:
+        raise ServiceUnavailableError(
+            f"the signing service needs the 'service' extra ({exc.name} is missing): install"
+            " xcapki[service]"
+        ) from None
+    try:
+        config = ServiceConfig(
+            host=args.host,
+            port=args.port,
+            module_path=Path(args.module) if args.module else None,
+            pin_mode=PinMode(args.pin_mode),
+        )
+    except ServiceError as error:
+        raise ServiceUnavailableError(str(error)) from None
+    if not _port_free(config.host, config.port):
+        raise ServiceUnavailableError(
+            f"port {config.port} on {config.host} is taken by another program (xcapki doctor"
+            " names it): stop it, or serve on another --port"
+        )
+    console.progress("serve.listening", host=config.host, port=config.port)
+    try:
+        run_service(config)
+    except ServiceError as error:
+        raise ServiceUnavailableError(str(error)) from None
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise ServiceUnavailableError(
+                f"the service stopped with code {stop.code}: run with --debug for its log"
+            ) from None
+    return ExitCode.OK
