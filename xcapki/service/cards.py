@@ -28,7 +28,7 @@ from cryptography import x509
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.translate import hipki_error_for
-from xcapki.token.errors import TokenError, TokenRemovedError
+from xcapki.token.errors import DeviceError, TokenError, TokenRemovedError
 from xcapki.token.modules import Pkcs11Module, find_module
 from xcapki.token.objects import KeyPurpose
 from xcapki.token.pin import Pin
@@ -76,9 +76,19 @@ class CardAccess:
             return self._module
 
     def tokens(self) -> tuple[TokenInfo, ...]:
-        """Every token present now."""
+        """Every token present now.
+
+        A module whose slot listing fails outright (SoftHSM2 once a token vanished; some
+        drivers after a reader was unplugged) is re-initialised once and asked again, as the
+        token layer does when a session's token vanished; the cards' sessions reconnect.
+        """
+        module = self.module()
         try:
-            return self.module().tokens()
+            return module.tokens()
+        except DeviceError:
+            module._handle.reinitialize()
+        try:
+            return module.tokens()
         except TokenError as exc:
             raise hipki_error_for(exc) from None
 
