@@ -22,7 +22,7 @@ _Z = Language.TRADITIONAL_CHINESE
 MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
-        _E: "xcapki: {summary}: {detail}",
+        _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
         _Z: "xcapki：{summary}：{remedy}（原因：{detail}）",
     },
     "error.interrupted": {_E: "xcapki: interrupted", _Z: "xcapki：已中斷"},
