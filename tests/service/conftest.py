@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import socket
 import threading
 import time
@@ -41,6 +42,15 @@ class UserAnswers:
     def approve(self, request: DomainRequest) -> bool:
         self.domain_requests.append(request)
         return self.trust
+
+
+@pytest.fixture
+def opencryptoki_lock() -> Iterator[None]:
+    """opencryptoki's soft token is system-wide: one test process at a time resets it (the
+    same lock file as the token tests)."""
+    with open("/tmp/xcapki-opencryptoki.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

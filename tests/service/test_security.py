@@ -1,0 +1,217 @@
+"""Trust, local PIN mode, PIN rate limits, the popup's hardening and the configuration."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import TRUSTED, UNTRUSTED, UserAnswers, client_for, sign_form, sign_package
+from starlette.testclient import TestClient
+
+from xcapki.crypto.cms import verify_cms
+from xcapki.service import (
+    HipkiCode,
+    PinMode,
+    PinRateLimit,
+    ServiceConfig,
+    ServiceConfigError,
+    TrustListError,
+)
+from xcapki.service.trust import TrustList
+from xcapki.testing import StandardCards
+from xcapki.token import PinState
+
+pytestmark = pytest.mark.softhsm
+
+
+def _sign(
+    client: TestClient, form: dict[str, str], origin: str | None = TRUSTED
+) -> dict[str, object]:
+    headers = {} if origin is None else {"Origin": origin}
+    body: dict[str, object] = client.post("/sign", data=form, headers=headers).json()
+    return body
+
+
+def test_add_domain_asks_the_user_and_persists_the_answer(
+    client: TestClient, config: ServiceConfig, user: UserAnswers, softhsm_cards: StandardCards
+) -> None:
+    form = sign_form(sign_package(softhsm_cards.xca))
+    assert _sign(client, form, UNTRUSTED)["ret_code"] == HipkiCode.SITE_NOT_TRUSTED
+
+    user.trust = False
+    refused = client.get("/addDomain", params={"domain": "evil.example.com"}).json()
+    assert (refused["func"], refused["ret_code"]) == ("addDomain", HipkiCode.FORBIDDEN_DOMAIN)
+    assert _sign(client, form, UNTRUSTED)["ret_code"] == HipkiCode.SITE_NOT_TRUSTED
+
+    user.trust = True
+    added = client.get(
+        "/addDomain", params={"domain": "Evil.Example.com"}, headers={"Origin": UNTRUSTED}
+    ).json()
+    assert (added["ret_code"], added["domain"]) == (0, "evil.example.com")
+    assert user.domain_requests[-1].requested_by == UNTRUSTED
+    assert _sign(client, form, UNTRUSTED)["ret_code"] == 0
+
+    saved = json.loads(config.trust_list_path.read_text())
+    assert "evil.example.com" in saved["origins"]
+    assert stat.S_IMODE(config.trust_list_path.stat().st_mode) == 0o600
+    assert TrustList(config.trust_list_path).is_trusted(UNTRUSTED), "trust survives a restart"
+    asked = len(user.domain_requests)
+    client.get("/addDomain", params={"domain": "evil.example.com"})
+    assert len(user.domain_requests) == asked, "an already trusted domain is not asked again"
+
+
+@pytest.mark.parametrize(
+    "domain", ["", "not a domain", "https://x.example/path", "javascript:alert(1)", "a..b", "-x.tw"]
+)
+def test_add_domain_refuses_what_is_not_a_domain_without_asking(
+    client: TestClient, user: UserAnswers, domain: str
+) -> None:
+    body = client.get("/addDomain", params={"domain": domain}).json()
+    assert body["ret_code"] == HipkiCode.FORBIDDEN_DOMAIN
+    assert user.domain_requests == []
+
+
+def test_trust_entries_domain_means_https_and_origin_means_exactly_that(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text('{"origins": ["gov.example.tw", "http://intranet.example:8080"]}')
+    trust = TrustList(path)
+    assert trust.is_trusted("https://gov.example.tw")
+    assert trust.is_trusted("https://gov.example.tw:8443")
+    assert not trust.is_trusted("http://gov.example.tw")
+    assert not trust.is_trusted("https://sub.gov.example.tw")
+    assert not trust.is_trusted("https://gov.example.tw.evil.com")
+    assert trust.is_trusted("http://intranet.example:8080")
+    assert not trust.is_trusted("http://intranet.example:8081")
+    assert not trust.is_trusted("null")
+    assert not trust.is_trusted(None)
+
+
+def test_a_broken_trust_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text('{"origins": "everything"}')
+    with pytest.raises(TrustListError, match="fix or"):
+        TrustList(path)
+
+
+def test_local_mode_asks_the_user_and_ignores_the_page_pin(
+    config: ServiceConfig, user: UserAnswers, softhsm_cards: StandardCards
+) -> None:
+    card = softhsm_cards.xca
+    user.pin = card.pin
+    local = dataclasses.replace(config, pin_mode=PinMode.LOCAL)
+    with client_for(local) as client:
+        body = _sign(client, sign_form(sign_package(card, "secure", pin="000000")))
+        assert body["ret_code"] == 0, body
+        assert verify_cms(base64.b64decode(str(body["signature"]))).content == b"secure"
+        asked = user.pin_requests[-1]
+        assert asked.origin == TRUSTED
+        assert card.serial in asked.token
+        assert asked.pin_state is PinState.OK
+        assert "PKCS7" in asked.operation
+
+        without_pin = sign_package(card, "no pin from the page")
+        del without_pin["pin"]
+        assert _sign(client, sign_form(without_pin))["ret_code"] == 0
+        assert len(user.pin_requests) == 2, "every signature is confirmed with the PIN"
+
+        user.pin = None
+        cancelled = _sign(client, sign_form(sign_package(card)))
+        assert (cancelled["ret_code"], cancelled["last_error"]) == (HipkiCode.LOGIN_FAILED, 0x50)
+        assert "cancelled" in str(cancelled["message"])
+
+        user.pin = "999999"
+        wrong = _sign(client, sign_form(sign_package(card)))
+        assert (wrong["ret_code"], wrong["last_error"]) == (HipkiCode.LOGIN_FAILED, 0xA0)
+
+
+def test_untrusted_origin_is_refused_before_the_user_is_asked_for_a_pin(
+    config: ServiceConfig, user: UserAnswers, softhsm_cards: StandardCards
+) -> None:
+    user.pin = softhsm_cards.xca.pin
+    with client_for(dataclasses.replace(config, pin_mode=PinMode.LOCAL)) as client:
+        body = _sign(client, sign_form(sign_package(softhsm_cards.xca)), UNTRUSTED)
+    assert body["ret_code"] == HipkiCode.SITE_NOT_TRUSTED
+    assert user.pin_requests == []
+
+
+def test_wrong_pins_are_rate_limited_per_origin(
+    config: ServiceConfig, user: UserAnswers, softhsm_cards: StandardCards
+) -> None:
+    user.trust = True
+    limited = dataclasses.replace(
+        config, pin_rate_limit=PinRateLimit(max_failures=2, window_seconds=600)
+    )
+    card = softhsm_cards.moeaca
+    with client_for(limited) as client:
+        client.get("/addDomain", params={"domain": "other.example.gov.tw"})
+        for wrong in ("111111", "1"):
+            body = _sign(client, sign_form(sign_package(card, pin=wrong)))
+            assert body["ret_code"] == HipkiCode.LOGIN_FAILED
+        response = client.post(
+            "/sign", data=sign_form(sign_package(card)), headers={"Origin": TRUSTED}
+        )
+        assert response.status_code == 429
+        assert response.json()["ret_code"] == HipkiCode.TOO_MANY_PIN_ATTEMPTS
+        assert "wait" in response.json()["message"]
+        other = _sign(client, sign_form(sign_package(card)), "https://other.example.gov.tw")
+        assert other["ret_code"] == 0, "another origin keeps its own budget"
+
+
+def test_popup_form_is_the_postmessage_bridge_with_a_pinned_script(client: TestClient) -> None:
+    response = client.get("/popupForm")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for func in ("MakeSignature", "GetUserCert", "CheckEnvir", "DecryptData", "getTbs"):
+        assert func in page
+    assert "opener.postMessage(text, origin)" in page, "answers go to the asking origin only"
+    assert "event.source !== opener" in page
+    script = re.search(r"<script>(.*)</script>", page, re.S)
+    assert script is not None
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    policy = response.headers["content-security-policy"]
+    assert f"script-src 'sha256-{digest}'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_popup_requests_carry_the_opener_origin_only_from_the_service_origin(
+    client: TestClient, config: ServiceConfig, softhsm_cards: StandardCards
+) -> None:
+    form = sign_form(sign_package(softhsm_cards.xca)) | {"pageOrigin": TRUSTED}
+    own = f"http://localhost:{config.port}"
+    assert _sign(client, form, own)["ret_code"] == 0
+    forged = _sign(client, form, UNTRUSTED)
+    assert forged["ret_code"] == HipkiCode.SITE_NOT_TRUSTED, "a page cannot claim another origin"
+
+
+def test_answers_carry_no_cors_headers(client: TestClient) -> None:
+    response = client.get("/pkcs11info", headers={"Origin": TRUSTED})
+    assert not any(name.lower().startswith("access-control-") for name in response.headers)
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])  # noqa: S104
+def test_service_binds_to_loopback_only(host: str, tmp_path: Path) -> None:
+    with pytest.raises(ServiceConfigError, match="loopback only"):
+        ServiceConfig(host=host, trust_list_path=tmp_path / "t.json")
+
+
+def test_reported_version_can_match_what_a_page_expects(config: ServiceConfig) -> None:
+    with client_for(dataclasses.replace(config, reported_version="1.3.4.103339")) as client:
+        assert "version:1.3.4.103339" in client.get("/").text
+        assert client.get("/pkcs11info").json()["version"] == "1.3.4.103339"
+
+
+def test_missing_module_is_no_card(config: ServiceConfig, tmp_path: Path) -> None:
+    absent = dataclasses.replace(config, module_path=tmp_path / "libmissing.so")
+    with client_for(absent) as client:
+        body = client.get("/pkcs11info").json()
+    assert body["ret_code"] == HipkiCode.NO_CARD
+    assert "libmissing.so" in body["message"]
