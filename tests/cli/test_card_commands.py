@@ -1,4 +1,4 @@
-"""tokens, certs, pin, sign, verify and selftest on SoftHSM2 virtual HiCOS cards, run as users run them."""
+"""tokens, certs, pin, sign, verify and selftest on SoftHSM2 virtual HiCOS cards, as users run them."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def test_several_cards_without_token_is_ambiguous(softhsm_cards: StandardCards) 
     card = softhsm_cards.xca
     result = run_cli("pin", "status", "--module", str(card.module_path), env=card.environment)
     assert result.code == ExitCode.TOKEN
-    assert "--token" in result.stderr and card.serial in result.stderr
+    assert "--token" in result.stderr
+    assert card.serial in result.stderr
 
 
 def test_certs_show_the_taiwan_profile_in_both_languages(softhsm_cards: StandardCards) -> None:
@@ -164,10 +165,10 @@ def test_verify_untrusted_without_the_test_root(signed: tuple[Path, Path, Path])
 def test_verify_tampered(
     signed: tuple[Path, Path, Path], test_pki: TestPki, tmp_path: Path
 ) -> None:
-    content, attached, detached = signed
+    _content, attached, detached = signed
     root = str(test_pki.root_certificate_path)
     data = bytearray(attached.read_bytes())
-    marker = data.find("2024".encode())
+    marker = data.find(b"2024")
     assert marker > 0
     data[marker : marker + 4] = b"2025"
     tampered = tmp_path / "tampered.p7s"
@@ -175,7 +176,8 @@ def test_verify_tampered(
     result = run_cli("verify", str(tampered), "--trust-root", root, "--revocation", "off", "--json")
     assert result.code == ExitCode.NOT_INTACT
     document = result.json()
-    assert document["intact"] is False and document["valid"] is False
+    assert document["intact"] is False
+    assert document["valid"] is False
     assert document["failure"]["type"] == "MessageDigestMismatchError"
     other = tmp_path / "other.txt"
     other.write_text("something else\n")
@@ -202,7 +204,8 @@ def test_verify_revoked(
                      "--json")  # fmt: skip
     assert result.code == ExitCode.REVOKED, result.stdout
     document = result.json()
-    assert document["intact"] is True and document["trusted"] is False
+    assert document["intact"] is True
+    assert document["trusted"] is False
     assert document["revocation"]["state"] == "revoked"
     assert document["revocation"]["revoked_at"] is not None
 
@@ -225,7 +228,8 @@ def test_verify_revocation_unavailable_when_nothing_answers(
     root = str(silent.root_certificate_path)
     hard = run_cli("verify", str(output), "--trust-root", root, "--revocation", "hard", "--json")
     assert hard.code == ExitCode.REVOCATION_UNAVAILABLE, hard.stdout
-    assert hard.json()["intact"] is True and hard.json()["valid"] is False
+    assert hard.json()["intact"] is True
+    assert hard.json()["valid"] is False
     soft = run_cli("verify", str(output), "--trust-root", root, "--revocation", "soft", "--json")
     assert soft.code == ExitCode.OK, soft.stdout
     assert soft.json()["revocation"]["state"] == "unavailable"

@@ -21,7 +21,8 @@ from xcapki.token import ModuleError, PinIncorrectError, PinState
 def test_every_message_exists_in_both_languages_with_the_same_fields(key: str) -> None:
     english = MESSAGES[key][Language.ENGLISH]
     chinese = MESSAGES[key][Language.TRADITIONAL_CHINESE]
-    assert english.strip() and chinese.strip()
+    assert english.strip()
+    assert chinese.strip()
     assert template_fields(english) == template_fields(chinese)
 
 
@@ -63,7 +64,8 @@ def test_module_missing_is_one_paragraph_in_either_language_and_json_parses() ->
     english = run_cli("tokens", "--module", "/nonexistent/libnothing.so")
     assert english.code == ExitCode.TOKEN
     assert "Traceback" not in english.stderr
-    assert "card component" in english.stderr and "/nonexistent/libnothing.so" in english.stderr
+    assert "card component" in english.stderr
+    assert "/nonexistent/libnothing.so" in english.stderr
     chinese = run_cli(
         "tokens", "--module", "/nonexistent/libnothing.so", env={"LANG": "zh_TW.UTF-8"}
     )

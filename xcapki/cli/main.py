@@ -80,6 +80,12 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="the card to use, by serial number or label",
     )
     group.add_argument(
+        "--spend-final-try",
+        action="store_true",
+        default=default(False),
+        help="allow using the card's last PIN try (a wrong PIN then locks the card)",
+    )
+    group.add_argument(
         "--pin-env",
         metavar="VAR",
         default=default(None),

@@ -22,7 +22,7 @@ def logged_in(args: argparse.Namespace, console: Console) -> Iterator[TokenSessi
     token: TokenInfo = select_token(module, args.token)
     source = pin_source(args, console, token)
     console.progress("progress.login", token=token.describe())
-    with login(module, token, pin=source) as session:
+    with login(module, token, pin=source, spend_final_try=args.spend_final_try) as session:
         yield session
 
 

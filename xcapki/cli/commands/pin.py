@@ -49,8 +49,8 @@ def _change(args: argparse.Namespace, console: Console) -> ExitCode:
     old = resolve_pin(pin_source(args, console, token, prompt_key="prompt.old_pin"))
     new = _new_pin(args, console)
     console.progress("progress.login", token=token.describe())
-    with login(module, token, pin=old) as session:
-        session.change_pin(old, new)
+    with login(module, token, pin=old, spend_final_try=args.spend_final_try) as session:
+        session.change_pin(old, new, spend_final_try=args.spend_final_try)
     console.document({"token": token_json(token), "changed": True})
     console.say("pin.changed", token=token.describe())
     return ExitCode.OK

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         stage = "pin"
         source = pin_source(args, console, token)
         console.progress("progress.login", token=token.describe())
-        with login(module, token, pin=source) as session:
+        with login(module, token, pin=source, spend_final_try=args.spend_final_try) as session:
             report.add("pin", StepResult.OK, console.text("pin_state.ok"))
             stage = "sign"
             signer = session.signer(KeyPurpose.SIGNING)
