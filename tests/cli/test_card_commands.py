@@ -1,4 +1,4 @@
-"""tokens, certs, pin, sign, verify and selftest on SoftHSM2 virtual HiCOS cards, as users run them."""
+"""tokens, certs, pin, sign, verify and selftest on SoftHSM2 virtual HiCOS cards."""
 
 from __future__ import annotations
 
