@@ -85,9 +85,19 @@ def test_pin_change_then_change_back(fresh_card: VirtualCard) -> None:
     assert changed.code == ExitCode.OK, changed.stderr
     old_fails = run_cli("certs", *card_options(fresh_card), env=env)
     assert old_fails.code == ExitCode.PIN
-    back = run_cli("pin", "change", "--module", str(fresh_card.module_path), "--token",
-                   fresh_card.serial, "--pin-env", "NEW_PIN", "--new-pin-env",
-                   "XCAPKI_TEST_PIN", env=env)  # fmt: skip
+    back = run_cli(
+        "pin",
+        "change",
+        "--module",
+        str(fresh_card.module_path),
+        "--token",
+        fresh_card.serial,
+        "--pin-env",
+        "NEW_PIN",
+        "--new-pin-env",
+        "XCAPKI_TEST_PIN",
+        env=env,
+    )
     assert back.code == ExitCode.OK, back.stderr
     assert run_cli("certs", *card_options(fresh_card), env=env).code == ExitCode.OK
 
@@ -100,8 +110,16 @@ def signed(tmp_path: Path, softhsm_cards: StandardCards) -> tuple[Path, Path, Pa
     content.write_text("會計師查核簽證 2024\n")
     attached, detached = tmp_path / "attached.p7s", tmp_path / "detached.p7s"
     for output, extra in ((attached, []), (detached, ["--detached", "--hash", "sha384"])):
-        result = run_cli("sign", str(content), "-o", str(output), *extra, *card_options(card),
-                         "--json", env=card_env(card))  # fmt: skip
+        result = run_cli(
+            "sign",
+            str(content),
+            "-o",
+            str(output),
+            *extra,
+            *card_options(card),
+            "--json",
+            env=card_env(card),
+        )
         assert result.code == ExitCode.OK, result.stderr
         document = result.json()
         assert document["signer"]["taiwan"]["unified_business_number"] == "12345678"
@@ -122,10 +140,24 @@ def test_openssl_verifies_what_the_cli_signed(
         ["-in", str(detached), "-content", str(content), "-binary"],
     ):
         completed = subprocess.run(
-            ["openssl", "cms", "-verify", "-inform", "DER", *arguments, "-CAfile", root,
-             "-purpose", "any", "-out", "/dev/null"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                "openssl",
+                "cms",
+                "-verify",
+                "-inform",
+                "DER",
+                *arguments,
+                "-CAfile",
+                root,
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert completed.returncode == 0, completed.stderr
         assert "Verification successful" in completed.stderr
 
@@ -181,8 +213,16 @@ def test_verify_tampered(
     assert document["failure"]["type"] == "MessageDigestMismatchError"
     other = tmp_path / "other.txt"
     other.write_text("something else\n")
-    wrong_content = run_cli("verify", str(detached), "--content", str(other), "--trust-root", root,
-                            "--revocation", "off")  # fmt: skip
+    wrong_content = run_cli(
+        "verify",
+        str(detached),
+        "--content",
+        str(other),
+        "--trust-root",
+        root,
+        "--revocation",
+        "off",
+    )
     assert wrong_content.code == ExitCode.NOT_INTACT
     assert "INVALID" in wrong_content.stdout
     garbage = tmp_path / "garbage.p7s"
@@ -200,8 +240,9 @@ def test_verify_revoked(
     output = tmp_path / "revoked.p7s"
     made = run_cli("sign", str(content), "-o", str(output), *card_options(card), env=card_env(card))
     assert made.code == ExitCode.OK, made.stderr
-    result = run_cli("verify", str(output), "--trust-root", str(test_pki.root_certificate_path),
-                     "--json")  # fmt: skip
+    result = run_cli(
+        "verify", str(output), "--trust-root", str(test_pki.root_certificate_path), "--json"
+    )
     assert result.code == ExitCode.REVOKED, result.stdout
     document = result.json()
     assert document["intact"] is True
@@ -241,25 +282,40 @@ def test_selftest_on_a_working_card(
 ) -> None:
     card = softhsm_cards.xca_ec
     root = str(test_pki.root_certificate_path)
-    result = run_cli("selftest", *card_options(card), "--trust-root", root, "--revocation", "hard",
-                     "--json", env=card_env(card))  # fmt: skip
+    result = run_cli(
+        "selftest",
+        *card_options(card),
+        "--trust-root",
+        root,
+        "--revocation",
+        "hard",
+        "--json",
+        env=card_env(card),
+    )
     assert result.code == ExitCode.OK, result.stdout + result.stderr
     document = result.json()
     assert document["works"] is True
     assert [s["step"] for s in document["steps"]] == [
-        "token", "pin", "sign", "verify", "path", "revocation",
-    ]  # fmt: skip
+        "token",
+        "pin",
+        "sign",
+        "verify",
+        "path",
+        "revocation",
+    ]
     assert all(s["result"] == "pass" for s in document["steps"])
     assert document["revocation"]["state"] == "good"
-    chinese = run_cli("selftest", *card_options(card), "--trust-root", root, "--lang", "zh-TW",
-                      env=card_env(card))  # fmt: skip
+    chinese = run_cli(
+        "selftest", *card_options(card), "--trust-root", root, "--lang", "zh-TW", env=card_env(card)
+    )
     assert "卡片正常" in chinese.stdout
 
 
 def test_selftest_says_plainly_when_the_card_is_not_trusted(softhsm_cards: StandardCards) -> None:
     card = softhsm_cards.expired
-    result = run_cli("selftest", *card_options(card), "--revocation", "off", "--json",
-                     env=card_env(card))  # fmt: skip
+    result = run_cli(
+        "selftest", *card_options(card), "--revocation", "off", "--json", env=card_env(card)
+    )
     assert result.code == ExitCode.FAILED
     document = result.json()
     assert document["works"] is False
@@ -278,8 +334,16 @@ def test_selftest_wrong_pin_stops_without_retrying(fresh_card: VirtualCard) -> N
         ("pin", "fail"),
     ]
     assert document["failure"]["type"] == "PinIncorrectError"
-    status = run_cli("pin", "status", "--module", str(fresh_card.module_path), "--token",
-                     fresh_card.serial, "--json", env=fresh_card.environment)  # fmt: skip
+    status = run_cli(
+        "pin",
+        "status",
+        "--module",
+        str(fresh_card.module_path),
+        "--token",
+        fresh_card.serial,
+        "--json",
+        env=fresh_card.environment,
+    )
     assert status.json()["pin_state"] == "count-low"
     chinese = run_cli("selftest", *options, "--lang", "zh-TW", env=card_env(fresh_card))
     assert "PIN 碼錯誤（沒有自動重試）" in chinese.stdout

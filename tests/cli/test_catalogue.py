@@ -71,8 +71,15 @@ def test_module_missing_is_one_paragraph_in_either_language_and_json_parses() ->
     )
     assert chinese.code == ExitCode.TOKEN
     assert "請安裝新憑證元件" in chinese.stderr
-    forced = run_cli("--lang", "en", "tokens", "--module", "/nonexistent/x.so", "--json",
-                     env={"LC_ALL": "zh_TW.UTF-8"})  # fmt: skip
+    forced = run_cli(
+        "--lang",
+        "en",
+        "tokens",
+        "--module",
+        "/nonexistent/x.so",
+        "--json",
+        env={"LC_ALL": "zh_TW.UTF-8"},
+    )
     document = forced.json()
     assert document["error"]["kind"] == "module"
     assert document["error"]["exit_code"] == ExitCode.TOKEN

@@ -46,10 +46,22 @@ def _doctor(
     assert "Traceback" not in result.stderr, result.stderr
     document = result.json()
     assert [c["id"] for c in document["checks"]] == [
-        "pcsc_service", "readers", "card_present", "card_atr", "pkcs11_module", "token",
-        "pin_state", "signing_certificate", "encryption_certificate", "chain", "revocation",
-        "proxy", "portal_dns", "portal_tls", "service_port",
-    ]  # fmt: skip
+        "pcsc_service",
+        "readers",
+        "card_present",
+        "card_atr",
+        "pkcs11_module",
+        "token",
+        "pin_state",
+        "signing_certificate",
+        "encryption_certificate",
+        "chain",
+        "revocation",
+        "proxy",
+        "portal_dns",
+        "portal_tls",
+        "service_port",
+    ]
     return result.code, {check["id"]: check for check in document["checks"]}
 
 
@@ -76,10 +88,23 @@ def test_a_good_card_passes_every_card_check(
 ) -> None:
     card = softhsm_cards.xca
     root = str(test_pki.root_certificate_path)
-    code, checks = _doctor(*card_options(card), "--trust-root", root, "--portal-url",
-                           "http://127.0.0.1:1/", env=card_env(card))  # fmt: skip
-    for check in ("pkcs11_module", "token", "pin_state", "signing_certificate",
-                  "encryption_certificate", "chain", "revocation"):  # fmt: skip
+    code, checks = _doctor(
+        *card_options(card),
+        "--trust-root",
+        root,
+        "--portal-url",
+        "http://127.0.0.1:1/",
+        env=card_env(card),
+    )
+    for check in (
+        "pkcs11_module",
+        "token",
+        "pin_state",
+        "signing_certificate",
+        "encryption_certificate",
+        "chain",
+        "revocation",
+    ):
         assert checks[check]["verdict"] == "pass", checks[check]
     assert "Test Government Root" in checks["chain"]["message"]
     assert "127.0.0.1" in checks["revocation"]["message"]
@@ -130,8 +155,9 @@ def test_certificate_expiring_within_30_days_is_a_warning(
         softhsm_conf=softhsm_cards.xca.softhsm_conf,
     )
     root = str(test_pki.root_certificate_path)
-    code, checks = _doctor(*card_options(card), "--offline", "--trust-root", root,
-                           env=card_env(card))  # fmt: skip
+    code, checks = _doctor(
+        *card_options(card), "--offline", "--trust-root", root, env=card_env(card)
+    )
     assert checks["signing_certificate"]["verdict"] == "warn"
     assert "expires in 9 days" in checks["signing_certificate"]["message"] or (
         "expires in 10 days" in checks["signing_certificate"]["message"]
@@ -200,8 +226,9 @@ def test_selftest_wrong_pin_spends_exactly_one_try(opencryptoki_lock: None) -> N
     except TestingError as exc:
         pytest.skip(f"opencryptoki is not usable here: {exc}")
     options = ["--module", str(card.module_path), "--token", card.label]
-    result = run_cli("selftest", *options, "--pin-env", PIN_VARIABLE, "--json",
-                     env={PIN_VARIABLE: "000000"})  # fmt: skip
+    result = run_cli(
+        "selftest", *options, "--pin-env", PIN_VARIABLE, "--json", env={PIN_VARIABLE: "000000"}
+    )
     assert result.code == ExitCode.PIN
     assert result.json()["failure"]["type"] == "PinIncorrectError"
     status = run_cli("pin", "status", *options, "--json")
@@ -243,12 +270,16 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(

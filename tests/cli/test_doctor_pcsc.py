@@ -32,8 +32,9 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def _doctor(socket: Path, *extra: str, lang: str = "en") -> tuple[int, dict[str, dict[str, Any]]]:
-    result = run_cli("doctor", *_FLAGS, "--lang", lang, *extra,
-                     env={"PCSCLITE_CSOCK_NAME": str(socket)})  # fmt: skip
+    result = run_cli(
+        "doctor", *_FLAGS, "--lang", lang, *extra, env={"PCSCLITE_CSOCK_NAME": str(socket)}
+    )
     checks = {check["id"]: check for check in result.json()["checks"]}
     assert "Traceback" not in result.stderr
     return result.code, checks
