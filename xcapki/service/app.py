@@ -103,7 +103,12 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     async def pkcs11info(request: Request) -> dict[str, Any]:
         form = await form_of(request)
-        with_certs = request.query_params.get("withcert", "").lower() == "true"
+        flag = request.query_params.get("withcert", "false").lower()
+        if flag not in ("true", "false"):
+            raise HipkiError(
+                "withcert must be true or false", ret_code=HipkiCode.BAD_REQUEST, http_status=400
+            )
+        with_certs = flag == "true"
         origin = page_origin(request, form, own_origins)
         return await operations.pkcs11info(with_certs=with_certs, origin=origin)
 
@@ -117,7 +122,12 @@ def create_app(config: ServiceConfig) -> Starlette:
         return await operations.sign(package, page_origin(request, form, own_origins))
 
     async def decrypt(request: Request) -> dict[str, Any]:
-        await form_of(request)
+        form = await form_of(request)
+        package = parse_tbs_package(form.get("tbsPackage"))
+        if package_function(package) is not PackageFunction.DECRYPT_DATA:
+            raise HipkiError(
+                "/decrypt takes func DecryptData", ret_code=HipkiCode.BAD_REQUEST, http_status=400
+            )
         raise HipkiError(
             "DecryptData is not supported by xcapki's local service yet: decrypt on the"
             " server side, or use HiPKI for this page",
@@ -125,9 +135,14 @@ def create_app(config: ServiceConfig) -> Starlette:
         )
 
     async def add_domain(request: Request) -> dict[str, Any]:
-        return await operations.add_domain(
-            request.query_params.get("domain"), request.headers.get("origin")
-        )
+        domain = request.query_params.get("domain")
+        if domain is None:
+            raise HipkiError(
+                "the domain is missing: open /addDomain?domain=<host name>",
+                ret_code=HipkiCode.BAD_REQUEST,
+                http_status=400,
+            )
+        return await operations.add_domain(domain, request.headers.get("origin"))
 
     async def popup_form(request: Request) -> Response:
         return HTMLResponse(POPUP_HTML, headers=POPUP_HEADERS)

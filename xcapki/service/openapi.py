@@ -67,6 +67,24 @@ _SLOT = {
     },
 }
 
+_PACKAGE = {
+    "type": "object",
+    "required": ["func"],
+    "properties": {
+        "func": {"type": "string", "enum": ["MakeSignature", "DecryptData"]},
+        "signatureType": {"type": "string", "enum": ["PKCS7", "PKCS1"]},
+        "tbs": {"type": "string", "pattern": "^[A-Za-z0-9._~%-]*$",
+                "description": "URL-encoded by the page"},
+        "tbsEncoding": {"type": "string", "enum": ["NONE", "base64"]},
+        "hashAlgorithm": {"type": "string", "enum": ["SHA1", "SHA256", "SHA384", "SHA512"]},
+        "withCardSN": {"type": "string", "enum": ["true", "false"]},
+        "pin": {"type": "string", "pattern": "^[A-Za-z0-9]*$",
+                "description": "URL-encoded by the page; ignored in local PIN mode"},
+        "nonce": {"type": "string"},
+        "slotDescription": {"type": "string", "description": "the reader, from pkcs11info"},
+    },
+}  # fmt: skip
+
 _PACKAGE_FORM = {
     "required": True,
     "content": {
@@ -77,17 +95,16 @@ _PACKAGE_FORM = {
                 "properties": {
                     "tbsPackage": {
                         "type": "string",
-                        "description": "JSON: func MakeSignature, signatureType PKCS7|PKCS1,"
-                        " tbs (URL-encoded), tbsEncoding NONE|base64, hashAlgorithm"
-                        " SHA1|SHA256|SHA384|SHA512, withCardSN, pin (URL-encoded), nonce,"
-                        " slotDescription",
+                        "description": "JSON text of the package (x-package-schema); OpenAPI"
+                        " 3.0 cannot type JSON inside a form field",
+                        "x-package-schema": _PACKAGE,
                     },
                     "pageOrigin": {
                         "type": "string",
                         "description": "set by /popupForm only: the opener's origin",
                     },
                 },
-            }
+            },
         }
     },
 }
@@ -124,9 +141,9 @@ def openapi_document(version: str) -> dict[str, Any]:
         "name": "withcert",
         "in": "query",
         "required": False,
-        "schema": {"type": "string", "enum": ["true", "false"]},
+        "schema": {"type": "string", "enum": ["true", "false", "TRUE", "FALSE", "True", "False"]},
     }
-    info = {"parameters": [withcert], "responses": _responses(info_answer)}
+    info = {"parameters": [withcert], "responses": _responses(info_answer, 400)}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -161,7 +178,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                         {"name": "domain", "in": "query", "required": True,
                          "schema": {"type": "string"}},
                     ],
-                    "responses": _responses(_answer({"domain": {"type": "string"}})),
+                    "responses": _responses(_answer({"domain": {"type": "string"}}), 400),
                 }
             },
         },

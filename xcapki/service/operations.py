@@ -161,9 +161,9 @@ class HipkiOperations:
                 self._limiter.record_failure(origin)
             raise
 
-    async def add_domain(self, domain: str | None, requested_by: str | None) -> dict[str, Any]:
+    async def add_domain(self, domain: str, requested_by: str | None) -> dict[str, Any]:
         """Ask the user whether to trust ``domain``; remember the answer yes."""
-        entry = normalise_trust_entry(domain or "")
+        entry = normalise_trust_entry(domain)
         if entry is None:
             raise HipkiError(
                 f"{domain!r} is not a domain or origin: send /addDomain?domain=<host name>",
