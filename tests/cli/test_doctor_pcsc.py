@@ -115,3 +115,25 @@ def test_unknown_card_is_a_warning(daemon: PrivatePcscd) -> None:
     assert checks["card_present"]["verdict"] == "pass"
     assert checks["card_atr"]["verdict"] == "warn"
     assert "not recognised" in checks["card_atr"]["message"]
+
+
+def test_readers_command(daemon: PrivatePcscd, workdir: Path) -> None:
+    assert daemon.vpcd_port is not None
+    env = {"PCSCLITE_CSOCK_NAME": str(daemon.socket_path)}
+    with EmulatedCard(daemon.vpcd_port) as card:
+        assert card.wait_seen(10)
+        listed = run_cli("readers", "--json", env=env)
+        text = run_cli("readers", "--lang", "zh-TW", env=env)
+    assert listed.code == ExitCode.OK
+    readers = {r["name"]: r for r in listed.json()["readers"]}
+    first = readers["Virtual PCD 00 00"]
+    assert first["card_present"] is True
+    assert first["atr"] == "3B B8 13 00 81 31 FA 52 43 48 54 4D 4F 49 43 41 A5"
+    assert first["card"]["known"] is True
+    assert readers["Virtual PCD 00 01"]["presence"] == "absent"
+    assert "Virtual PCD 00 01：沒有卡片" in text.stdout
+    daemon.stop()
+    stopped = run_cli("readers", "--lang", "zh-TW", env=env)
+    assert stopped.code == ExitCode.READER
+    assert "讀卡機服務（PC/SC）沒有執行" in stopped.stderr
+    assert "Traceback" not in stopped.stderr

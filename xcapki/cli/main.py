@@ -10,6 +10,7 @@ returns an ``ExitCode``. An xcapki error becomes one translated paragraph
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -283,6 +284,11 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         console.error(failure.paragraph(catalogue))
         console.document(failure.as_json())
         return failure.exit_code
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. ``| head``); nothing left to tell it.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return ExitCode.ERROR
     except Exception as error:  # a defect, not a user error: still one paragraph
         if args.debug:
             raise
