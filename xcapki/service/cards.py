@@ -1,9 +1,11 @@
 """The service's access to cards: finding a token, one logged-in session per card.
 
-Every call here blocks (PKCS#11), so the service runs them in worker threads;
-the per-card ``asyncio.Lock`` from ``card_lock`` serialises requests to one
-card without holding a thread while they wait, so other cards and the other
-endpoints are not blocked.
+Every call here blocks (PKCS#11), so the service runs them in worker threads.
+Requests naming one reader queue on an ``asyncio.Lock`` (``reader_lock``)
+before taking a thread, so a busy card holds one thread and other cards and
+endpoints are not blocked; inside the thread, ``card_guard`` (one lock per
+card serial) makes the serialisation exact even when two requests reach one
+card by different names (a reader, or none).
 
 A card's ``TokenSession`` stays logged in between requests. Each request still
 brings (page mode) or asks for (local mode) the PIN; it is compared with the
@@ -60,7 +62,10 @@ class CardAccess:
         self._module: Pkcs11Module | None = None
         self._module_lock = threading.Lock()
         self._cards: dict[str, LoggedInCard] = {}
-        self._card_locks: dict[str, asyncio.Lock] = {}
+        self._reader_locks: dict[str, asyncio.Lock] = {}
+        self._known_readers: frozenset[str] = frozenset()
+        self._card_guards: dict[str, threading.Lock] = {}
+        self._guards_lock = threading.Lock()
         self._pin_key = secrets.token_bytes(32)
 
     def module(self) -> Pkcs11Module:
@@ -84,13 +89,17 @@ class CardAccess:
         """
         module = self.module()
         try:
-            return module.tokens()
+            tokens = module.tokens()
         except DeviceError:
             module._handle.reinitialize()
-        try:
-            return module.tokens()
+            try:
+                tokens = module.tokens()
+            except TokenError as exc:
+                raise hipki_error_for(exc) from None
         except TokenError as exc:
             raise hipki_error_for(exc) from None
+        self._known_readers = frozenset(t.reader_name for t in tokens)
+        return tokens
 
     def choose(self, slot_description: str | None) -> TokenInfo:
         """The token in the named reader, or the only token when no reader is named."""
@@ -118,12 +127,26 @@ class CardAccess:
             )
         return tokens[0]
 
-    def card_lock(self, serial: str) -> asyncio.Lock:
-        """The lock serialising requests to one card (event-loop side only)."""
-        lock = self._card_locks.get(serial)
+    def reader_lock(self, slot_description: str | None) -> asyncio.Lock:
+        """The queue for requests naming one reader (event-loop side only).
+
+        Readers not seen in the last listing share one queue, so pages cannot grow the
+        table with invented reader names.
+        """
+        known = slot_description is not None and slot_description in self._known_readers
+        key = slot_description if known and slot_description is not None else ""
+        lock = self._reader_locks.get(key)
         if lock is None:
-            lock = self._card_locks[serial] = asyncio.Lock()
+            lock = self._reader_locks[key] = asyncio.Lock()
         return lock
+
+    def card_guard(self, serial: str) -> threading.Lock:
+        """The lock held while one request uses the card ``serial`` (worker-thread side)."""
+        with self._guards_lock:
+            guard = self._card_guards.get(serial)
+            if guard is None:
+                guard = self._card_guards[serial] = threading.Lock()
+            return guard
 
     def pin_digest(self, pin: Pin) -> bytes:
         """A keyed hash of ``pin``, valid for this process only."""
@@ -183,6 +206,17 @@ class CardAccess:
                 card.session.close()
             except TokenError:
                 return
+
+    def log_out_if_idle(self, serial: str) -> None:
+        """Log out of ``serial`` if it is idle past the limit and not in use now."""
+        guard = self.card_guard(serial)
+        if not guard.acquire(blocking=False):
+            return
+        try:
+            if serial in self.idle_serials():
+                self.log_out(serial)
+        finally:
+            guard.release()
 
     def idle_serials(self) -> tuple[str, ...]:
         """Cards whose session has been idle past the limit."""

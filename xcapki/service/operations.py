@@ -1,6 +1,7 @@
 """What each HiPKI request does, independent of HTTP.
 
-Requests arrive on the event loop; card work runs in worker threads. A
+Requests arrive on the event loop; card work runs in one worker-thread call per
+request, queued on the event loop per reader so waiting requests hold no thread. A
 signing request is checked in this order, cheapest and card-free first: the
 package's fields, the page's origin against the trust list, the origin's PIN
 failure budget, the card; then the PIN (from the page, or asked locally),
@@ -103,24 +104,25 @@ class HipkiOperations:
                 ret_code=HipkiCode.TOO_MANY_PIN_ATTEMPTS,
                 http_status=429,
             )
-        token = await to_thread.run_sync(self._cards.choose, request.slot_description)
-        async with self._cards.card_lock(token.serial):
-            return await to_thread.run_sync(self._sign_on_card, token, request, origin)
+        async with self._cards.reader_lock(request.slot_description):
+            return await to_thread.run_sync(self._sign_on_card, request, origin)
 
-    def _sign_on_card(self, token: TokenInfo, request: SignRequest, origin: str) -> dict[str, Any]:
-        pin = self._pin_for(token, request, origin)
-        card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
-        check_validity(card.signer.certificate)
-        try:
-            signature = make_signature(
-                card.signer, request, card_serial=token.serial, issuers=card.issuers
-            )
-        except TokenError as exc:
-            self._cards.forget_if_removed(token.serial, exc)
-            raise hipki_error_for(exc) from None
-        except CryptoError as exc:
-            raise HipkiError(str(exc), ret_code=HipkiCode.BAD_REQUEST) from None
-        certificate = card.signer.certificate.public_bytes(Encoding.DER)
+    def _sign_on_card(self, request: SignRequest, origin: str) -> dict[str, Any]:
+        token = self._cards.choose(request.slot_description)
+        with self._cards.card_guard(token.serial):
+            pin = self._pin_for(token, request, origin)
+            card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
+            check_validity(card.signer.certificate)
+            try:
+                signature = make_signature(
+                    card.signer, request, card_serial=token.serial, issuers=card.issuers
+                )
+            except TokenError as exc:
+                self._cards.forget_if_removed(token.serial, exc)
+                raise hipki_error_for(exc) from None
+            except CryptoError as exc:
+                raise HipkiError(str(exc), ret_code=HipkiCode.BAD_REQUEST) from None
+            certificate = card.signer.certificate.public_bytes(Encoding.DER)
         return answer(
             "sign",
             self.version,
@@ -191,11 +193,7 @@ class HipkiOperations:
     async def close_idle_sessions(self) -> None:
         """Log out of cards idle past the limit (skipping cards in use)."""
         for serial in self._cards.idle_serials():
-            lock = self._cards.card_lock(serial)
-            if lock.locked():
-                continue
-            async with lock:
-                await to_thread.run_sync(self._cards.log_out, serial)
+            await to_thread.run_sync(self._cards.log_out_if_idle, serial)
 
     async def close(self) -> None:
         """Log out of every card."""
