@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BAD_PIN_VARIABLE, card_env, card_options, run_cli
+from cli_helpers import BAD_PIN_VARIABLE, card_env, card_options, run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority

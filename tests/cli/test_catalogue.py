@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from conftest import run_cli
+from cli_helpers import run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.failures import describe_failure

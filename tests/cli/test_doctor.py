@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PIN_VARIABLE, card_env, card_options, run_cli
+from cli_helpers import PIN_VARIABLE, card_env, card_options, run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from cli_helpers import run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.testing.pcscd import PrivatePcscd, find_free_port_pair, pcscd_missing_reason

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import PIN_VARIABLE, run_cli
+from cli_helpers import PIN_VARIABLE, run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.testing import StandardCards
