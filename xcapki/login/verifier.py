@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.authority import Authority
@@ -36,7 +37,7 @@ from xcapki.crypto.validation import (
     WeakAlgorithmError,
 )
 from xcapki.login import errors
-from xcapki.login._path_cache import PathCache
+from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login.challenge import (
     ChallengeRecord,
     Clock,
@@ -49,15 +50,15 @@ from xcapki.login.stores import ChallengeStore
 from xcapki.login.wire import MAX_CMS_BYTES, LoginResponse, ResponseFormat, parse_response
 
 __all__ = [
+    "DEFAULT_CACHE_CAPACITY",
     "DEFAULT_CLOCK_SKEW",
-    "DEFAULT_PATH_CACHE_CAPACITY",
     "LoginIdentity",
     "LoginVerifier",
     "VerifiedLogin",
 ]
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
-DEFAULT_PATH_CACHE_CAPACITY: Final = 10_000
+DEFAULT_CACHE_CAPACITY: Final = 10_000
 DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
 
 
@@ -110,7 +111,16 @@ class LoginVerifier:
     checking runs its own loop).
     """
 
-    __slots__ = ("_clock", "_origin", "_paths", "_policy", "_skew", "_store", "_validator")
+    __slots__ = (
+        "_clock",
+        "_origin",
+        "_paths",
+        "_policy",
+        "_profiles",
+        "_skew",
+        "_store",
+        "_validator",
+    )
 
     def __init__(
         self,
@@ -123,7 +133,7 @@ class LoginVerifier:
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
         clock: Clock = system_clock,
         fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
-        path_cache_capacity: int = DEFAULT_PATH_CACHE_CAPACITY,
+        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
     ) -> None:
         if not isinstance(store, ChallengeStore):
             raise errors.LoginConfigurationError(
@@ -133,8 +143,8 @@ class LoginVerifier:
             raise errors.LoginConfigurationError("policy must be a LoginPolicy")
         if clock_skew < timedelta(0):
             raise errors.LoginConfigurationError("clock_skew must not be negative")
-        if path_cache_capacity < 1:
-            raise errors.LoginConfigurationError("path_cache_capacity must be at least 1")
+        if cache_capacity < 1:
+            raise errors.LoginConfigurationError("cache_capacity must be at least 1")
         self._origin = normalise_origin(origin)
         self._store = store
         self._policy = policy
@@ -150,7 +160,8 @@ class LoginVerifier:
             )
         except ValidatorUsageError as exc:
             raise errors.LoginConfigurationError(str(exc)) from exc
-        self._paths = PathCache(path_cache_capacity)
+        self._paths = PathCache(cache_capacity)
+        self._profiles = ProfileCache(cache_capacity)
 
     @property
     def origin(self) -> str:
@@ -296,14 +307,19 @@ class LoginVerifier:
 
     # step 8
     def _certificate(self, signature: CmsSignature, now: datetime) -> TaiwanCertificate:
-        try:
-            profile = TaiwanCertificate.from_certificate(
-                signature.signer_certificate, trust_store=self._validator.trust_store
-            )
-        except CertificateError as exc:
-            raise errors.PolicyRejectedError(
-                f"the signer certificate does not follow the GPKI profile: {exc}"
-            ) from exc
+        certificate = signature.signer_certificate
+        fingerprint = certificate.fingerprint(hashes.SHA256())
+        profile = self._profiles.get(fingerprint)
+        if profile is None:
+            try:
+                profile = TaiwanCertificate.from_certificate(
+                    certificate, trust_store=self._validator.trust_store
+                )
+            except CertificateError as exc:
+                raise errors.PolicyRejectedError(
+                    f"the signer certificate does not follow the GPKI profile: {exc}"
+                ) from exc
+            self._profiles.put(fingerprint, profile)
         if not profile.purpose.allows_signing:
             raise errors.KeyUsageRejectedError(
                 f"the signer certificate's purpose is {profile.purpose.value}; a login needs "

@@ -1,11 +1,13 @@
-"""Validated signer paths, remembered until their revocation answers run out.
+"""What the verifier remembers about certificates it has seen: profiles and paths.
 
-Path validation with a cached issuing CA still costs a full certvalidator
-run per login. A portal sees the same cards over and over, so the verifier
-remembers each validated path by the leaf's SHA-256 for exactly as long as
-it would validate again with the same answers: inside every certificate's
-validity and every revocation answer's thisUpdate..nextUpdate. A path with
-any verdict other than GOOD (soft-fail without an answer) is not remembered.
+A certificate's GPKI profile is a pure function of its bytes (and the fixed
+trust store), so it is kept in a bounded LRU by fingerprint. Path validation
+with a cached issuing CA still costs a full certvalidator run per login; a
+portal sees the same cards over and over, so the verifier remembers each
+validated path by the leaf's SHA-256 for exactly as long as it would
+validate again with the same answers: inside every certificate's validity
+and every revocation answer's thisUpdate..nextUpdate. A path with any
+verdict other than GOOD (soft-fail without an answer) is not remembered.
 """
 
 from __future__ import annotations
@@ -14,9 +16,34 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
+from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.validation import RevocationState, ValidatedPath
 
-__all__ = ["PathCache"]
+__all__ = ["PathCache", "ProfileCache"]
+
+
+class ProfileCache:
+    """A bounded, thread-safe LRU of ``TaiwanCertificate`` by certificate fingerprint."""
+
+    __slots__ = ("_capacity", "_entries", "_lock")
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[bytes, TaiwanCertificate] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, fingerprint: bytes) -> TaiwanCertificate | None:
+        with self._lock:
+            found = self._entries.get(fingerprint)
+            if found is not None:
+                self._entries.move_to_end(fingerprint)
+            return found
+
+    def put(self, fingerprint: bytes, profile: TaiwanCertificate) -> None:
+        with self._lock:
+            self._entries[fingerprint] = profile
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
 
 
 class PathCache:
