@@ -6,12 +6,20 @@ a fixed time:
 
 - xcapki: ``verify_signed_data`` with a trusted path and revocation checked
   against the test PKI's loopback OCSP responder (hard-fail), answers cached
-  until their nextUpdate; also ``verify_cms`` alone (intact only);
-- pyHanko: ``async_validate_cms_signature`` with the same trust root (its
-  default context: no revocation fetching, so it does less work than xcapki),
-  key usage digitalSignature as the card certificate carries;
+  until their nextUpdate, so the leaf goes through the validator's fast path
+  (one certificate signature check under the cached issuing CA); also the
+  same with ``fast_path=False`` (certvalidator under the cached CA), and
+  ``verify_cms`` alone (intact only);
+- pyHanko: ``async_validate_cms_signature`` with the same trust root, one
+  ValidationContext shared by all calls (so its own caches work) and one
+  event loop kept between calls, key usage digitalSignature as the card
+  certificate carries. Its default context fetches no revocation information
+  and its soft-fail policy then accepts, so it checks less than xcapki does;
+  the figure with ``asyncio.run`` per call is shown too;
 - raw: ``cryptography`` RSA PKCS#1 v1.5 verification of the same signature,
   the ceiling any CMS verifier can reach.
+
+The ratio is xcapki's fast path over pyHanko on its kept event loop.
 
 Run: .venv/bin/python bench/cms.py [--seconds 2]
 The last line is JSON with xcapki_per_s, pyhanko_per_s, raw_per_s, ratio.
@@ -44,25 +52,38 @@ from xcapki.crypto.validation import ChainValidator, RevocationMode, RevocationS
 from xcapki.testing import CardSpec, TestPki, serve_pki
 
 
-def per_second(action: Callable[[], object], seconds: float) -> float:
-    """Calls of ``action`` per second over about ``seconds``."""
-    action()
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(20):
-            action()
-        count += 20
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - start)
+def best_rates(
+    contenders: dict[str, Callable[[], object]], seconds: float, rounds: int
+) -> dict[str, float]:
+    """Calls per second of each contender: the best of ``rounds`` interleaved slices.
+
+    The machine is shared: slicing the time and taking each contender's best
+    slice keeps a burst of foreign load from landing on one contender only.
+    """
+    best = dict.fromkeys(contenders, 0.0)
+    for action in contenders.values():
+        action()
+    for _ in range(rounds):
+        for name, action in contenders.items():
+            count = 0
+            start = time.perf_counter()
+            deadline = start + seconds / rounds
+            while True:
+                for _ in range(10):
+                    action()
+                count += 10
+                now = time.perf_counter()
+                if now >= deadline:
+                    break
+            best[name] = max(best[name], count / (now - start))
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="time per contender")
-    seconds = parser.parse_args().seconds
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per contender")
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved slices per contender")
+    arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="xcapki-bench-cms-") as directory:
         pki = TestPki.create(Path(directory) / "pki")
@@ -77,77 +98,108 @@ def main() -> None:
             card_serial=card.card_serial,
             include_chain=(card.issuer,),
         )
+        store = TrustStore.empty().with_roots(pki.root.certificate)
         with serve_pki(pki):
-            validator = ChainValidator(
-                TrustStore.empty().with_roots(pki.root.certificate),
-                revocation_mode=RevocationMode.HARD_FAIL,
-            )
+            # Both validators fetch their OCSP answers once here; afterwards
+            # every call is answered from their caches.
+            validator = ChainValidator(store, revocation_mode=RevocationMode.HARD_FAIL)
             first = verify_signed_data(der, validator=validator).require_valid()
             assert first.revocation.state is RevocationState.GOOD
-            xcapki = per_second(
-                lambda: verify_signed_data(der, validator=validator).require_valid(), seconds
+            certvalidator_only = ChainValidator(
+                store, revocation_mode=RevocationMode.HARD_FAIL, fast_path=False
             )
-            statistics = validator.statistics()
-            path_only = per_second(
-                lambda: validator.validate(card.signing.certificate, intermediates=[card.issuer]),
-                seconds,
-            )
+            verify_signed_data(der, validator=certvalidator_only).require_valid()
 
-        intact_only = per_second(lambda: verify_cms(der), seconds)
-
-        context = ValidationContext(
-            trust_roots=[
-                asn1_x509.Certificate.load(pki.root.certificate.public_bytes(Encoding.DER))
-            ]
-        )
-
+        root = asn1_x509.Certificate.load(pki.root.certificate.public_bytes(Encoding.DER))
+        context = ValidationContext(trust_roots=[root])
         usage = KeyUsageConstraints(key_usage={"digital_signature"})
 
-        def pyhanko_once() -> None:
+        async def pyhanko_async() -> None:
             signed_data = cms.ContentInfo.load(der)["content"]
-            status = asyncio.run(
-                async_validate_cms_signature(
-                    signed_data, validation_context=context, key_usage_settings=usage
-                )
+            status = await async_validate_cms_signature(
+                signed_data, validation_context=context, key_usage_settings=usage
             )
             if not (status.intact and status.valid and status.trusted):
                 raise SystemExit(f"pyHanko refused the signature: {status.summary()}")
-
-        pyhanko = per_second(pyhanko_once, seconds)
 
         info = cms.ContentInfo.load(der)["content"]["signer_infos"][0]
         signed = b"\x31" + info["signed_attrs"].dump()[1:]
         signature = info["signature"].native
         public_key = card.signing.certificate.public_key()
         assert isinstance(public_key, rsa.RSAPublicKey)
-        raw = per_second(
-            lambda: public_key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256()),
-            seconds,
-        )
 
-    ratio = xcapki / pyhanko
+        loop = asyncio.new_event_loop()
+        try:
+            rates = best_rates(
+                {
+                    "xcapki": lambda: verify_signed_data(der, validator=validator).require_valid(),
+                    "validator": lambda: validator.validate(
+                        card.signing.certificate, intermediates=[card.issuer]
+                    ),
+                    "certvalidator_path": lambda: verify_signed_data(
+                        der, validator=certvalidator_only
+                    ).require_valid(),
+                    "intact_only": lambda: verify_cms(der),
+                    "pyhanko": lambda: loop.run_until_complete(pyhanko_async()),
+                    "pyhanko_asyncio_run": lambda: asyncio.run(pyhanko_async()),
+                    "raw": lambda: public_key.verify(
+                        signature, signed, padding.PKCS1v15(), hashes.SHA256()
+                    ),
+                },
+                arguments.seconds,
+                arguments.rounds,
+            )
+        finally:
+            loop.close()
+        statistics = validator.statistics()
+        slow_statistics = certvalidator_only.statistics()
+        if statistics.fast_path_hits < statistics.path_cache_hits:
+            raise SystemExit(f"the fast path was not taken on every call: {statistics}")
+
+    pyhanko = rates["pyhanko"]
+    ratio = rates["xcapki"] / pyhanko
+
+    def show(label: str, rate: float, note: str = "") -> None:
+        print(f"{label:<64}{rate:8.0f} /s{note}")
+
     print(f"signature: HiPKI shape, RSA-2048/SHA-256, {len(der)} bytes, issuer attached")
     print(
-        f"xcapki verify_signed_data (path + OCSP hard-fail, cached): {xcapki:10.0f} /s"
-        f"   [OCSP requests {statistics.ocsp_requests}, CRL requests {statistics.crl_requests},"
-        f" path cache hits {statistics.path_cache_hits},"
-        f" status cache hits {statistics.status_cache_hits}]"
+        f"best of {arguments.rounds} interleaved slices per contender, "
+        f"{arguments.seconds:g} s each in all"
     )
-    print(f"  of which ChainValidator.validate alone (cached):        {path_only:10.0f} /s")
-    print(f"xcapki verify_cms (intact only):                          {intact_only:10.0f} /s")
-    print(f"pyHanko async_validate_cms_signature (same root):          {pyhanko:10.0f} /s")
-    print(f"raw RSA-2048 verify (cryptography):                        {raw:10.0f} /s")
+    show(
+        "xcapki verify_signed_data, fast path (OCSP hard-fail, cached):",
+        rates["xcapki"],
+        f"   [OCSP requests {statistics.ocsp_requests}, CRL requests {statistics.crl_requests},"
+        f" fast path hits {statistics.fast_path_hits},"
+        f" status cache hits {statistics.status_cache_hits}]",
+    )
+    show("  of which ChainValidator.validate alone:", rates["validator"])
+    show(
+        "xcapki verify_signed_data, fast_path=False (certvalidator):",
+        rates["certvalidator_path"],
+        f"   [OCSP requests {slow_statistics.ocsp_requests},"
+        f" path cache hits {slow_statistics.path_cache_hits}]",
+    )
+    show("xcapki verify_cms (intact only, no path):", rates["intact_only"])
+    show("pyHanko async_validate_cms_signature (same root, no revinfo):", pyhanko)
+    show("  the same with asyncio.run per call:", rates["pyhanko_asyncio_run"])
+    show("raw RSA-2048 verify (cryptography):", rates["raw"])
     print(
-        f"xcapki / pyHanko: {ratio:.1f}x (target >= 5x); intact only: {intact_only / pyhanko:.1f}x"
+        f"xcapki / pyHanko: {ratio:.1f}x (target >= 5x); certvalidator path: "
+        f"{rates['certvalidator_path'] / pyhanko:.1f}x; intact only: "
+        f"{rates['intact_only'] / pyhanko:.1f}x"
     )
     print(
         json.dumps(
             {
-                "xcapki_per_s": round(xcapki, 1),
-                "xcapki_intact_only_per_s": round(intact_only, 1),
-                "validator_per_s": round(path_only, 1),
+                "xcapki_per_s": round(rates["xcapki"], 1),
+                "xcapki_certvalidator_path_per_s": round(rates["certvalidator_path"], 1),
+                "xcapki_intact_only_per_s": round(rates["intact_only"], 1),
+                "validator_per_s": round(rates["validator"], 1),
                 "pyhanko_per_s": round(pyhanko, 1),
-                "raw_per_s": round(raw, 1),
+                "pyhanko_asyncio_run_per_s": round(rates["pyhanko_asyncio_run"], 1),
+                "raw_per_s": round(rates["raw"], 1),
                 "ratio": round(ratio, 2),
             }
         )

@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 from asn1crypto import crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from xcapki.crypto.validation.status import CertificateStatus, RevocationStatus
 
@@ -28,6 +29,7 @@ __all__ = [
     "CrlCache",
     "FetchCounter",
     "IntermediatePathCache",
+    "IssuerKey",
     "StatusCache",
     "Window",
 ]
@@ -125,6 +127,14 @@ class StatusCache:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IssuerKey:
+    """An issuing CA's public key and subject, loaded once for checking its leaves directly."""
+
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+    subject_der: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CachedIntermediatePath:
     """A validated path from a trust anchor down to one issuing CA.
 
@@ -132,10 +142,12 @@ class CachedIntermediatePath:
     including) ``trust_anchor``; ``statuses`` are their revocation verdicts.
     It is only used for leaves issued directly by ``issuer``, so no CA
     certificate ever follows it and path-length limits cannot be exceeded.
+    ``issuer_key`` is None when the fast path does not serve this CA's leaves.
     """
 
     issuer: x509.Certificate
     issuer_asn1: asn1_x509.Certificate
+    issuer_key: IssuerKey | None
     chain: tuple[x509.Certificate, ...]
     trust_anchor: x509.Certificate
     statuses: tuple[CertificateStatus, ...]
@@ -167,6 +179,7 @@ class FetchCounter:
         self.crl_requests = 0
         self.path_cache_hits = 0
         self.status_cache_hits = 0
+        self.fast_path_hits = 0
 
     def count_ocsp(self) -> None:
         with self._lock:
@@ -183,3 +196,11 @@ class FetchCounter:
     def count_status_hit(self) -> None:
         with self._lock:
             self.status_cache_hits += 1
+
+    def count_fast_path_hit(self, *, status_hit: bool) -> None:
+        """A validation served by the fast path, which reused a cached path (and status)."""
+        with self._lock:
+            self.fast_path_hits += 1
+            self.path_cache_hits += 1
+            if status_hit:
+                self.status_cache_hits += 1

@@ -11,7 +11,9 @@ Reuse: once a path root -> ... -> issuing CA has validated, later leaves under
 the same CA are checked against that CA as a temporary trust anchor (one
 signature check) for as long as every certificate above it is valid and its
 revocation answers are fresh; a leaf's own GOOD answer is reused until its
-nextUpdate.
+nextUpdate. When both are cached, the fast path (``_fast_path``) makes those
+checks without certvalidator or an event loop, and falls back to it on any
+doubt.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import (
     LEGACY_POLICY_MAP,
     CertRevTrustPolicy,
+    DisallowWeakAlgorithmsPolicy,
     NonRevokedStatusAssertion,
 )
 from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
@@ -59,6 +62,7 @@ from xcapki.crypto.validation._cache import (
     StatusCache,
     Window,
 )
+from xcapki.crypto.validation._fast_path import FastPath, issuer_key
 from xcapki.crypto.validation._fetchers import (
     FetchRecord,
     NoIssuerFetching,
@@ -108,6 +112,7 @@ class ValidatorStatistics:
     crl_requests: int
     path_cache_hits: int
     status_cache_hits: int
+    fast_path_hits: int
     cached_paths: int
     cached_statuses: int
 
@@ -119,14 +124,17 @@ class ChainValidator:
     own event loop and HTTP session; the caches are locked). ``clock`` supplies
     "now" (inject a fixed one in tests); ``clock_skew`` is tolerated on
     certificate validity and on revocation answers' thisUpdate/nextUpdate;
-    ``fetch_timeout`` bounds each OCSP or CRL request.
+    ``fetch_timeout`` bounds each OCSP or CRL request. ``fast_path=False``
+    sends every validation through certvalidator, e.g. to compare results.
     """
 
     __slots__ = (
+        "_algorithm_policy",
         "_clock",
         "_clock_skew",
         "_counter",
         "_crl_cache",
+        "_fast_path",
         "_fetch_timeout",
         "_intermediates",
         "_path_cache",
@@ -145,6 +153,7 @@ class ChainValidator:
         clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
         clock: Callable[[], datetime.datetime] = system_clock,
         cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        fast_path: bool = True,
     ) -> None:
         if not isinstance(trust_store, TrustStore):
             raise ValidatorUsageError(
@@ -176,6 +185,20 @@ class ChainValidator:
         self._status_cache = StatusCache(cache_capacity)
         self._path_cache = IntermediatePathCache(cache_capacity)
         self._counter = FetchCounter()
+        self._algorithm_policy = DisallowWeakAlgorithmsPolicy()  # type: ignore[no-untyped-call]
+        self._fast_path = (
+            FastPath(
+                trust_store=trust_store,
+                path_cache=self._path_cache,
+                status_cache=self._status_cache,
+                counter=self._counter,
+                policy=self._algorithm_policy,
+                clock_skew=clock_skew,
+                checking=revocation_mode is not RevocationMode.OFF,
+            )
+            if fast_path
+            else None
+        )
 
     @property
     def trust_store(self) -> TrustStore:
@@ -201,6 +224,7 @@ class ChainValidator:
             crl_requests=counter.crl_requests,
             path_cache_hits=counter.path_cache_hits,
             status_cache_hits=counter.status_cache_hits,
+            fast_path_hits=counter.fast_path_hits,
             cached_paths=len(self._path_cache),
             cached_statuses=len(self._status_cache),
         )
@@ -222,9 +246,11 @@ class ChainValidator:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return _thread_loop().run_until_complete(
-                self.validate_async(certificate, intermediates=intermediates, moment=moment)
-            )
+            leaf, helpers, at = self._arguments(certificate, intermediates, moment)
+            fast = self._try_fast_path(leaf, helpers, at)
+            if fast is not None:
+                return fast
+            return _thread_loop().run_until_complete(self._validate_slow(leaf, helpers, at))
         raise ValidatorUsageError(
             "ChainValidator.validate() was called inside a running event loop; "
             "await ChainValidator.validate_async() there instead"
@@ -238,19 +264,47 @@ class ChainValidator:
         moment: datetime.datetime | None = None,
     ) -> ValidatedPath:
         """The asynchronous form of ``validate``."""
-        leaf_crypto = (
+        leaf, helpers, at = self._arguments(certificate, intermediates, moment)
+        fast = self._try_fast_path(leaf, helpers, at)
+        if fast is not None:
+            return fast
+        return await self._validate_slow(leaf, helpers, at)
+
+    def _arguments(
+        self,
+        certificate: x509.Certificate | TaiwanCertificate,
+        intermediates: Iterable[x509.Certificate],
+        moment: datetime.datetime | None,
+    ) -> tuple[x509.Certificate, tuple[x509.Certificate, ...], datetime.datetime]:
+        leaf = (
             certificate.certificate if isinstance(certificate, TaiwanCertificate) else certificate
         )
-        if not isinstance(leaf_crypto, x509.Certificate):
+        if not isinstance(leaf, x509.Certificate):
             raise ValidatorUsageError(
                 "validate() takes a cryptography x509.Certificate or a TaiwanCertificate"
             )
         at = self._clock() if moment is None else moment
         if at.utcoffset() is None:
             raise ValidatorUsageError("the validation moment must be timezone-aware (use UTC)")
-        leaf = _to_asn1(leaf_crypto)
-        helpers = [_to_asn1(c) for c in intermediates]
-        run = _Run(self, leaf, helpers, at)
+        return leaf, tuple(intermediates), at
+
+    def _try_fast_path(
+        self,
+        leaf: x509.Certificate,
+        helpers: tuple[x509.Certificate, ...],
+        moment: datetime.datetime,
+    ) -> ValidatedPath | None:
+        if self._fast_path is None:
+            return None
+        return self._fast_path.validate(leaf, helpers, moment)
+
+    async def _validate_slow(
+        self,
+        leaf: x509.Certificate,
+        helpers: tuple[x509.Certificate, ...],
+        moment: datetime.datetime,
+    ) -> ValidatedPath:
+        run = _Run(self, _to_asn1(leaf), [_to_asn1(c) for c in helpers], moment)
         return await run.execute()
 
 
@@ -351,6 +405,7 @@ class _Run:
         )
         policy = LEGACY_POLICY_MAP[_LEGACY_MODE[self.v._revocation_mode]]
         return ValidationContext(
+            algorithm_usage_policy=self.v._algorithm_policy,
             trust_manager=self.v._trust_manager,
             certificate_registry=registry,
             revinfo_manager=revinfo_manager,
@@ -501,6 +556,7 @@ class _Run:
             CachedIntermediatePath(
                 issuer=_to_crypto(issuer),
                 issuer_asn1=issuer,
+                issuer_key=issuer_key(issuer, self.v._algorithm_policy),
                 chain=tuple(s.certificate for s in statuses[1:]),
                 trust_anchor=anchor,
                 statuses=tuple(statuses[1:]),
