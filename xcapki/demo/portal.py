@@ -325,6 +325,11 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def _no_icon(request: Request) -> Response:
+    """Browsers ask for an icon on every visit; the demo has none to give."""
+    return Response(status_code=204)
+
+
 def create_portal_app(config: PortalConfig) -> Starlette:
     """The example portal as an ASGI application."""
     portal = _Portal(config)
@@ -337,6 +342,7 @@ def create_portal_app(config: PortalConfig) -> Starlette:
         Route("/apps/cpa-filing", portal.cpa_filing),
         Route("/api/me", portal.me),
         Route("/logout", portal.logout, methods=["POST"]),
+        Route("/favicon.ico", _no_icon),
         Mount("/static", StaticFiles(packages=[("xcapki.demo", "static")]), name="static"),
     ]
     return Starlette(routes=routes)

@@ -1,0 +1,204 @@
+"""Headless Debian Chromium (driven by Playwright), the local service, and the example portal.
+
+The login page sends no ``slotDescription``, as government pages do, so the
+service must see exactly one card: each situation gets its own SoftHSM2
+store and its own ``xcapki serve`` process (SoftHSM2 reads its store once per
+process). The portal runs in this process under uvicorn and verifies against
+the session's test PKI and its OCSP responders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xcapki.crypto.authority import Authority
+from xcapki.crypto.trust import TrustStore
+from xcapki.demo import PortalConfig, create_portal_app
+from xcapki.demo.servers import BackgroundServer, bind_loopback
+from xcapki.testing import (
+    CardSpec,
+    PkiServices,
+    StandardCards,
+    TestPki,
+    provision_softhsm_card,
+    softhsm_config,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PIN = "123456"
+_SERVICE_START = 30.0
+
+XCA_FIRM = CardSpec(
+    authority=Authority.XCA,
+    organisation_name="測試聯合會計師事務所",
+    unified_business_number="12345678",
+    organisation_oid="2.16.886.101.90001.1",
+)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    """Playwright's driver, with Debian's chromium (never a downloaded browser)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed: pip install playwright"
+    )
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture
+def page(playwright: Any, tmp_path: Path) -> Iterator[Any]:
+    """A page of a fresh headless Chromium profile, in zh-TW."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        locale="zh-TW",
+        viewport={"width": 1000, "height": 760},
+    )
+    try:
+        yield context.pages[0] if context.pages else context.new_page()
+    finally:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save what the page shows now under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class CardDesk:
+    """A local service with one card (or none) and a portal that sends its users there."""
+
+    portal_url: str
+    service_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + _SERVICE_START
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"xcapki serve exited with {process.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if answer.status == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"xcapki serve did not answer on {url}")
+
+
+@pytest.fixture(scope="module")
+def desks(
+    test_pki: TestPki,
+    pki_services: PkiServices,
+    softhsm_cards: StandardCards,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, CardDesk]]:
+    """One desk per situation: an XCA card, a MOICA card, an expired XCA card, no card."""
+    now = dt.datetime.now(dt.UTC)
+    specs: dict[str, CardSpec | None] = {
+        "xca": XCA_FIRM,
+        "moica": CardSpec(
+            authority=Authority.MOICA, organisation_name="王小明", moica_id_digits="6789"
+        ),
+        "expired": dataclasses.replace(
+            XCA_FIRM,
+            organisation_name="過期測試事務所",
+            not_before=now - dt.timedelta(days=800),
+            not_after=now - dt.timedelta(days=1),
+        ),
+        "absent": None,
+    }
+    module = softhsm_cards.xca.module_path
+    trust_store = TrustStore.empty().with_roots(test_pki.root.certificate)
+    processes: list[subprocess.Popen[bytes]] = []
+    with contextlib.ExitStack() as stack:
+        made: dict[str, CardDesk] = {}
+        for name, spec in specs.items():
+            root = tmp_path_factory.mktemp(f"desk-{name}")
+            conf = softhsm_config(root / "softhsm")
+            if spec is not None:
+                provision_softhsm_card(test_pki, spec, softhsm_conf=conf, pin=PIN)
+            portal_listener = bind_loopback(0, what="the portal", option="--portal-port")
+            portal_url = f"http://localhost:{portal_listener.getsockname()[1]}"
+            config_home = root / "config"
+            (config_home / "xcapki").mkdir(parents=True)
+            (config_home / "xcapki" / "trusted-origins.json").write_text(
+                json.dumps({"origins": [portal_url]})
+            )
+            port = _free_port()
+            environment = {
+                **os.environ,
+                "SOFTHSM2_CONF": str(conf),
+                "XDG_CONFIG_HOME": str(config_home),
+                "LANG": "C.UTF-8",
+            }
+            process = subprocess.Popen(
+                [sys.executable, "-m", "xcapki", "serve", "--port", str(port),
+                 "--module", str(module), "--quiet"],
+                env=environment,
+                stdout=subprocess.DEVNULL,
+                stderr=stack.enter_context((root / "serve.log").open("wb")),
+            )  # fmt: skip
+            processes.append(process)
+            service_url = f"http://localhost:{port}"
+            _wait_for(f"{service_url}/", process)
+            portal = create_portal_app(
+                PortalConfig(origin=portal_url, trust_store=trust_store, service_url=service_url)
+            )
+            stack.enter_context(BackgroundServer(portal, portal_listener, name=f"portal {name}"))
+            made[name] = CardDesk(portal_url=portal_url, service_url=service_url)
+        try:
+            yield made
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium_present() -> None:
+    if shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("Debian chromium is not installed: apt-get install chromium")
