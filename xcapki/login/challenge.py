@@ -220,7 +220,12 @@ class ChallengeRecord:
     session_digest: bytes
 
     def belongs_to(self, session_id: str) -> bool:
-        """Whether ``session_id`` is the session the challenge was issued to (constant time)."""
+        """Whether ``session_id`` is the session the challenge was issued to (constant time).
+
+        A missing or empty session id belongs to no session.
+        """
+        if not isinstance(session_id, str) or not session_id:
+            return False
         return hmac.compare_digest(self.session_digest, session_digest(session_id))
 
     def to_bytes(self) -> bytes:
