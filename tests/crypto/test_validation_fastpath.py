@@ -222,26 +222,35 @@ CASES: dict[str, tuple[Callable[[TestPki], x509.Certificate], type | None, bool]
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_fast_and_certvalidator_paths_agree(test_pki: TestPki, kind: str) -> None:
+    """Twice each: the second time the fast path may reuse its checks of the same leaf."""
     make, expected, served = CASES[kind]
     fast, slow = _pair(test_pki, RevocationMode.OFF, _NOW)
     leaf = make(test_pki)
-    helpers = (test_pki.ca(Authority.XCA).certificate,)
+    issuer = test_pki.ca(Authority.XCA).certificate
     hits = fast.statistics().fast_path_hits
-    from_fast = _outcome(fast, leaf, helpers, _NOW)
-    from_slow = _outcome(slow, leaf, helpers, _NOW)
-    assert from_fast == from_slow
-    if expected is None:
-        assert isinstance(from_fast, ValidatedPath)
-        assert from_fast.reused_intermediates
-        assert from_fast.chain == (
-            leaf,
-            *(test_pki.ca(Authority.XCA).certificate,),
-            test_pki.root.certificate,
-        )
-    else:
-        assert from_fast is expected
-    assert fast.statistics().fast_path_hits == hits + (1 if served else 0)
+    for _ in range(2):
+        from_fast = _outcome(fast, leaf, (issuer,), _NOW)
+        from_slow = _outcome(slow, leaf, (issuer,), _NOW)
+        assert from_fast == from_slow
+        if expected is None:
+            assert isinstance(from_fast, ValidatedPath)
+            assert from_fast.reused_intermediates
+            assert from_fast.chain == (leaf, issuer, test_pki.root.certificate)
+        else:
+            assert from_fast is expected
+    assert fast.statistics().fast_path_hits == hits + (2 if served else 0)
     assert slow.statistics().fast_path_hits == 0
+
+
+def test_checked_leaf_is_not_reused_after_its_validity(test_pki: TestPki) -> None:
+    fast, slow = _pair(test_pki, RevocationMode.OFF, _NOW)
+    leaf = _card(test_pki, not_after=_NOW + dt.timedelta(hours=1))
+    issuer = test_pki.ca(Authority.XCA).certificate
+    fast.validate(leaf, intermediates=[issuer], moment=_NOW)
+    later = _NOW + dt.timedelta(hours=2)
+    assert _outcome(fast, leaf, (issuer,), later) is CertificateExpiredError
+    assert _outcome(slow, leaf, (issuer,), later) is CertificateExpiredError
+    assert fast.statistics().fast_path_hits == 1
 
 
 def test_cached_good_answer_serves_the_second_login(

@@ -1,11 +1,13 @@
 """The validator's memory between validations, safe to share between threads.
 
-Three caches, each bounded and each entry valid only inside the time window its
+Four caches, each bounded and each entry valid only inside the time window its
 source allows: CRLs until their nextUpdate, per-certificate GOOD verdicts
-between the answer's thisUpdate and nextUpdate, and validated intermediate
+between the answer's thisUpdate and nextUpdate, validated intermediate
 paths until the first of their certificates' expiry and their revocation
-answers' nextUpdate. Nothing else is remembered, so a revoked intermediate is
-noticed at the latest when its last GOOD answer runs out.
+answers' nextUpdate, and the leaves the fast path checked (signature,
+extensions, name) under a cached CA, within their validity. Nothing else is
+remembered, so a revoked intermediate is noticed at the latest when its last
+GOOD answer runs out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from xcapki.crypto.validation.status import CertificateStatus, RevocationStatus
 
 __all__ = [
     "CachedIntermediatePath",
+    "CheckedLeaf",
+    "CheckedLeafCache",
     "CrlCache",
     "FetchCounter",
     "IntermediatePathCache",
@@ -168,6 +172,33 @@ class IntermediatePathCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedLeaf:
+    """A leaf that passed the fast path's checks of itself under one cached CA.
+
+    Signature, algorithm, extensions and name are functions of the leaf's and
+    the CA's bytes alone, so they hold for as long as that same CA is the one
+    a validation would use.
+    """
+
+    issuer_sha256: bytes
+    authority_key_identifier: bytes
+    issuer_name_der: bytes
+
+
+class CheckedLeafCache:
+    """Checked leaves by their SHA-256, within their validity period widened by the skew."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: _Bounded[bytes, CheckedLeaf] = _Bounded(capacity)
+
+    def get(self, leaf_sha256: bytes, moment: datetime.datetime) -> CheckedLeaf | None:
+        return self._entries.get(leaf_sha256, moment)
+
+    def put(self, leaf_sha256: bytes, validity: Window, leaf: CheckedLeaf) -> None:
+        self._entries.put(leaf_sha256, validity, leaf)
 
 
 class FetchCounter:

@@ -34,10 +34,13 @@ from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 from xcapki.crypto.trust import TrustRole, TrustStore
 from xcapki.crypto.validation._cache import (
     CachedIntermediatePath,
+    CheckedLeaf,
+    CheckedLeafCache,
     FetchCounter,
     IntermediatePathCache,
     IssuerKey,
     StatusCache,
+    Window,
 )
 from xcapki.crypto.validation.status import (
     NOT_CHECKED,
@@ -131,6 +134,7 @@ class FastPath:
     trust_store: TrustStore
     path_cache: IntermediatePathCache
     status_cache: StatusCache
+    checked_leaves: CheckedLeafCache
     counter: FetchCounter
     policy: DisallowWeakAlgorithmsPolicy
     clock_skew: datetime.timedelta
@@ -154,23 +158,15 @@ class FastPath:
         helpers: Sequence[x509.Certificate],
         moment: datetime.datetime,
     ) -> ValidatedPath | None:
-        extensions = leaf.extensions
-        if not _plain_leaf(extensions):
-            return None
-        aki = extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-        if aki is None:
-            return None
         der = leaf.public_bytes(serialization.Encoding.DER)
-        tbs, issuer_der = _tbs_and_issuer(der)
-        cached = self._cached_issuer(aki, issuer_der, helpers, moment)
-        if cached is None or cached.issuer_key is None:
-            return None
-        if not self._within_validity(leaf, moment):
-            return None
-        revocation = self._cached_revocation(der, moment)
+        digest = hashlib.sha256(der).digest()
+        cached = self._checked_before(digest, helpers, moment)
+        if cached is None:
+            cached = self._check(leaf, der, digest, helpers, moment)
+            if cached is None:
+                return None
+        revocation = self._cached_revocation(digest, moment)
         if revocation is None:
-            return None
-        if not _signed_by(leaf, der, tbs, cached.issuer_key, self.policy):
             return None
         self.counter.count_fast_path_hit(status_hit=self.checking)
         return ValidatedPath(
@@ -180,6 +176,58 @@ class FastPath:
             validated_at=moment,
             reused_intermediates=True,
         )
+
+    def _checked_before(
+        self, digest: bytes, helpers: Sequence[x509.Certificate], moment: datetime.datetime
+    ) -> CachedIntermediatePath | None:
+        """The cached CA, when this very leaf already passed ``_check`` under it."""
+        checked = self.checked_leaves.get(digest, moment)
+        if checked is None:
+            return None
+        cached = self._cached_issuer(
+            checked.authority_key_identifier, checked.issuer_name_der, helpers, moment
+        )
+        if cached is None or cached.issuer_asn1.sha256 != checked.issuer_sha256:
+            return None
+        return cached
+
+    def _check(
+        self,
+        leaf: x509.Certificate,
+        der: bytes,
+        digest: bytes,
+        helpers: Sequence[x509.Certificate],
+        moment: datetime.datetime,
+    ) -> CachedIntermediatePath | None:
+        """The cached CA under which ``leaf`` passes every check but revocation, or None."""
+        extensions = leaf.extensions
+        if not _plain_leaf(extensions):
+            return None
+        aki = extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        if aki is None:
+            return None
+        tbs, issuer_der = _tbs_and_issuer(der)
+        cached = self._cached_issuer(aki, issuer_der, helpers, moment)
+        if cached is None or cached.issuer_key is None:
+            return None
+        validity = Window(
+            not_before=leaf.not_valid_before_utc - self.clock_skew,
+            not_after=leaf.not_valid_after_utc + self.clock_skew,
+        )
+        if not validity.covers(moment):
+            return None
+        if not _signed_by(leaf, der, tbs, cached.issuer_key, self.policy):
+            return None
+        self.checked_leaves.put(
+            digest,
+            validity,
+            CheckedLeaf(
+                issuer_sha256=cached.issuer_asn1.sha256,
+                authority_key_identifier=aki,
+                issuer_name_der=issuer_der,
+            ),
+        )
+        return cached
 
     def _cached_issuer(
         self,
@@ -208,16 +256,12 @@ class FastPath:
                 return _named(entry, issuer_der)
         return None
 
-    def _within_validity(self, leaf: x509.Certificate, moment: datetime.datetime) -> bool:
-        return (
-            leaf.not_valid_before_utc <= moment + self.clock_skew
-            and moment - self.clock_skew <= leaf.not_valid_after_utc
-        )
-
-    def _cached_revocation(self, der: bytes, moment: datetime.datetime) -> RevocationStatus | None:
+    def _cached_revocation(
+        self, digest: bytes, moment: datetime.datetime
+    ) -> RevocationStatus | None:
         if not self.checking:
             return NOT_CHECKED
-        return self.status_cache.get(hashlib.sha256(der).digest(), moment)
+        return self.status_cache.get(digest, moment)
 
 
 def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:

@@ -56,6 +56,7 @@ from xcapki.crypto.trust import TrustRole, TrustStore
 from xcapki.crypto.validation import _revinfo
 from xcapki.crypto.validation._cache import (
     CachedIntermediatePath,
+    CheckedLeafCache,
     CrlCache,
     FetchCounter,
     IntermediatePathCache,
@@ -191,6 +192,7 @@ class ChainValidator:
                 trust_store=trust_store,
                 path_cache=self._path_cache,
                 status_cache=self._status_cache,
+                checked_leaves=CheckedLeafCache(cache_capacity),
                 counter=self._counter,
                 policy=self._algorithm_policy,
                 clock_skew=clock_skew,
