@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TRUSTED, LiveService, UserAnswers, serve, sign_form, sign_package
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from service_helpers import TRUSTED, LiveService, UserAnswers, serve, sign_form, sign_package
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import verify_cms

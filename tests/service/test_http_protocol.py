@@ -11,10 +11,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from asn1crypto import cms
-from conftest import TRUSTED, LiveService, reader_of, sign_form, sign_package
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from service_helpers import TRUSTED, LiveService, reader_of, sign_form, sign_package
 
 from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.cms import verify_cms

@@ -7,7 +7,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import TRUSTED, UserAnswers, client_for
+from service_helpers import TRUSTED, UserAnswers, client_for
 from starlette.testclient import TestClient
 
 from xcapki.service import HipkiCode, PinMode, ServiceConfig

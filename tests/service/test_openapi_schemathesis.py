@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from conftest import TRUSTED, LiveService, serve
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from service_helpers import TRUSTED, LiveService, serve
 
 from xcapki.service import DomainRequest, ServiceConfig
 from xcapki.service.app import service_version

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import TRUSTED, UNTRUSTED, UserAnswers, client_for, sign_form, sign_package
+from service_helpers import TRUSTED, UNTRUSTED, UserAnswers, client_for, sign_form, sign_package
 from starlette.testclient import TestClient
 
 from xcapki.crypto.cms import verify_cms
