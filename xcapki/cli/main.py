@@ -228,6 +228,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="統一編號 (8 digits; default 12345678 for XCA and MOEACA)",
     )
+
+    demo = _command(
+        commands, "demo", "xcapki.demo.run", "log in to the example portal (virtual or real card)"
+    )
+    demo.add_argument(
+        "--once", action="store_true", help="log in once, print the identity and exit (for CI)"
+    )
+    demo.add_argument(
+        "--directory",
+        metavar="DIR",
+        help="test PKI and virtual card (default: $XCAPKI_HOME or"
+        " ~/.local/share/xcapki/virtual-cards)",
+    )
+    demo.add_argument(
+        "--service-port",
+        type=int,
+        metavar="PORT",
+        help=f"local service port (default {DEFAULT_SERVICE_PORT}; --once: any free one)",
+    )
+    demo.add_argument(
+        "--portal-port", type=int, metavar="PORT", help="portal port (default 61180; --once: any)"
+    )
+    demo.add_argument(
+        "--revocation",
+        choices=REVOCATION_CHOICES,
+        default="hard",
+        help="the portal's revocation checking (default: hard)",
+    )
     return parser
 
 
@@ -268,7 +296,10 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     console = Console(
         catalogue=catalogue, json_mode=args.json, quiet=args.quiet, stdout=stdout, stderr=stderr
     )
-    command = importlib.import_module(f"xcapki.cli.commands.{args.command_module}")
+    module_name: str = args.command_module
+    if "." not in module_name:
+        module_name = f"xcapki.cli.commands.{module_name}"
+    command = importlib.import_module(module_name)
     handler: Handler = command.run
     try:
         return int(handler(args, console))

@@ -4,58 +4,39 @@ Without ``--module`` it uses a virtual XCA card (``xcapki.demo.virtual``) and
 serves its test PKI's OCSP responders and CRLs; with ``--module`` it uses the
 real card in the reader and trusts the real GRCA roots. Either way it starts
 the HiPKI-compatible local signing service and the example portal on
-127.0.0.1, logs in once as a page would (``xcapki.demo.journey``), prints the
-identity the portal saw, and keeps serving for a browser until Ctrl-C
-(``--once``: exits instead).
+127.0.0.1 (``xcapki.demo.environment``), logs in once as a page would,
+prints the identity the portal saw, and keeps serving for a browser until
+Ctrl-C or SIGTERM (``--once``: exits instead).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
-import json
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.language import Language
-from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation import RevocationMode
 from xcapki.demo.errors import DemoSetupError
-from xcapki.demo.journey import LoginJourney, LoginOutcome
-from xcapki.demo.portal import PortalConfig, create_portal_app
-from xcapki.demo.servers import BackgroundServer, bind_loopback
-from xcapki.demo.virtual import VirtualDemoCard, default_directory, prepare_virtual_card
-from xcapki.testing import PkiServices
-from xcapki.token import PinFromEnvironment, PinPrompt, PinSource
-from xcapki.token.pin import resolve_pin
+from xcapki.demo.options import (
+    DEFAULT_PORTAL_PORT,
+    DEFAULT_SERVICE_PORT,
+    REVOCATION_MODES,
+    DemoOptions,
+    default_directory,
+)
+from xcapki.token.pin import PinFromEnvironment, PinPrompt, PinSource
 
-__all__ = [
-    "DEFAULT_PORTAL_PORT",
-    "DEFAULT_SERVICE_PORT",
-    "DemoOptions",
-    "RunningDemo",
-    "add_arguments",
-    "run",
-    "running_demo",
-]
+if TYPE_CHECKING:
+    from xcapki.demo.environment import RunningDemo
+    from xcapki.demo.journey import LoginOutcome
 
-DEFAULT_SERVICE_PORT: Final = 61161
-DEFAULT_PORTAL_PORT: Final = 61180
-_REVOCATION: Final = {
-    "off": RevocationMode.OFF,
-    "soft": RevocationMode.SOFT_FAIL,
-    "hard": RevocationMode.HARD_FAIL,
-    "require": RevocationMode.REQUIRE,
-}
-_TRUST_FILE: Final = "demo-trusted-origins.json"
+__all__ = ["options_from", "run"]
 
 _TEXT: Final[dict[str, tuple[str, str]]] = {
     "card.virtual": (
@@ -102,200 +83,6 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DemoOptions:
-    """What ``xcapki demo`` was asked to do.
-
-    ``module_path`` None means the virtual card; ports 0 pick free ones.
-    """
-
-    directory: Path
-    module_path: Path | None = None
-    token: str | None = None
-    pin_source: PinSource | None = field(default=None, repr=False)
-    service_port: int = DEFAULT_SERVICE_PORT
-    portal_port: int = DEFAULT_PORTAL_PORT
-    revocation_mode: RevocationMode = RevocationMode.HARD_FAIL
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunningDemo:
-    """The running services and the card the journey logs in with."""
-
-    portal_url: str
-    service_url: str
-    virtual_card: VirtualDemoCard | None
-    slot_description: str | None
-    pin: str = field(repr=False)
-
-    def log_in(self) -> LoginOutcome:
-        """The whole login, as a page makes it; ``DemoLoginError`` names a failed step."""
-        journey = LoginJourney(
-            portal_url=self.portal_url,
-            service_url=self.service_url,
-            portal_origin=self.portal_url,
-            slot_description=self.slot_description,
-        )
-        return journey.run(self.pin)
-
-
-@contextlib.contextmanager
-def running_demo(
-    options: DemoOptions, progress: Callable[[str, dict[str, object]], None]
-) -> Iterator[RunningDemo]:
-    """Card, test PKI services, local service and portal, stopped when the block ends."""
-    with contextlib.ExitStack() as stack:
-        card: VirtualDemoCard | None = None
-        if options.module_path is None:
-            card = prepare_virtual_card(options.directory)
-            progress(
-                "card.virtual",
-                {
-                    "serial": card.serial,
-                    "state": "card.made" if card.created else "card.reused",
-                    "directory": options.directory,
-                },
-            )
-            stack.enter_context(_pki_services(card))
-            progress("pki", {})
-            trust_store = TrustStore.empty().with_roots(card.pki.root.certificate)
-            module_path = card.module_path
-        else:
-            progress("card.real", {"module": options.module_path})
-            trust_store = TrustStore.bundled()
-            module_path = options.module_path
-
-        portal_listener = bind_loopback(
-            options.portal_port, what="the portal", option="--portal-port"
-        )
-        stack.callback(portal_listener.close)
-        service_listener = bind_loopback(
-            options.service_port, what="the local signing service", option="--service-port"
-        )
-        stack.callback(service_listener.close)
-        portal_url = f"http://localhost:{portal_listener.getsockname()[1]}"
-        service_port: int = service_listener.getsockname()[1]
-        service_url = f"http://localhost:{service_port}"
-
-        stack.enter_context(
-            BackgroundServer(
-                _service_app(options, module_path, service_port, portal_url),
-                service_listener,
-                name="local signing service",
-            )
-        )
-        progress("service", {"url": service_url})
-        portal_app = create_portal_app(
-            PortalConfig(
-                origin=portal_url,
-                trust_store=trust_store,
-                service_url=service_url,
-                revocation_mode=options.revocation_mode,
-            )
-        )
-        stack.enter_context(BackgroundServer(portal_app, portal_listener, name="portal"))
-        progress("portal", {"url": portal_url})
-
-        wanted = card.serial if card is not None else options.token
-        slot = _slot_of(service_url, portal_url, wanted)
-        pin = card.pin if card is not None else _real_pin(options)
-        yield RunningDemo(
-            portal_url=portal_url,
-            service_url=service_url,
-            virtual_card=card,
-            slot_description=slot,
-            pin=pin,
-        )
-
-
-def _pki_services(card: VirtualDemoCard) -> PkiServices:
-    """The test PKI's OCSP responders and CRL server, on the ports its certificates name."""
-    try:
-        return PkiServices(card.pki)
-    except OSError as exc:
-        raise DemoSetupError(
-            f"the test PKI's OCSP/CRL ports are taken ({exc}): another xcapki demo may be "
-            "running; stop it first"
-        ) from None
-
-
-def _service_app(options: DemoOptions, module_path: Path, port: int, portal_url: str) -> Any:
-    """The local service, trusting exactly the portal's origin (written to the demo's list)."""
-    from xcapki.service import PinMode, ServiceConfig, create_app
-
-    trust_file = options.directory / _TRUST_FILE
-    trust_file.parent.mkdir(parents=True, exist_ok=True)
-    trust_file.write_text(json.dumps({"origins": [portal_url]}, indent=2) + "\n")
-    config = ServiceConfig(
-        port=port,
-        module_path=module_path,
-        pin_mode=PinMode.PAGE,
-        trust_list_path=trust_file,
-        domain_approver=lambda request: False,
-    )
-    return create_app(config)
-
-
-def _slot_of(service_url: str, portal_url: str, wanted: str | None) -> str | None:
-    """The reader (slotDescription) holding the card with serial or label ``wanted``."""
-    if wanted is None:
-        return None
-    journey = LoginJourney(portal_url=portal_url, service_url=service_url, portal_origin=portal_url)
-    for slot in journey.service_slots():
-        token = slot.get("token") or {}
-        if wanted in (token.get("serialNumber"), token.get("label")):
-            description = slot.get("slotDescription")
-            return description if isinstance(description, str) else None
-    raise DemoSetupError(
-        f"no card {wanted!r} is present: insert it, or choose another with --token "
-        "(xcapki tokens lists them)"
-    )
-
-
-def _real_pin(options: DemoOptions) -> str:
-    source = options.pin_source or PinPrompt(prompt="PIN: ", reader=getpass.getpass)
-    return resolve_pin(source).reveal()
-
-
-# the command line
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``xcapki demo``'s own options (the common ones come from the CLI)."""
-    parser.add_argument(
-        "--once",
-        action="store_true",
-        help="log in once, print the identity and exit (for scripts and CI)",
-    )
-    parser.add_argument(
-        "--directory",
-        metavar="DIR",
-        help="where the test PKI and the virtual card live (default: $XCAPKI_HOME"
-        " or ~/.local/share/xcapki/virtual-cards)",
-    )
-    parser.add_argument(
-        "--service-port",
-        type=int,
-        metavar="PORT",
-        default=None,
-        help=f"local signing service port (default {DEFAULT_SERVICE_PORT};"
-        " with --once a free one; 0: any free port)",
-    )
-    parser.add_argument(
-        "--portal-port",
-        type=int,
-        metavar="PORT",
-        default=None,
-        help=f"portal port (default {DEFAULT_PORTAL_PORT}; with --once a free one)",
-    )
-    parser.add_argument(
-        "--revocation",
-        choices=tuple(_REVOCATION),
-        default="hard",
-        help="revocation checking by the portal (default: hard)",
-    )
-
-
 def options_from(args: argparse.Namespace, console: Console) -> DemoOptions:
     """The options of a parsed ``xcapki demo`` command line."""
     once: bool = args.once
@@ -317,7 +104,7 @@ def options_from(args: argparse.Namespace, console: Console) -> DemoOptions:
         pin_source=pin_source,
         service_port=port(args.service_port, DEFAULT_SERVICE_PORT),
         portal_port=port(args.portal_port, DEFAULT_PORTAL_PORT),
-        revocation_mode=_REVOCATION[args.revocation],
+        revocation_mode=REVOCATION_MODES[args.revocation],
     )
 
 
@@ -329,6 +116,13 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         shown = {k: _say(console, v) if v in _TEXT else v for k, v in fields.items()}
         _progress(console, _say(console, key, **shown))
 
+    try:
+        from xcapki.demo.environment import running_demo
+    except ImportError as exc:
+        raise DemoSetupError(
+            f"xcapki demo needs the service and card extras ({exc.name} is missing): "
+            "pip install 'xcapki[service,card]'"
+        ) from None
     with running_demo(options, progress) as demo:
         _progress(console, _say(console, "login"))
         outcome = demo.log_in()

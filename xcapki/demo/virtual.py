@@ -36,7 +36,6 @@ __all__ = [
     "DEMO_PIN",
     "DEMO_UNIFIED_BUSINESS_NUMBER",
     "VirtualDemoCard",
-    "default_directory",
     "prepare_virtual_card",
 ]
 
@@ -46,14 +45,6 @@ DEMO_UNIFIED_BUSINESS_NUMBER: Final = "12345678"
 DEMO_ORGANISATION_OID: Final = "2.16.886.101.90001.1"
 _RECORD: Final = "demo-card.json"
 _RENEW_BEFORE: Final = dt.timedelta(days=1)
-
-
-def default_directory() -> Path:
-    """``$XCAPKI_HOME``, else ``~/.local/share/xcapki/virtual-cards`` (as virtual-card create)."""
-    home = os.environ.get("XCAPKI_HOME")
-    if home:
-        return Path(home)
-    return Path.home() / ".local" / "share" / "xcapki" / "virtual-cards"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
