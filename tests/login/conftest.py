@@ -18,7 +18,7 @@ from xcapki.crypto.validation import RevocationMode
 from xcapki.login import LoginPolicy, PortalLogin
 from xcapki.login.stores import ChallengeStore
 from xcapki.testing import PkiServices, StandardCards, TestPki
-from xcapki.token import TokenSession, TokenSelector, load_module, login
+from xcapki.token import TokenSelector, TokenSession, load_module, login
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,18 @@
-"""Pieces the login tests share: a settable clock, file-key signers, forged certificates, CMS surgery."""
+"""Shared pieces of the login tests: a clock, file-key signers, forged certificates, CMS edits."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import socket
 from dataclasses import dataclass
 
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.key_signer import KeySigner
@@ -138,6 +142,25 @@ def reissue(
         certificate_path=ca.key.certificate_path,
         private_key_path=ca.key.private_key_path,
     )
+
+
+def resign_with_sha1(issued: IssuedKey, ca: CaCredentials) -> IssuedKey:
+    """``issued`` with its certificate signed again by ``ca`` using SHA-1.
+
+    ``cryptography``'s certificate builder refuses SHA-1, so the TBS is
+    re-signed directly; real GPKI cards of the SHA-1 era look like this.
+    """
+    certificate = asn1_x509.Certificate.load(issued.certificate.public_bytes(Encoding.DER))
+    sha1_rsa = {"algorithm": "sha1_rsa"}
+    tbs = certificate["tbs_certificate"]
+    tbs["signature"] = sha1_rsa
+    key = ca.key.private_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    resigned = asn1_x509.Certificate(
+        {"tbs_certificate": tbs, "signature_algorithm": sha1_rsa, "signature_value": signature}
+    )
+    return dataclasses.replace(issued, certificate=x509.load_der_x509_certificate(resigned.dump()))
 
 
 def edit_signed_data(der: bytes, change: object) -> bytes:
