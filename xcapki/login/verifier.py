@@ -1,10 +1,17 @@
-"""The server-side login verifier: login-checks.md's steps, in that order.
+"""The server-side login verifier: the steps of login-checks.md, cheapest first.
 
 ``LoginVerifier`` is configured once (origin, challenge store, trust store,
 ``LoginPolicy``, revocation mode, clock skew, clock) and is then immutable;
 one instance serves every request thread at once. ``verify`` returns a
 frozen ``VerifiedLogin`` or raises the ``LoginError`` subclass of the first
 check that failed; the crypto layer's own errors never escape.
+
+Order: the envelope (step 1: size, JSON, base64), the challenge (2), then
+one strict parse and check of the CMS covering the rest of step 1 and steps
+3 to 7, then 8 to 11. The CMS is parsed after the challenge is taken, not
+before, so it is parsed once per login instead of twice, and a response
+without a live challenge never reaches the CMS parser at all; a response
+that names a live challenge uses it up whatever else is wrong with it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import errors as cms_errors
-from xcapki.crypto.cms.parse import ParsedCms, parse_cms
 from xcapki.crypto.cms.verify import CmsSignature, inspect_cms
 from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError, RevocationError
 from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
@@ -184,11 +190,11 @@ class LoginVerifier:
         succeeds or fails at any later check.
         """
         now = self._clock()
-        answer, parsed, field_certificate = self._shape(response)
+        answer = response if isinstance(response, LoginResponse) else parse_response(response)
         record = self._challenge(answer.challenge_id, session_id, now)
+        field_certificate = _field_certificate(answer)
         expected = login_message(record.challenge, self._origin)
-        self._bind_content(parsed, expected, record)
-        signature = self._signature(answer, parsed, expected, field_certificate, now)
+        signature = self._signature(answer, expected, field_certificate, record, now)
         profile = self._certificate(signature, now)
         self._admit(profile)
         path = self._path(profile, signature, now)
@@ -215,28 +221,6 @@ class LoginVerifier:
             verified_at=now,
         )
 
-    # step 1
-    def _shape(
-        self, response: bytes | str | LoginResponse
-    ) -> tuple[LoginResponse, ParsedCms, x509.Certificate | None]:
-        answer = response if isinstance(response, LoginResponse) else parse_response(response)
-        try:
-            parsed = parse_cms(answer.cms, max_size=MAX_CMS_BYTES)
-            field_certificate = (
-                None
-                if answer.certificate is None
-                else x509.load_der_x509_certificate(answer.certificate)
-            )
-        except (CmsError, ValueError) as exc:
-            self._store.take(answer.challenge_id)
-            error = (
-                errors.ResponseSizeError
-                if isinstance(exc, cms_errors.CmsTooLargeError)
-                else errors.ResponseMalformedError
-            )
-            raise error(f"the signature is not a strict DER CMS SignedData: {exc}") from exc
-        return answer, parsed, field_certificate
-
     # step 2
     def _challenge(self, challenge_id: str, session_id: str, now: datetime) -> ChallengeRecord:
         record = self._store.take(challenge_id)
@@ -255,33 +239,24 @@ class LoginVerifier:
             )
         return record
 
-    # step 3
-    def _bind_content(self, parsed: ParsedCms, expected: bytes, record: ChallengeRecord) -> None:
-        if parsed.content is not None and parsed.content != expected:
-            raise errors.ContentBindingError(
-                "the signed content is not the login message derived from the stored "
-                f"challenge {record.challenge.challenge_id} and the origin {self._origin}"
-            )
-        attributes = parsed.signer.attributes
-        if (
-            attributes is not None
-            and attributes.nonce is not None
-            and attributes.nonce != record.challenge.nonce
-        ):
-            raise errors.NonceMismatchError(
-                "the signed nonce attribute is not the challenge's nonce"
-            )
-
-    # steps 4 to 7
+    # the CMS part of step 1, then steps 3 to 7
     def _signature(
         self,
         answer: LoginResponse,
-        parsed: ParsedCms,
         expected: bytes,
         field_certificate: x509.Certificate | None,
+        record: ChallengeRecord,
         now: datetime,
     ) -> CmsSignature:
-        extra = () if parsed.certificates or field_certificate is None else (field_certificate,)
+        """One strict parse and check of the CMS, in the order of the steps.
+
+        ``inspect_cms`` parses strictly (step 1), refuses attached content
+        other than ``expected`` (3), finds the signer (4), applies the
+        algorithm policy (5) and checks the signed attributes (6); the nonce
+        and the certificate field are checked before a broken signature (7)
+        is reported.
+        """
+        extra = () if field_certificate is None else (field_certificate,)
         try:
             signature = inspect_cms(
                 answer.cms,
@@ -294,6 +269,11 @@ class LoginVerifier:
             )
         except CmsError as exc:
             raise _cms_failure(exc) from exc
+        nonce = signature.attributes.nonce if signature.attributes else None
+        if nonce is not None and nonce != record.challenge.nonce:
+            raise errors.NonceMismatchError(
+                "the signed nonce attribute is not the challenge's nonce"
+            )
         if field_certificate is not None and _der(field_certificate) != _der(
             signature.signer_certificate
         ):
@@ -381,6 +361,18 @@ class LoginVerifier:
             fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
         )
         return path
+
+
+def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
+    """The response's separate certificate (HiPKI certb64, SmartPKI certificate), parsed."""
+    if answer.certificate is None:
+        return None
+    try:
+        return x509.load_der_x509_certificate(answer.certificate)
+    except ValueError as exc:
+        raise errors.ResponseMalformedError(
+            f"the response's certificate field is not a DER certificate ({exc})"
+        ) from exc
 
 
 def _der(certificate: x509.Certificate) -> bytes:
