@@ -26,6 +26,18 @@ def _press_login(page: Any, desk: CardDesk, pin: str) -> None:
     page.click("#login-button")
 
 
+def _wait_for_home(page: Any) -> None:
+    """Wait for 我的首頁; if the login page shows an error instead, fail with its words."""
+    page.wait_for_function(
+        "() => location.pathname === '/home' ||"
+        " (document.querySelector('#message.error') || {}).textContent",
+        timeout=_TIMEOUT_MS,
+    )
+    if not page.url.endswith("/home"):
+        pytest.fail(f"the login page says: {page.inner_text('#message')}")
+    page.wait_for_load_state()
+
+
 def _message(page: Any, pattern: str) -> str:
     """The login page's message once it matches ``pattern``."""
     message = page.locator("#message.error")
@@ -48,7 +60,7 @@ def test_xca_card_logs_in_to_my_home_and_opens_the_filing_system(
     screenshot(page, "01-login")
 
     _press_login(page, desk, PIN)
-    page.wait_for_url(re.compile(r"/home$"), timeout=_TIMEOUT_MS)
+    _wait_for_home(page)
     assert page.inner_text("h1") == "我的首頁"
     assert page.inner_text("#organisation") == "測試聯合會計師事務所"
     assert page.inner_text("#ubn") == "12345678"
@@ -76,7 +88,7 @@ def test_wrong_pin_says_how_many_tries_are_left(page: Any, desks: dict[str, Card
 
     page.fill("#pin", PIN)
     page.click("#login-button")
-    page.wait_for_url(re.compile(r"/home$"), timeout=_TIMEOUT_MS)
+    _wait_for_home(page)
     assert page.inner_text("#ubn") == "12345678"
 
 
@@ -91,7 +103,7 @@ def test_moica_card_enters_the_portal_but_the_filing_system_refuses_it(
     page: Any, desks: dict[str, CardDesk]
 ) -> None:
     _press_login(page, desks["moica"], PIN)
-    page.wait_for_url(re.compile(r"/home$"), timeout=_TIMEOUT_MS)
+    _wait_for_home(page)
     assert page.inner_text("#organisation") == "王小明"
     assert page.inner_text("#card-kind") == "自然人憑證 (MOICA)"
     assert "無法使用本系統" in page.inner_text("#cpa-filing-note")
