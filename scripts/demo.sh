@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 export XCAPKI_HOME=${XCAPKI_HOME:-$PWD/var/demo}
-.venv/bin/xcapki virtual-card create --authority xca
+.venv/bin/xcapki demo --once

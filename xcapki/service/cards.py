@@ -36,7 +36,7 @@ from xcapki.token.objects import KeyPurpose
 from xcapki.token.pin import Pin
 from xcapki.token.session import TokenSession, login
 from xcapki.token.signing import TokenSigner
-from xcapki.token.tokens import TokenInfo
+from xcapki.token.tokens import TokenFlags, TokenInfo
 
 __all__ = ["CardAccess", "LoggedInCard"]
 
@@ -81,7 +81,7 @@ class CardAccess:
             return self._module
 
     def tokens(self) -> tuple[TokenInfo, ...]:
-        """Every token present now.
+        """Every card present now: initialised tokens only, so a blank slot is no card.
 
         A module whose slot listing fails outright (SoftHSM2 once a token vanished; some
         drivers after a reader was unplugged) is re-initialised once and asked again, as the
@@ -98,6 +98,7 @@ class CardAccess:
                 raise hipki_error_for(exc) from None
         except TokenError as exc:
             raise hipki_error_for(exc) from None
+        tokens = tuple(t for t in tokens if t.flags & TokenFlags.TOKEN_INITIALIZED)
         self._known_readers = frozenset(t.reader_name for t in tokens)
         return tokens
 
