@@ -33,6 +33,7 @@ __all__ = [
     "Challenge",
     "ChallengeRecord",
     "Clock",
+    "compose_message",
     "login_message",
     "normalise_origin",
     "session_digest",
@@ -201,9 +202,14 @@ def login_message(challenge: Challenge, origin: str) -> bytes:
         issued: 2025-06-01T08:00:00Z
         expires: 2025-06-01T08:05:00Z
     """
+    return compose_message(challenge, normalise_origin(origin))
+
+
+def compose_message(challenge: Challenge, normalised_origin: str) -> bytes:
+    """``login_message`` for an origin already passed through ``normalise_origin``."""
     lines = (
         MESSAGE_HEADER,
-        f"origin: {normalise_origin(origin)}",
+        f"origin: {normalised_origin}",
         f"challenge: {challenge.challenge_id}",
         f"nonce: {_b64url(challenge.nonce)}",
         f"issued: {_timestamp(challenge.issued_at)}",

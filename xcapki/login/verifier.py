@@ -47,7 +47,7 @@ from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login.challenge import (
     ChallengeRecord,
     Clock,
-    login_message,
+    compose_message,
     normalise_origin,
     system_clock,
 )
@@ -193,7 +193,7 @@ class LoginVerifier:
         answer = response if isinstance(response, LoginResponse) else parse_response(response)
         record = self._challenge(answer.challenge_id, session_id, now)
         field_certificate = _field_certificate(answer)
-        expected = login_message(record.challenge, self._origin)
+        expected = compose_message(record.challenge, self._origin)
         signature = self._signature(answer, expected, field_certificate, record, now)
         profile = self._certificate(signature, now)
         self._admit(profile)
