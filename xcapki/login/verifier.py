@@ -169,6 +169,11 @@ class LoginVerifier:
         self._paths = PathCache(cache_capacity)
         self._profiles = ProfileCache(cache_capacity)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "_profiles"):
+            raise AttributeError("a LoginVerifier cannot be changed once built; build a new one")
+        object.__setattr__(self, name, value)
+
     @property
     def origin(self) -> str:
         """The portal's own origin, from which the signed bytes are derived."""
