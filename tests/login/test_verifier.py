@@ -54,7 +54,7 @@ def test_verifier_and_results_cannot_be_changed(
     with pytest.raises(dataclasses.FrozenInstanceError):
         login.identity.unified_business_number = "87654321"  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        portal.verifier._origin = "https://evil.example"  # type: ignore[misc]
+        portal.verifier._origin = "https://evil.example"
 
 
 def test_configuration_is_checked(portal_trust: TrustStore) -> None:
