@@ -115,7 +115,7 @@ def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
         signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.ECDSA)
         plan = signer._plans[(HashAlgorithm.SHA256, SignatureScheme.ECDSA)]
         assert plan.host_hash is hashlib.sha256
-        assert int(plan.mechanism.mechanism) == 0x1041
+        assert plan.mechanism.ckm == 0x1041
 
 
 def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
@@ -129,7 +129,7 @@ def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
             DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.RSA_PKCS1V15
         )
         plan = signer._plans[(HashAlgorithm.SHA256, SignatureScheme.RSA_PKCS1V15)]
-        assert int(plan.mechanism.mechanism) == 0x1
+        assert plan.mechanism.ckm == 0x1
         assert plan.prefix.hex().startswith("3031300d0609608648016503040201")
     _verify_with_cryptography(card, signature, HashAlgorithm.SHA256, SignatureScheme.RSA_PKCS1V15)
 

@@ -1,16 +1,20 @@
 """The one place xcapki touches python-pkcs11 (and, for what it lacks, the raw C API).
 
-python-pkcs11 drives sessions, object search and signing. Three things it does
-not offer are called through ``ctypes`` on the same, already loaded module:
-``C_GetTokenInfo`` (for the PIN length range and fresh PIN flags),
-``C_Login`` (so a failed login leaves no open session behind and the PIN
-buffer can be wiped) and ``C_SetPIN``. Every dependency exception is
-translated here into :mod:`xcapki.token.errors`.
+python-pkcs11 drives slots, sessions and object search. A few calls go through
+``ctypes`` on the same, already loaded module: ``C_GetTokenInfo`` (for the PIN
+length range and fresh PIN flags), ``C_Login`` (so a failed login leaves no
+open session behind and the PIN buffer can be wiped), ``C_SetPIN``, and
+``C_SignInit`` + ``C_Sign``: python-pkcs11 rebuilds the mechanism structure and
+an 8 KiB output buffer on every signature, which costs more than a SoftHSM2
+ECDSA signature's margin; here the mechanism is built once per signing plan
+and the buffer once per session. Every dependency exception is translated
+here into :mod:`xcapki.token.errors`.
 """
 
 from __future__ import annotations
 
 import ctypes
+import enum
 import re
 import sys
 import threading
@@ -20,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pkcs11
-from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import Attribute, KeyType
+from pkcs11 import ObjectClass as P11ObjectClass
 from pkcs11.util import ec as p11_ec
 from pkcs11.util import rsa as p11_rsa
 
@@ -32,6 +37,8 @@ CKF_SERIAL_SESSION = 0x4
 CKR_OK = 0
 CKR_USER_ALREADY_LOGGED_IN = 0x100
 CKR_USER_NOT_LOGGED_IN = 0x101
+CKR_BUFFER_TOO_SMALL = 0x150
+_SIGNATURE_BUFFER = 1024  # an RSA-8192 signature; a larger one is retried at its size
 
 _CK_ULONG = ctypes.c_ulong
 
@@ -85,7 +92,12 @@ _FUNCTION_ORDER = (
     "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo",
     "C_InitToken", "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession",
     "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState",
-    "C_Login", "C_Logout",
+    "C_Login", "C_Logout", "C_CreateObject", "C_CopyObject", "C_DestroyObject",
+    "C_GetObjectSize", "C_GetAttributeValue", "C_SetAttributeValue", "C_FindObjectsInit",
+    "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate",
+    "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal",
+    "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal",
+    "C_SignInit", "C_Sign",
 )  # fmt: skip
 
 
@@ -99,6 +111,22 @@ _LogoutFn = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG)
 _SetPinFn = ctypes.CFUNCTYPE(
     _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_char_p, _CK_ULONG
 )
+_SignInitFn = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.c_void_p, _CK_ULONG)
+_SignFn = ctypes.CFUNCTYPE(
+    _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_void_p, ctypes.c_void_p
+)
+
+
+class _Mechanism(_Packed):
+    _fields_ = (
+        ("mechanism", _CK_ULONG),
+        ("parameter", ctypes.c_void_p),
+        ("parameter_length", _CK_ULONG),
+    )
+
+
+class _PssParams(_Packed):
+    _fields_ = (("hash_alg", _CK_ULONG), ("mgf", _CK_ULONG), ("salt_length", _CK_ULONG))
 
 
 def _text(raw: bytes) -> str:
@@ -241,6 +269,8 @@ class ModuleHandle:
         self._login = _LoginFn(table.C_Login)
         self._logout = _LogoutFn(table.C_Logout)
         self._set_pin = _SetPinFn(table.C_SetPIN)
+        self._sign_init = _SignInitFn(table.C_SignInit)
+        self._sign = _SignFn(table.C_Sign)
 
     def info(self) -> RawModuleInfo:
         """The module's self-description."""
@@ -316,39 +346,74 @@ def _translated(action: str) -> Iterator[None]:
 
 
 class PreparedMechanism:
-    """A mechanism and its parameter, converted once so signing does no lookups."""
+    """A CK_MECHANISM (and PSS parameters) built once; a signature passes only its address."""
 
-    __slots__ = ("mechanism", "parameter")
+    __slots__ = ("_parameters", "_structure", "address", "ckm")
 
     def __init__(self, ckm: int, pss: tuple[int, int, int] | None = None) -> None:
-        self.mechanism = Mechanism(ckm)
-        self.parameter: tuple[Mechanism, pkcs11.MGF, int] | None = (
-            None if pss is None else (Mechanism(pss[0]), pkcs11.MGF(pss[1]), pss[2])
+        self.ckm = ckm
+        self._parameters = None if pss is None else _PssParams(*pss)
+        self._structure = _Mechanism(
+            ckm,
+            None if self._parameters is None else ctypes.addressof(self._parameters),
+            0 if self._parameters is None else ctypes.sizeof(_PssParams),
         )
+        self.address = ctypes.addressof(self._structure)
+
+
+class ObjectClass(enum.StrEnum):
+    """The kinds of token object the token layer reads (equal to their names as text)."""
+
+    CERTIFICATE = "certificate"
+    PRIVATE_KEY = "private-key"
+    PUBLIC_KEY = "public-key"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawObject:
-    """A certificate or private key found on the token."""
+    """A certificate or key found on the token; ``value`` is a certificate's DER."""
 
-    object_class: str
+    object_class: ObjectClass
     key_id: bytes
     label: str
-    value: bytes
-    key_type: str
-    handle: Any
+    value: bytes = b""
+    key_type: str = ""
 
 
 _KEY_TYPES = {KeyType.RSA: "rsa", KeyType.EC: "ec"}
+_P11_CLASS = {
+    ObjectClass.PRIVATE_KEY: P11ObjectClass.PRIVATE_KEY,
+    ObjectClass.PUBLIC_KEY: P11ObjectClass.PUBLIC_KEY,
+}
 
 
 class RawSession:
-    """One PKCS#11 session; the caller serialises calls through ``module.lock``."""
+    """One PKCS#11 session; the caller serialises calls through ``module.lock``.
+
+    ``generation`` is the module's at opening: once the module is re-initialised
+    the session handle names nothing (or, later, another session), so a stale
+    session is never used or closed.
+    """
+
+    __slots__ = (
+        "_length", "_length_address", "_output", "_output_address", "_session",
+        "generation", "handle", "module",
+    )  # fmt: skip
 
     def __init__(self, module: ModuleHandle, session: Any) -> None:
         self.module = module
         self.generation = module.generation
         self._session = session
+        self.handle: int = session.handle
+        self._output = ctypes.create_string_buffer(_SIGNATURE_BUFFER)
+        self._length = _CK_ULONG()
+        self._output_address = ctypes.addressof(self._output)
+        self._length_address = ctypes.addressof(self._length)
+
+    @property
+    def stale(self) -> bool:
+        """True once the module was re-initialised after this session was opened."""
+        return self.generation != self.module.generation
 
     def login(self, pin: bytes | None) -> None:
         """C_Login as the user; ``None`` uses the protected authentication path.
@@ -357,9 +422,7 @@ class RawSession:
         """
         buffer = None if pin is None else ctypes.create_string_buffer(pin, len(pin))
         try:
-            rv = self.module._login(
-                self._session.handle, CKU_USER, buffer, 0 if pin is None else len(pin)
-            )
+            rv = self.module._login(self.handle, CKU_USER, buffer, 0 if pin is None else len(pin))
         finally:
             if buffer is not None:
                 ctypes.memset(buffer, 0, len(buffer))
@@ -373,7 +436,7 @@ class RawSession:
         ]
         try:
             rv = self.module._set_pin(
-                self._session.handle,
+                self.handle,
                 buffers[0], 0 if old is None else len(old),
                 buffers[1], 0 if new is None else len(new),
             )  # fmt: skip
@@ -385,50 +448,79 @@ class RawSession:
 
     def close(self, *, logout: bool = True) -> None:
         """Close (logging the token out first unless told not to); errors are ignored
-        because the session may already be gone."""
+        because the session may already be gone. A stale session is left alone."""
+        if self.stale:
+            return
         if logout:
-            self.module._logout(self._session.handle)
+            self.module._logout(self.handle)
         try:
             self._session.close()
         except pkcs11.PKCS11Error:
             return
 
-    def objects(self) -> list[RawObject]:
-        """Every certificate and private key visible in this session."""
+    def certificates(self) -> list[RawObject]:
+        """Every certificate visible in this session."""
         found: list[RawObject] = []
-        with _translated("listing objects"):
-            for cert in self._session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+        with _translated("listing certificates"):
+            for cert in self._session.get_objects({Attribute.CLASS: P11ObjectClass.CERTIFICATE}):
                 found.append(
                     RawObject(
-                        object_class="certificate",
+                        object_class=ObjectClass.CERTIFICATE,
                         key_id=bytes(cert[Attribute.ID]),
                         label=str(cert[Attribute.LABEL]),
                         value=bytes(cert[Attribute.VALUE]),
-                        key_type="",
-                        handle=None,
-                    )
-                )
-            for key in self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}):
-                found.append(
-                    RawObject(
-                        object_class="private-key",
-                        key_id=bytes(key[Attribute.ID]),
-                        label=str(key[Attribute.LABEL]),
-                        value=b"",
-                        key_type=_KEY_TYPES.get(key.key_type, "other"),
-                        handle=key,
                     )
                 )
         return found
 
-    def sign(self, key: Any, mechanism: PreparedMechanism, data: bytes) -> bytes:
-        """C_SignInit + C_Sign with ``key`` (a handle from :meth:`objects`)."""
-        try:
-            return bytes(
-                key.sign(data, mechanism=mechanism.mechanism, mechanism_param=mechanism.parameter)
+    def keys(self, object_class: ObjectClass) -> list[RawObject]:
+        """Every private or public key visible in this session (private ones only after login)."""
+        found: list[RawObject] = []
+        with _translated("listing keys"):
+            for key in self._session.get_objects({Attribute.CLASS: _P11_CLASS[object_class]}):
+                found.append(
+                    RawObject(
+                        object_class=object_class,
+                        key_id=bytes(key[Attribute.ID]),
+                        label=str(key[Attribute.LABEL]),
+                        key_type=_KEY_TYPES.get(key.key_type, "other"),
+                    )
+                )
+        return found
+
+    def objects(self) -> list[RawObject]:
+        """Every certificate and private key visible in this session."""
+        return self.certificates() + self.keys(ObjectClass.PRIVATE_KEY)
+
+    def private_key_handle(self, key_id: bytes) -> int | None:
+        """The object handle of the private key with CKA_ID ``key_id``; ``None`` if absent."""
+        template = {Attribute.CLASS: P11ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
+        with _translated("finding the private key"):
+            for key in self._session.get_objects(template):
+                return int(key.handle)
+        return None
+
+    def sign(self, key_handle: int, mechanism: PreparedMechanism, data: bytes) -> bytes:
+        """C_SignInit + C_Sign into this session's buffer; one call unless it is too small."""
+        if type(data) is not bytes:
+            data = bytes(data)  # before C_SignInit: a failed conversion must not leave it active
+        module = self.module
+        rv = module._sign_init(self.handle, mechanism.address, key_handle)
+        if rv:
+            raise error_for_ckr(rv, "signing")
+        length = self._length
+        length.value = _SIGNATURE_BUFFER
+        rv = module._sign(self.handle, data, len(data), self._output_address, self._length_address)
+        if rv == CKR_BUFFER_TOO_SMALL:
+            larger = ctypes.create_string_buffer(length.value)
+            rv = module._sign(
+                self.handle, data, len(data), ctypes.addressof(larger), self._length_address
             )
-        except pkcs11.PKCS11Error as exc:
-            raise translate(exc, "signing") from None
+            if not rv:
+                return larger.raw[: length.value]
+        if rv:
+            raise error_for_ckr(rv, "signing")
+        return ctypes.string_at(self._output_address, length.value)
 
     def import_private_key(self, der: bytes, *, key_id: bytes, label: str, ec: bool) -> None:
         """Store a PKCS#1 RSA or SEC1 EC private key as a token object (test provisioning)."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xcapki.token.errors import ModuleError, TokenError, TokenRemovedError
+from xcapki.token.errors import ModuleError, TokenError, TokenNotFoundError, TokenRemovedError
+from xcapki.token.objects import TokenCertificate, pair_certificates
 from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector, choose_token
 
 if TYPE_CHECKING:
@@ -260,5 +261,54 @@ class Pkcs11Module:
         return tuple(tokens)
 
     def select_token(self, selector: TokenSelector | None = None) -> TokenInfo:
-        """The one token matching ``selector``; several without a selector is an error."""
+        """The one initialised token matching ``selector``; several is an error.
+
+        Tokens without ``TokenFlags.TOKEN_INITIALIZED`` (SoftHSM2's spare slot, a blank
+        card) are never chosen, so the only card in use is found without a selector.
+        """
         return choose_token(self.tokens(), selector)
+
+    def public_certificates(
+        self, token: TokenInfo | TokenSelector | None = None
+    ) -> tuple[TokenCertificate, ...]:
+        """The token's certificates read without logging in: no PIN, no PIN try.
+
+        Certificates are public objects, so a session without login reads them;
+        they are classified and paired by CKA_ID as ``TokenSession.certificates``
+        does (see ``TokenCertificate`` for how the pair is seen without login).
+        The session is closed without C_Logout, so a ``TokenSession`` logged in
+        to the same token stays logged in.
+        """
+        from xcapki.token._pkcs11 import ObjectClass
+
+        handle = self._handle
+        with handle.lock:
+            chosen = token if isinstance(token, TokenInfo) else choose_token(self.tokens(), token)
+            current = self._reread(chosen)
+            raw = handle.open_session(current.slot_id)
+            try:
+                certificates = raw.certificates()
+                keys = [*raw.keys(ObjectClass.PRIVATE_KEY), *raw.keys(ObjectClass.PUBLIC_KEY)]
+            finally:
+                raw.close(logout=False)
+        return pair_certificates(certificates, keys, token_serial=current.serial)
+
+    def refresh(self) -> None:
+        """Make the module rescan its slots: finds tokens created or cards inserted since loading.
+
+        This is C_Finalize + C_Initialize, so every session this process has on the
+        module closes and its logins end. A ``TokenSession`` notices on its next call
+        and reconnects: it finds its token again by serial, logs in again with the
+        PIN accepted earlier (only while the card reports no failed tries) and its
+        signers carry on. Calls running in other threads finish first.
+        """
+        self._handle.reinitialize()
+
+    def _reread(self, token: TokenInfo) -> TokenInfo:
+        """``token`` read again now, found by serial and label even if its slot changed."""
+        for candidate in self.tokens():
+            if candidate.serial == token.serial and candidate.label == token.label:
+                return candidate
+        raise TokenNotFoundError(
+            f"the token {token.describe()} is no longer present: insert the card and try again"
+        )

@@ -8,12 +8,17 @@ hold CA certificates. Login and signing must use the signing pair, never KEYX.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from xcapki.token.errors import AmbiguousObjectError, ObjectNotFoundError
+
+if TYPE_CHECKING:
+    from xcapki.token._pkcs11 import RawObject
 
 __all__ = [
     "KeyKind",
@@ -21,7 +26,10 @@ __all__ = [
     "TokenCertificate",
     "choose_certificate",
     "classify_certificate",
+    "pair_certificates",
 ]
+
+log = logging.getLogger("xcapki.token")
 
 SIGN_ID = b"SIGN"
 KEYX_ID = b"KEYX"
@@ -46,7 +54,13 @@ class KeyKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenCertificate:
-    """A certificate on the token; ``has_private_key`` when a key shares its CKA_ID."""
+    """A certificate on the token; ``has_private_key`` when a key pair shares its CKA_ID.
+
+    After login the private key itself is seen. A listing read without login
+    (``Pkcs11Module.public_certificates``) cannot see private keys, so there the
+    public key object with the same CKA_ID stands for the pair, as GPKI cards
+    store both halves; ``key_kind`` is that key's algorithm either way.
+    """
 
     label: str
     key_id: bytes
@@ -79,6 +93,37 @@ def classify_certificate(certificate: x509.Certificate, key_id: bytes) -> KeyPur
     if usage.key_encipherment or usage.data_encipherment or usage.key_agreement:
         return KeyPurpose.ENCRYPTION
     return KeyPurpose.OTHER
+
+
+def pair_certificates(
+    certificates: Iterable[RawObject], keys: Iterable[RawObject], *, token_serial: str
+) -> tuple[TokenCertificate, ...]:
+    """Certificates paired by CKA_ID with the first of ``keys`` that shares it, and classified.
+
+    Unreadable certificates are skipped with a warning rather than failing the listing.
+    """
+    by_id: dict[bytes, RawObject] = {}
+    for key in keys:
+        by_id.setdefault(key.key_id, key)
+    result = []
+    for obj in certificates:
+        try:
+            certificate = x509.load_der_x509_certificate(obj.value)
+        except ValueError:
+            log.warning("skipping unreadable certificate %r on %s", obj.label, token_serial)
+            continue
+        pair = by_id.get(obj.key_id)
+        result.append(
+            TokenCertificate(
+                label=obj.label,
+                key_id=obj.key_id,
+                certificate=certificate,
+                purpose=classify_certificate(certificate, obj.key_id),
+                key_kind=KeyKind(pair.key_type) if pair is not None else KeyKind.OTHER,
+                has_private_key=pair is not None,
+            )
+        )
+    return tuple(result)
 
 
 def choose_certificate(

@@ -13,8 +13,6 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from cryptography import x509
-
 from xcapki.token.errors import (
     DeviceError,
     FinalTryRefusedError,
@@ -28,11 +26,10 @@ from xcapki.token.errors import (
 )
 from xcapki.token.modules import Pkcs11Module
 from xcapki.token.objects import (
-    KeyKind,
     KeyPurpose,
     TokenCertificate,
     choose_certificate,
-    classify_certificate,
+    pair_certificates,
 )
 from xcapki.token.pin import (
     Pin,
@@ -46,7 +43,7 @@ from xcapki.token.signing import HostHashing, TokenSigner
 from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
 
 if TYPE_CHECKING:
-    from xcapki.token._pkcs11 import PreparedMechanism, RawObject, RawSession
+    from xcapki.token._pkcs11 import PreparedMechanism, RawSession
 
 __all__ = ["TokenSession", "login", "read_pin_state"]
 
@@ -62,19 +59,9 @@ _AFTER_WRONG_PIN = {
 }
 
 
-def _refresh(module: Pkcs11Module, token: TokenInfo) -> TokenInfo:
-    """The token read again; found anew by serial if its slot changed."""
-    for candidate in module.tokens():
-        if candidate.serial == token.serial and candidate.label == token.label:
-            return candidate
-    raise TokenNotFoundError(
-        f"the token {token.describe()} is no longer present: insert the card and try again"
-    )
-
-
 def read_pin_state(module: Pkcs11Module, token: TokenInfo) -> PinState:
     """The token's user PIN state, read now."""
-    return _refresh(module, token).pin_state
+    return module._reread(token).pin_state
 
 
 def _check_before_try(token: TokenInfo, *, spend_final_try: bool) -> None:
@@ -99,7 +86,7 @@ def login(
 ) -> TokenSession:
     """Log in to ``token`` once, with every PIN safety check; the session is thread-safe."""
     chosen = token if isinstance(token, TokenInfo) else choose_token(module.tokens(), token)
-    fresh = _refresh(module, chosen)
+    fresh = module._reread(chosen)
     log.info("login to %s: PIN state %s", fresh.describe(), fresh.pin_state.value)
     _check_before_try(fresh, spend_final_try=spend_final_try)
     secret: Pin | ProtectedAuth
@@ -151,7 +138,7 @@ class TokenSession:
         self.token = token
         self._secret: Pin | ProtectedAuth | None = secret
         self._raw: RawSession | None = None
-        self._keys: dict[bytes, object] = {}
+        self._keys: dict[bytes, int] = {}
         self._mechanism_set: frozenset[int] = frozenset()
         self._host_hash = "chunghwa" in token.manufacturer.lower() or "hicos" in (
             module.path.lower()
@@ -181,34 +168,13 @@ class TokenSession:
 
     def certificates(self) -> tuple[TokenCertificate, ...]:
         """Every certificate on the token, paired with its key by CKA_ID and classified."""
+        from xcapki.token._pkcs11 import ObjectClass
+
         with self._lock:
-            found = self._call(lambda raw: raw.objects())
-        keys = {o.key_id: o for o in found if o.object_class == "private-key"}
-        result = []
-        for obj in found:
-            if obj.object_class != "certificate":
-                continue
-            try:
-                certificate = x509.load_der_x509_certificate(obj.value)
-            except ValueError:
-                log.warning(
-                    "skipping unreadable certificate %r on %s", obj.label, self.token.serial
-                )
-                continue
-            key = keys.get(obj.key_id)
-            result.append(
-                TokenCertificate(
-                    label=obj.label,
-                    key_id=obj.key_id,
-                    certificate=certificate,
-                    purpose=classify_certificate(certificate, obj.key_id),
-                    key_kind=KeyKind(key.key_type)
-                    if key and key.key_type != "other"
-                    else KeyKind.OTHER,
-                    has_private_key=key is not None,
-                )
+            certificates, keys = self._call(
+                lambda raw: (raw.certificates(), raw.keys(ObjectClass.PRIVATE_KEY))
             )
-        return tuple(result)
+        return pair_certificates(certificates, keys, token_serial=self.token.serial)
 
     def signer(
         self,
@@ -228,7 +194,7 @@ class TokenSession:
         self, old: PinSource | str, new: PinSource | str, *, spend_final_try: bool = False
     ) -> None:
         """Change the user PIN; the old PIN is checked with the same care as at login."""
-        fresh = _refresh(self._module, self.token)
+        fresh = self._module._reread(self.token)
         _check_before_try(fresh, spend_final_try=spend_final_try)
         pad = isinstance(old, ProtectedAuth) or isinstance(new, ProtectedAuth)
         if pad and not fresh.protected_authentication_path:
@@ -280,9 +246,10 @@ class TokenSession:
         return self._host_hash
 
     def _sign(self, key_id: bytes, mechanism: PreparedMechanism, payload: bytes) -> bytes:
+        """The hot path: one lock, two identity checks, one C_SignInit + C_Sign."""
         with self._lock:
             raw = self._raw
-            if raw is None or raw.generation != self._handle.generation:
+            if raw is None or raw.stale:
                 raw = self._ensure()
             key = self._keys.get(key_id)
             if key is None:
@@ -293,16 +260,15 @@ class TokenSession:
                 self._drop()
                 raise
 
-    def _find_key(self, raw: RawSession, key_id: bytes) -> object:
+    def _find_key(self, raw: RawSession, key_id: bytes) -> int:
         try:
-            objects: list[RawObject] = raw.objects()
+            key = raw.private_key_handle(key_id)
         except (TokenRemovedError, DeviceError):
             self._drop()
             raise
-        for obj in objects:
-            if obj.object_class == "private-key" and obj.key_id == key_id:
-                self._keys[key_id] = obj.handle
-                return obj.handle
+        if key is not None:
+            self._keys[key_id] = key
+            return key
         raise TokenRemovedError(
             f"the key {key_id.hex()} is no longer on {self.token.describe()}: insert the card"
             " it was on"
@@ -313,15 +279,15 @@ class TokenSession:
         if self._closed:
             raise SessionError("this token session was closed: log in again")
         raw = self._raw
-        if raw is not None and raw.generation == self._handle.generation:
+        if raw is not None and not raw.stale:
             return raw
         self._drop()
         try:
-            fresh = _refresh(self._module, self.token)
+            fresh = self._module._reread(self.token)
         except (TokenNotFoundError, TokenRemovedError, DeviceError):
-            self._handle.reinitialize()
+            self._module.refresh()
             try:
-                fresh = _refresh(self._module, self.token)
+                fresh = self._module._reread(self.token)
             except TokenNotFoundError:
                 raise TokenRemovedError(
                     f"{self.token.describe()} is not present: insert the card; the next call"

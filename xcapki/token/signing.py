@@ -16,16 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
-from xcapki.token.errors import MechanismError
+from xcapki.token.errors import DataError, MechanismError
 from xcapki.token.objects import KeyKind, TokenCertificate
 
 if TYPE_CHECKING:
     from xcapki.token._pkcs11 import PreparedMechanism
 
-__all__ = ["HostHashing", "TokenSigner"]
+__all__ = ["HostHashing", "TokenSigner", "der_ecdsa_signature"]
 
 
 class HostHashing(enum.Enum):
@@ -96,6 +95,38 @@ class _SigningSession(Protocol):
     def _sign(self, key_id: bytes, mechanism: PreparedMechanism, payload: bytes) -> bytes: ...
 
 
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes((length,))
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(octets),)) + octets
+
+
+def der_ecdsa_signature(raw: bytes) -> bytes:
+    """PKCS#11's ECDSA ``r || s`` as the DER ``SEQUENCE { INTEGER r, INTEGER s }`` of RFC 3279.
+
+    Built from the bytes directly: going through integers and ``cryptography``
+    costs several microseconds per signature, more than the rest of the path.
+    """
+    half = len(raw) >> 1
+    if not half or len(raw) != half << 1:
+        raise DataError(
+            f"the token returned a {len(raw)}-byte ECDSA signature, not r || s of equal halves:"
+            " the module or key is faulty; try another reader or card"
+        )
+    r = raw[:half].lstrip(b"\0")
+    s = raw[half:].lstrip(b"\0")
+    if not r or r[0] > 0x7F:
+        r = b"\0" + r
+    if not s or s[0] > 0x7F:
+        s = b"\0" + s
+    size = len(r) + len(s) + 4
+    if size < 0x80:
+        return b"\x30" + bytes((size, 2, len(r))) + r + bytes((2, len(s))) + s
+    body = b"\x02" + _der_length(len(r)) + r + b"\x02" + _der_length(len(s)) + s
+    return b"\x30" + _der_length(len(body)) + body
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     mechanism: PreparedMechanism
@@ -110,7 +141,7 @@ class TokenSigner:
     Signers share their session's lock, so any number of threads may sign at once.
     """
 
-    __slots__ = ("_host_hashing", "_plans", "_session", "token_certificate")
+    __slots__ = ("_host_hashing", "_key_id", "_plans", "_session", "token_certificate")
 
     def __init__(
         self,
@@ -121,6 +152,7 @@ class TokenSigner:
     ) -> None:
         self._session = session
         self.token_certificate = token_certificate
+        self._key_id = token_certificate.key_id
         self._host_hashing = host_hashing
         self._plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
 
@@ -138,13 +170,8 @@ class TokenSigner:
         if plan is None:
             plan = self._plans[(hash_algorithm, scheme)] = self._plan(hash_algorithm, scheme)
         payload = data if plan.host_hash is None else plan.prefix + plan.host_hash(data).digest()
-        signature = self._session._sign(self.token_certificate.key_id, plan.mechanism, payload)
-        if not plan.ecdsa:
-            return signature
-        half = len(signature) // 2
-        return encode_dss_signature(
-            int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
-        )
+        signature = self._session._sign(self._key_id, plan.mechanism, payload)
+        return der_ecdsa_signature(signature) if plan.ecdsa else signature
 
     def _plan(self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> _Plan:
         from xcapki.token._pkcs11 import PreparedMechanism

@@ -77,6 +77,11 @@ class TokenInfo:
         return pin_state_from_flags(self.flags)
 
     @property
+    def initialized(self) -> bool:
+        """False for a blank token (no CKF_TOKEN_INITIALIZED), which selection ignores."""
+        return bool(self.flags & TokenFlags.TOKEN_INITIALIZED)
+
+    @property
     def protected_authentication_path(self) -> bool:
         """True when the PIN is entered on the reader's PIN pad."""
         return bool(self.flags & TokenFlags.PROTECTED_AUTHENTICATION_PATH)
@@ -117,16 +122,20 @@ class TokenSelector:
 
 
 def choose_token(tokens: Sequence[TokenInfo], selector: TokenSelector | None) -> TokenInfo:
-    """The single token matching ``selector``; an error naming the candidates otherwise."""
+    """The single initialised token matching ``selector``; an error naming the candidates
+    otherwise. Uninitialised tokens hold no keys, so they are neither chosen nor candidates."""
     wanted = selector or TokenSelector()
-    matching = [token for token in tokens if wanted.matches(token)]
+    usable = [token for token in tokens if token.initialized]
+    matching = [token for token in usable if wanted.matches(token)]
     if len(matching) == 1:
         return matching[0]
     if not matching:
-        present = "; ".join(token.describe() for token in tokens) or "none"
+        present = "; ".join(token.describe() for token in usable) or "none"
+        blank = len(tokens) - len(usable)
+        ignored = f"; {blank} uninitialised token(s) ignored" if blank else ""
         raise TokenNotFoundError(
-            f"no token matches {wanted.describe()} (tokens present: {present}): insert the card"
-            " or correct the selector"
+            f"no token matches {wanted.describe()} (tokens present: {present}{ignored}): insert"
+            " the card or correct the selector"
         )
     candidates = [token.describe() for token in matching]
     raise AmbiguousTokenError(
