@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from xcapki.crypto import oids
+from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.testing import CardSpec, KeyAlgorithm, TestingError, TestPki
 
@@ -164,3 +166,31 @@ def test_revoking_a_foreign_certificate_is_refused(test_pki: TestPki, tmp_path: 
     stranger = other.issue_card(CardSpec(authority=Authority.XCA, organisation_name="外來"))
     with pytest.raises(TestingError, match="not issued by this test PKI"):
         test_pki.revoke(stranger.signing.certificate)
+
+
+@pytest.mark.parametrize(
+    ("signature_hash", "expected"),
+    [
+        (HashAlgorithm.SHA1, "sha1"),
+        (HashAlgorithm.SHA256, "sha256"),
+        (HashAlgorithm.SHA384, "sha384"),
+        (HashAlgorithm.SHA512, "sha512"),
+    ],
+)
+def test_card_certificates_signed_with_each_hash(
+    test_pki: TestPki, signature_hash: HashAlgorithm, expected: str
+) -> None:
+    card = test_pki.issue_card(
+        CardSpec(authority=Authority.XCA, organisation_name="雜湊", signature_hash=signature_hash)
+    )
+    certificate = card.signing.certificate
+    assert certificate.signature_hash_algorithm is not None
+    assert certificate.signature_hash_algorithm.name == expected
+    issuer_key = test_pki.ca(Authority.XCA).certificate.public_key()
+    assert isinstance(issuer_key, rsa.RSAPublicKey)
+    issuer_key.verify(
+        certificate.signature,
+        certificate.tbs_certificate_bytes,
+        padding.PKCS1v15(),
+        certificate.signature_hash_algorithm,
+    )

@@ -15,10 +15,11 @@ import socket
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from xcapki.crypto import oids
@@ -28,10 +29,6 @@ from xcapki.testing.errors import TestingError
 from xcapki.testing.keys import KeyAlgorithm, PrivateKey, read_private_key, write_private_key
 from xcapki.testing.profile_extension import CardIdentity, subject_directory_attributes
 from xcapki.testing.revocation_index import RevocationIndex, RevocationReason
-
-# cryptography's stubs leave SHA-1 out of certificate signing; the test PKI
-# still issues SHA-1 certificates so verifiers can be shown to refuse them.
-_SigningHash = hashes.SHA256
 
 LOOPBACK = "127.0.0.1"
 ROOT_NAME = "grca"
@@ -413,8 +410,10 @@ class _Issuer:
             .add_extension(usage, critical=True)
             .add_extension(_policies(spec.policy_oids), critical=False)
             .add_extension(subject_directory_attributes(identity), critical=False)
-            .sign(issuer.key.private_key, cast(_SigningHash, spec.signature_hash.new()))
+            .sign(issuer.key.private_key, _certificate_hash(spec.signature_hash))
         )
+        if spec.signature_hash is HashAlgorithm.SHA1:
+            certificate = _resigned_with_sha1(certificate, issuer.key.private_key)
         stem = "sign" if signing else "keyx"
         issued = IssuedKey(
             certificate=certificate,
@@ -564,6 +563,34 @@ class _Issuer:
             crl_url=self.crl_url(name),
             index=RevocationIndex(ca_directory / "index.txt"),
         )
+
+
+def _certificate_hash(algorithm: HashAlgorithm) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
+    """The hash ``cryptography`` signs a certificate with; SHA-1 is re-signed afterwards."""
+    if algorithm is HashAlgorithm.SHA384:
+        return hashes.SHA384()
+    if algorithm is HashAlgorithm.SHA512:
+        return hashes.SHA512()
+    return hashes.SHA256()
+
+
+def _resigned_with_sha1(certificate: x509.Certificate, issuer_key: PrivateKey) -> x509.Certificate:
+    """``certificate`` signed again with SHA-1, which ``cryptography`` no longer issues.
+
+    The test PKI needs such certificates so that verifiers can be shown to refuse them.
+    """
+    if not isinstance(issuer_key, rsa.RSAPrivateKey):
+        raise TestingError("SHA-1 test certificates are issued by RSA CAs only")
+    parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    algorithm = {"algorithm": "sha1_rsa"}
+    tbs = parsed["tbs_certificate"]
+    tbs["signature"] = algorithm
+    tbs_der = tbs.dump(force=True)
+    signature = issuer_key.sign(tbs_der, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    resigned = asn1_x509.Certificate(
+        {"tbs_certificate": tbs, "signature_algorithm": algorithm, "signature_value": signature}
+    )
+    return x509.load_der_x509_certificate(resigned.dump())
 
 
 def _ca_key_usage() -> x509.KeyUsage:
