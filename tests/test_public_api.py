@@ -9,6 +9,7 @@ import textwrap
 import xcapki
 
 PINNED_ALL = [
+    "CPA_FILING_POLICY",
     "PROTECTED_AUTH",
     "AlgorithmPolicy",
     "Atr",
@@ -17,6 +18,8 @@ PINNED_ALL = [
     "CardMonitor",
     "CertificatePurpose",
     "ChainValidator",
+    "Challenge",
+    "ChallengeIssuer",
     "CmsError",
     "CmsSignature",
     "CommandApdu",
@@ -24,15 +27,25 @@ PINNED_ALL = [
     "HashAlgorithm",
     "KeyPurpose",
     "KeySigner",
+    "LoginError",
+    "LoginIdentity",
+    "LoginPolicy",
+    "LoginResponse",
+    "LoginVerifier",
+    "MemoryChallengeStore",
     "PathValidationError",
     "Pin",
     "PinError",
     "PinFromEnvironment",
+    "PinMode",
     "PinPrompt",
     "PinState",
+    "PortalLogin",
     "ReaderError",
     "ResponseApdu",
+    "ResponseFormat",
     "RevocationMode",
+    "ServiceConfig",
     "SignatureScheme",
     "Signer",
     "TaiwanCertificate",
@@ -43,10 +56,12 @@ PINNED_ALL = [
     "TokenSigner",
     "TrustStore",
     "ValidatedPath",
+    "VerifiedLogin",
     "VerifiedSignedData",
     "XcapkiError",
     "__version__",
     "card_status",
+    "create_app",
     "discover_modules",
     "find_module",
     "identify_card",
@@ -54,6 +69,8 @@ PINNED_ALL = [
     "load_module",
     "login",
     "match_slots_to_readers",
+    "respond",
+    "run_service",
     "sign_cms",
     "sign_hipki",
     "sign_smartpki",
@@ -74,7 +91,7 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_error_classes_share_the_root() -> None:
-    for name in ("ReaderError", "TokenError", "PinError", "CryptoError", "CmsError"):
+    for name in ("ReaderError", "TokenError", "PinError", "CryptoError", "CmsError", "LoginError"):
         assert issubclass(getattr(xcapki, name), xcapki.XcapkiError), name
 
 
