@@ -56,9 +56,9 @@ def test_missing_and_broken_modules_are_reported_with_a_reason(tmp_path: Path) -
 
 
 @pytest.mark.softhsm
-def test_environment_variable_selects_the_module(hsm_module: Pkcs11Module) -> None:
+def test_environment_variable_selects_the_module(softhsm_module: Pkcs11Module) -> None:
     module = find_module(environ={MODULE_ENVIRONMENT_VARIABLE: str(SOFTHSM)}, platform="none")
-    assert module is hsm_module
+    assert module is softhsm_module
     assert module.manufacturer == "SoftHSM"
     report = discover_modules(environ={}, platform="linux")
     loaded = {r.candidate.path for r in report if r.status is ModuleStatus.LOADED}
@@ -67,11 +67,11 @@ def test_environment_variable_selects_the_module(hsm_module: Pkcs11Module) -> No
 
 @pytest.mark.softhsm
 @pytest.mark.opencryptoki
-def test_several_modules_in_one_process(hsm_module: Pkcs11Module) -> None:
+def test_several_modules_in_one_process(softhsm_module: Pkcs11Module) -> None:
     if not OPENCRYPTOKI.exists():
         pytest.skip("opencryptoki is not installed (Debian package opencryptoki)")
     other = load_module(OPENCRYPTOKI)
-    assert other is not hsm_module
+    assert other is not softhsm_module
     assert other.manufacturer.startswith("IBM")
-    assert hsm_module.tokens()
+    assert softhsm_module.tokens()
     assert other.tokens()

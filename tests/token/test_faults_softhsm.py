@@ -12,35 +12,33 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from token_cards import Card
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
-from xcapki.token import Pkcs11Module, TokenRemovedError, TokenSelector, login
+from xcapki.testing import VirtualCard
+from xcapki.token import Pkcs11Module, TokenRemovedError, TokenSelector, TokenSigner, login
 
 pytestmark = pytest.mark.softhsm
 
 
-def _token_directory(card: Card) -> Path:
-    import os
-
-    tokens = Path(os.environ["SOFTHSM2_CONF"]).parent / "tokens"
+def _token_directory(card: VirtualCard) -> Path:
+    tokens = card.softhsm_conf.parent / "tokens"
     return next(d for d in tokens.iterdir() if d.name.replace("-", "").endswith(card.serial))
 
 
-def _sign(session_signer: object) -> bytes:
-    return session_signer.sign(  # type: ignore[attr-defined,no-any-return]
+def _sign(signer: TokenSigner) -> bytes:
+    return signer.sign(
         b"payload", hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.ECDSA
     )
 
 
 def test_token_removed_mid_session_then_restored(
-    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], tmp_path: Path
+    softhsm_module: Pkcs11Module, pullable_card: VirtualCard, tmp_path: Path
 ) -> None:
-    card = hsm_cards["p256"]
-    public = card.signing_certificate.public_key()
+    card = pullable_card
+    public = card.card.signing.certificate.public_key()
     assert isinstance(public, ec.EllipticCurvePublicKey)
     directory = _token_directory(card)
-    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
         _sign(signer)
         shutil.move(directory, tmp_path / "pulled")

@@ -1,4 +1,4 @@
-"""Signing on SoftHSM2 cards with every mechanism, checked by cryptography and openssl."""
+"""Signing on SoftHSM2 virtual cards with every mechanism, checked by cryptography and openssl."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from token_cards import Card
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.signer import Signer
+from xcapki.testing import StandardCards, VirtualCard
 from xcapki.token import (
     HostHashing,
     KeyPurpose,
@@ -30,9 +30,9 @@ DATA = "憑證登入 challenge 0123456789".encode() * 40
 
 
 def _verify_with_cryptography(
-    card: Card, signature: bytes, hash_algorithm: HashAlgorithm, scheme: SignatureScheme
+    card: VirtualCard, signature: bytes, hash_algorithm: HashAlgorithm, scheme: SignatureScheme
 ) -> None:
-    public = card.signing_certificate.public_key()
+    public = card.card.signing.certificate.public_key()
     if scheme is SignatureScheme.ECDSA:
         assert isinstance(public, ec.EllipticCurvePublicKey)
         public.verify(signature, DATA, ec.ECDSA(hash_algorithm.new()))
@@ -50,7 +50,7 @@ def _verify_with_cryptography(
 
 
 def _verify_with_openssl(
-    card: Card,
+    card: VirtualCard,
     signature: bytes,
     hash_algorithm: HashAlgorithm,
     scheme: SignatureScheme,
@@ -61,7 +61,7 @@ def _verify_with_openssl(
         pytest.skip("openssl is not installed")
     pub = tmp_path / "pub.pem"
     pub.write_bytes(
-        card.signing_certificate.public_key().public_bytes(
+        card.card.signing.certificate.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
@@ -91,25 +91,26 @@ CASES = [
 @pytest.mark.parametrize("host_hashing", [HostHashing.AUTO, HostHashing.ALWAYS])
 @pytest.mark.parametrize(("kind", "scheme", "hash_algorithm"), CASES)
 def test_signature_verifies_with_cryptography_and_openssl(
-    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card], tmp_path: Path,
-    kind: str, scheme: SignatureScheme, hash_algorithm: HashAlgorithm, host_hashing: HostHashing,
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards, p384_card: VirtualCard,
+    tmp_path: Path, kind: str, scheme: SignatureScheme, hash_algorithm: HashAlgorithm,
+    host_hashing: HostHashing,
 ) -> None:  # fmt: skip
-    card = hsm_cards[kind]
-    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = {"rsa": softhsm_cards.xca, "p256": softhsm_cards.xca_ec, "p384": p384_card}[kind]
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer(KeyPurpose.SIGNING, host_hashing=host_hashing)
         assert isinstance(signer, Signer)
-        assert signer.certificate == card.signing_certificate
+        assert signer.certificate == card.card.signing.certificate
         signature = signer.sign(DATA, hash_algorithm=hash_algorithm, scheme=scheme)
     _verify_with_cryptography(card, signature, hash_algorithm, scheme)
     _verify_with_openssl(card, signature, hash_algorithm, scheme, tmp_path)
 
 
 def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
-    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
 ) -> None:
     """SoftHSM2 lacks CKM_ECDSA_SHA256, so ECDSA must hash on the host and use CKM_ECDSA."""
-    card = hsm_cards["p256"]
-    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = softhsm_cards.xca_ec
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         assert 0x1044 not in session._mechanisms()
         signer = session.signer()
         signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.ECDSA)
@@ -119,10 +120,10 @@ def test_host_hash_path_is_chosen_when_the_combined_mechanism_is_missing(
 
 
 def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
-    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
 ) -> None:
-    card = hsm_cards["rsa"]
-    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = softhsm_cards.xca
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         session._host_hash = True  # what a Chunghwa Telecom (HiCOS) token sets at login
         signer = session.signer()
         signature = signer.sign(
@@ -135,10 +136,46 @@ def test_hicos_module_signs_a_digest_info_with_rsa_pkcs(
 
 
 def test_scheme_that_does_not_fit_the_key_is_a_typed_error(
-    hsm_module: Pkcs11Module, hsm_cards: dict[str, Card]
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
 ) -> None:
-    card = hsm_cards["p256"]
-    with login(hsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+    card = softhsm_cards.xca_ec
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
         signer = session.signer()
         with pytest.raises(MechanismError, match="cannot sign with rsa-pss"):
             signer.sign(DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.RSA_PSS)
+
+
+def test_a_signature_larger_than_the_session_buffer_comes_back_whole(
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buffer fits RSA-8192; a larger signature (shrunk here to 16 bytes, as no test key
+    is that large) makes C_Sign answer CKR_BUFFER_TOO_SMALL, and the call is repeated."""
+    monkeypatch.setattr("xcapki.token._pkcs11._SIGNATURE_BUFFER", 16)
+    card = softhsm_cards.xca
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+        signer = session.signer()
+        for _ in range(2):  # the operation ended: the next signature starts cleanly
+            signature = signer.sign(
+                DATA, hash_algorithm=HashAlgorithm.SHA256, scheme=SignatureScheme.RSA_PKCS1V15
+            )
+            assert len(signature) == 256
+            _verify_with_cryptography(
+                card, signature, HashAlgorithm.SHA256, SignatureScheme.RSA_PKCS1V15
+            )
+
+
+def test_data_in_any_bytes_like_object_is_signed(
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
+) -> None:
+    card = softhsm_cards.xca
+    with login(softhsm_module, TokenSelector(serial=card.serial), pin=card.pin) as session:
+        signer = session.signer()
+        for data in (bytearray(DATA), memoryview(DATA)):
+            signature = signer.sign(
+                data,  # type: ignore[arg-type]
+                hash_algorithm=HashAlgorithm.SHA256,
+                scheme=SignatureScheme.RSA_PKCS1V15,
+            )
+            _verify_with_cryptography(
+                card, signature, HashAlgorithm.SHA256, SignatureScheme.RSA_PKCS1V15
+            )

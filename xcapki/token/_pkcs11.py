@@ -396,7 +396,7 @@ class RawSession:
     """
 
     __slots__ = (
-        "_length", "_length_address", "_output", "_output_address", "_session",
+        "_capacity", "_length", "_length_address", "_output", "_output_address", "_session",
         "generation", "handle", "module",
     )  # fmt: skip
 
@@ -405,7 +405,8 @@ class RawSession:
         self.generation = module.generation
         self._session = session
         self.handle: int = session.handle
-        self._output = ctypes.create_string_buffer(_SIGNATURE_BUFFER)
+        self._capacity = _SIGNATURE_BUFFER
+        self._output = ctypes.create_string_buffer(self._capacity)
         self._length = _CK_ULONG()
         self._output_address = ctypes.addressof(self._output)
         self._length_address = ctypes.addressof(self._length)
@@ -509,7 +510,7 @@ class RawSession:
         if rv:
             raise error_for_ckr(rv, "signing")
         length = self._length
-        length.value = _SIGNATURE_BUFFER
+        length.value = self._capacity
         rv = module._sign(self.handle, data, len(data), self._output_address, self._length_address)
         if rv == CKR_BUFFER_TOO_SMALL:
             larger = ctypes.create_string_buffer(length.value)
