@@ -1,79 +1,45 @@
-"""Sign with a card's signing key through PKCS#11, the way an integrator would.
+"""Read a card's certificates, then sign with its signing key through PKCS#11.
 
 With a real card: set XCAPKI_PKCS11_MODULE to the HiCOS module (or leave it
 unset to use the first known module that loads) and XCAPKI_PIN to the PIN.
-Without one, the example makes a throwaway SoftHSM2 card shaped like a HiCOS
-card first (the part under ``demo_card``), so it runs anywhere SoftHSM2 is installed.
+Without one, a throwaway SoftHSM2 card from xcapki's test PKI is made first
+(``demo_card``), so the example runs anywhere SoftHSM2 and OpenSC are installed.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto.authority import Authority
+from xcapki.testing import CardSpec, KeyAlgorithm, TestPki, provision_softhsm_card, softhsm_config
 from xcapki.token import (
     MODULE_ENVIRONMENT_VARIABLE,
     KeyPurpose,
     PinFromEnvironment,
-    TokenSelector,
     find_module,
-    load_module,
     login,
 )
 
-SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
-
 
 def demo_card(directory: Path) -> None:
-    """A SoftHSM2 token labelled like a HiCOS card, holding a SIGN key and cert1."""
-    (directory / "tokens").mkdir()
-    (directory / "softhsm2.conf").write_text(f"directories.tokendir = {directory / 'tokens'}\n")
-    os.environ["SOFTHSM2_CONF"] = str(directory / "softhsm2.conf")
-    os.environ[MODULE_ENVIRONMENT_VARIABLE] = SOFTHSM
-    os.environ["XCAPKI_PIN"] = "123456"
-    subprocess.run(
-        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
-         "--label", "HiCOS PKI Smart Card", "--pin", "123456", "--so-pin", "12345678"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "demo card")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(1)
-        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                       critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    module = load_module(SOFTHSM)
-    token = module.select_token(TokenSelector(label="HiCOS PKI Smart Card"))
-    with module._handle.lock:
-        session = module._handle.open_session(token.slot_id, read_write=True)
-        try:
-            session.login(b"123456")
-            der = key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.TraditionalOpenSSL,
-                serialization.NoEncryption(),
-            )
-            session.import_private_key(der, key_id=b"SIGN", label="cert1", ec=True)
-            session.import_certificate(
-                certificate.public_bytes(serialization.Encoding.DER), key_id=b"SIGN", label="cert1"
-            )
-        finally:
-            session.close()
+    """A virtual XCA card with EC P-256 keys; sets the variables a real card's user would set."""
+    conf = softhsm_config(directory / "softhsm")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # before SoftHSM2 is loaded: it reads it once
+    spec = CardSpec(
+        authority=Authority.XCA,
+        organisation_name="範例會計師事務所",
+        unified_business_number="12345678",
+        key_algorithm=KeyAlgorithm.EC_P256,
+    )
+    card = provision_softhsm_card(TestPki.create(directory / "pki"), spec, softhsm_conf=conf)
+    os.environ[MODULE_ENVIRONMENT_VARIABLE] = str(card.module_path)
+    os.environ["XCAPKI_PIN"] = card.pin
 
 
 def main() -> None:
@@ -82,8 +48,12 @@ def main() -> None:
             demo_card(Path(directory))
 
         module = find_module()  # explicit path, XCAPKI_PKCS11_MODULE, or a known HiCOS path
-        token = module.select_token(TokenSelector(label="HiCOS PKI Smart Card"))
+        token = module.select_token()  # the only card inserted (blank tokens are ignored)
         print(f"card {token.serial} in {token.reader_name!r}: PIN {token.pin_state.value}")
+
+        for found in module.public_certificates(token):  # no PIN needed, no try spent
+            subject = found.certificate.subject.rfc4514_string()
+            print(f"  {found.label} ({found.purpose.value}): {subject}")
 
         with login(module, token, pin=PinFromEnvironment(variable="XCAPKI_PIN")) as session:
             signer = session.signer(KeyPurpose.SIGNING)  # CKA_ID SIGN, never KEYX
