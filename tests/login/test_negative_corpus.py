@@ -309,6 +309,15 @@ def _(lab: Lab) -> None:
     lab.post(portal, json.dumps(body))
 
 
+@case("malformed CMS naming a challenge never issued (step 1 before 2)", ResponseMalformedError)
+def _(lab: Lab) -> None:
+    portal = lab.portal()
+    forged = Challenge.new(origin=ORIGIN, now=dt.datetime.now(dt.UTC), ttl=dt.timedelta(minutes=5))
+    body = json.loads(respond(forged, lab.xca()).to_json())
+    body["cms"] = base64.b64encode(b"\x30\x00" * 60).decode()
+    lab.post(portal, json.dumps(body))
+
+
 # Step 2: the challenge.
 
 
@@ -332,13 +341,14 @@ def _(lab: Lab) -> None:
     lab.post(lab.portal(), json.dumps(body))
 
 
-@case("challenge used up by a malformed attempt", ChallengeUnknownError)
+@case("challenge used up by an answer refused at step 3", ChallengeUnknownError)
 def _(lab: Lab) -> None:
-    portal, _, body = _envelope(lab)
-    broken = dict(body, cms=base64.b64encode(b"\x30\x00" * 60).decode())
-    with pytest.raises(ResponseMalformedError):
-        lab.post(portal, json.dumps(broken))
-    lab.post(portal, json.dumps(body))
+    portal = lab.portal()
+    challenge = portal.issue_challenge(SESSION)
+    foreign = respond(challenge, lab.xca(), origin="https://portal.example.tw.evil.example")
+    with pytest.raises(ContentBindingError):
+        lab.post(portal, foreign.to_json())
+    lab.post(portal, respond(challenge, lab.xca()).to_json())
 
 
 @case("challenge used up by a refused login", ChallengeUnknownError)
@@ -417,6 +427,21 @@ def _(lab: Lab) -> None:
     lab.post(portal, response.to_json())
 
 
+@case("wrong nonce on a SHA-1 signature (step 3 before 5)", NonceMismatchError)
+def _(lab: Lab) -> None:
+    portal = lab.portal()
+    challenge = portal.issue_challenge(SESSION)
+    signer = lab.xca()
+    der = sign_hipki(challenge.message, signer, nonce=bytes(32), hash_algorithm=HashAlgorithm.SHA1)
+    response = LoginResponse(
+        format=ResponseFormat.HIPKI,
+        challenge_id=challenge.challenge_id,
+        cms=der,
+        certificate=signer.certificate.public_bytes(Encoding.DER),
+    )
+    lab.post(portal, response.to_json())
+
+
 # Step 4: the signer certificate.
 
 
@@ -434,6 +459,22 @@ def _(lab: Lab) -> None:
     other = lab.cards.xca_ec.card.signing.certificate.public_bytes(Encoding.DER)
     body["certificate"] = base64.b64encode(other).decode()
     lab.post(portal, json.dumps(body))
+
+
+@case(
+    "certb64 of another card on a SHA-1 signature (step 4 before 5)", CertificateFieldMismatchError
+)
+def _(lab: Lab) -> None:
+    portal = lab.portal()
+    challenge = portal.issue_challenge(SESSION)
+    response = respond(
+        challenge,
+        lab.xca(),
+        response_format=ResponseFormat.HIPKI,
+        hash_algorithm=HashAlgorithm.SHA1,
+    )
+    other = lab.cards.gca.card.signing.certificate.public_bytes(Encoding.DER)
+    lab.post(portal, dataclasses.replace(response, certificate=other).to_json())
 
 
 @case("no signer certificate anywhere", SignerCertificateError)

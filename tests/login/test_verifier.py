@@ -16,12 +16,14 @@ from xcapki.crypto.cms import LEGACY_SHA1_POLICY
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import RevocationMode, RevocationSource, RevocationState
 from xcapki.login import (
+    ChallengeUnknownError,
     LoginConfigurationError,
     LoginPolicy,
     LoginVerifier,
     MemoryChallengeStore,
     PortalLogin,
     ResponseFormat,
+    ResponseMalformedError,
     respond,
 )
 from xcapki.testing import PkiServices, StandardCards, TestPki
@@ -55,6 +57,22 @@ def test_verifier_and_results_cannot_be_changed(
         login.identity.unified_business_number = "87654321"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         portal.verifier._origin = "https://evil.example"
+
+
+def test_a_response_refused_at_step_1_leaves_its_challenge_live(
+    make_portal: Callable[..., PortalLogin], softhsm_cards: StandardCards
+) -> None:
+    """The challenge is only looked up (and so deleted) at step 2; garbage never gets there."""
+    portal = make_portal()
+    challenge = portal.issue_challenge(SESSION)
+    genuine = respond(challenge, card_signer(softhsm_cards.xca))
+    truncated = dataclasses.replace(genuine, cms=genuine.cms[: len(genuine.cms) // 2])
+    with pytest.raises(ResponseMalformedError):
+        portal.verify_response(SESSION, truncated.to_json())
+    login = portal.verify_response(SESSION, genuine.to_json())
+    assert login.challenge_id == challenge.challenge_id
+    with pytest.raises(ChallengeUnknownError):
+        portal.verify_response(SESSION, genuine.to_json())
 
 
 def test_configuration_is_checked(portal_trust: TrustStore) -> None:

@@ -1,7 +1,8 @@
 """What the verifier remembers about certificates it has seen: profiles and paths.
 
 A certificate's GPKI profile is a pure function of its bytes (and the fixed
-trust store), so it is kept in a bounded LRU by fingerprint. Path validation
+trust store), so it is kept in a bounded LRU keyed by the certificate (whose
+hash and equality are those of its DER: no fingerprint to compute). Path validation
 with a cached issuing CA still costs a full certvalidator run per login; a
 portal sees the same cards over and over, so the verifier remembers each
 validated path by the leaf's SHA-256 for exactly as long as it would
@@ -16,6 +17,8 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
+from cryptography import x509
+
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.validation import RevocationState, ValidatedPath
 
@@ -23,25 +26,25 @@ __all__ = ["PathCache", "ProfileCache"]
 
 
 class ProfileCache:
-    """A bounded, thread-safe LRU of ``TaiwanCertificate`` by certificate fingerprint."""
+    """A bounded, thread-safe LRU of ``TaiwanCertificate`` by certificate."""
 
     __slots__ = ("_capacity", "_entries", "_lock")
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[bytes, TaiwanCertificate] = OrderedDict()
+        self._entries: OrderedDict[x509.Certificate, TaiwanCertificate] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, fingerprint: bytes) -> TaiwanCertificate | None:
+    def get(self, certificate: x509.Certificate) -> TaiwanCertificate | None:
         with self._lock:
-            found = self._entries.get(fingerprint)
+            found = self._entries.get(certificate)
             if found is not None:
-                self._entries.move_to_end(fingerprint)
+                self._entries.move_to_end(certificate)
             return found
 
-    def put(self, fingerprint: bytes, profile: TaiwanCertificate) -> None:
+    def put(self, certificate: x509.Certificate, profile: TaiwanCertificate) -> None:
         with self._lock:
-            self._entries[fingerprint] = profile
+            self._entries[certificate] = profile
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 

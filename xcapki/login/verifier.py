@@ -1,4 +1,4 @@
-"""The server-side login verifier: the steps of login-checks.md, cheapest first.
+"""The server-side login verifier: the steps of login-checks.md, in their order.
 
 ``LoginVerifier`` is configured once (origin, challenge store, trust store,
 ``LoginPolicy``, revocation mode, clock skew, clock) and is then immutable;
@@ -6,27 +6,28 @@ one instance serves every request thread at once. ``verify`` returns a
 frozen ``VerifiedLogin`` or raises the ``LoginError`` subclass of the first
 check that failed; the crypto layer's own errors never escape.
 
-Order: the envelope (step 1: size, JSON, base64), the challenge (2), then
-one strict parse and check of the CMS covering the rest of step 1 and steps
-3 to 7, then 8 to 11. The CMS is parsed after the challenge is taken, not
-before, so it is parsed once per login instead of twice, and a response
-without a live challenge never reaches the CMS parser at all; a response
-that names a live challenge uses it up whatever else is wrong with it.
+Order: 1 size and shape (the envelope's size, JSON and base64, the
+certificate field, and the strict CMS parse), 2 the challenge, then 3 to 7
+on the CMS parsed in step 1 (never parsed again), then 8 to 12. A response
+that fails step 1 never looks its challenge up, so the challenge stays
+live until it expires: no check that could tell an attacker anything about
+it has run (login-checks.md deletes a challenge on lookup; there was no
+lookup). A response that reaches step 2 uses its challenge up, whatever
+fails after.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.authority import Authority
+from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
-from xcapki.crypto.cms.verify import CmsSignature, inspect_cms
 from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError, RevocationError
 from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
@@ -191,15 +192,15 @@ class LoginVerifier:
     def verify(self, response: bytes | str | LoginResponse, *, session_id: str) -> VerifiedLogin:
         """Run every check on ``response`` for the browser session ``session_id``.
 
-        The challenge the response names is used up, whether the login
-        succeeds or fails at any later check.
+        A response that passes step 1 uses up the challenge it names,
+        whether the login then succeeds or fails at any later check.
         """
         now = self._clock()
         answer = response if isinstance(response, LoginResponse) else parse_response(response)
-        record = self._challenge(answer.challenge_id, session_id, now)
         field_certificate = _field_certificate(answer)
-        expected = compose_message(record.challenge, self._origin)
-        signature = self._signature(answer, expected, field_certificate, record, now)
+        parsed = _parse_cms(answer)
+        record = self._challenge(answer.challenge_id, session_id, now)
+        signature = self._signature(parsed, field_certificate, record, now)
         profile = self._certificate(signature, now)
         self._admit(profile)
         path = self._path(profile, signature, now)
@@ -244,48 +245,34 @@ class LoginVerifier:
             )
         return record
 
-    # the CMS part of step 1, then steps 3 to 7
+    # steps 3 to 7
     def _signature(
         self,
-        answer: LoginResponse,
-        expected: bytes,
+        parsed: ParsedCms,
         field_certificate: x509.Certificate | None,
         record: ChallengeRecord,
         now: datetime,
     ) -> CmsSignature:
-        """One strict parse and check of the CMS, in the order of the steps.
+        """Steps 3 to 7 on the CMS parsed in step 1, in the crypto layer's one pass.
 
-        ``inspect_cms`` parses strictly (step 1), refuses attached content
-        other than ``expected`` (3), finds the signer (4), applies the
-        algorithm policy (5) and checks the signed attributes (6); the nonce
-        and the certificate field are checked before a broken signature (7)
-        is reported.
+        ``inspect_cms`` checks the content against the bytes derived from
+        the stored challenge and this portal's origin, and the signed nonce
+        against the challenge's (3), finds the signer and holds it to the
+        certificate field (4), applies the algorithm policy (5), checks the
+        signed attributes (6) and the signature (7).
         """
-        extra = () if field_certificate is None else (field_certificate,)
         try:
             signature = inspect_cms(
-                answer.cms,
-                content=expected,
+                parsed,
+                content=compose_message(record.challenge, self._origin),
                 policy=self._policy.algorithms,
-                max_size=MAX_CMS_BYTES,
                 now=now,
                 max_clock_skew=self._skew,
-                extra_certificates=extra,
+                nonce=record.challenge.nonce,
+                signer_certificate=field_certificate,
             )
         except CmsError as exc:
             raise _cms_failure(exc) from exc
-        nonce = signature.attributes.nonce if signature.attributes else None
-        if nonce is not None and nonce != record.challenge.nonce:
-            raise errors.NonceMismatchError(
-                "the signed nonce attribute is not the challenge's nonce"
-            )
-        if field_certificate is not None and _der(field_certificate) != _der(
-            signature.signer_certificate
-        ):
-            raise errors.CertificateFieldMismatchError(
-                "the response's certificate field holds another certificate than the one "
-                "that signed the CMS"
-            )
         if signature.failure is not None:
             raise _cms_failure(signature.failure) from signature.failure
         return signature
@@ -293,8 +280,7 @@ class LoginVerifier:
     # step 8
     def _certificate(self, signature: CmsSignature, now: datetime) -> TaiwanCertificate:
         certificate = signature.signer_certificate
-        fingerprint = certificate.fingerprint(hashes.SHA256())
-        profile = self._profiles.get(fingerprint)
+        profile = self._profiles.get(certificate)
         if profile is None:
             try:
                 profile = TaiwanCertificate.from_certificate(
@@ -304,7 +290,7 @@ class LoginVerifier:
                 raise errors.PolicyRejectedError(
                     f"the signer certificate does not follow the GPKI profile: {exc}"
                 ) from exc
-            self._profiles.put(fingerprint, profile)
+            self._profiles.put(certificate, profile)
         if not profile.purpose.allows_signing:
             raise errors.KeyUsageRejectedError(
                 f"the signer certificate's purpose is {profile.purpose.value}; a login needs "
@@ -373,15 +359,25 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
     if answer.certificate is None:
         return None
     try:
-        return x509.load_der_x509_certificate(answer.certificate)
+        return _load_certificate(answer.certificate)
     except ValueError as exc:
         raise errors.ResponseMalformedError(
             f"the response's certificate field is not a DER certificate ({exc})"
         ) from exc
 
 
-def _der(certificate: x509.Certificate) -> bytes:
-    return certificate.public_bytes(Encoding.DER)
+@functools.lru_cache(maxsize=256)
+def _load_certificate(der: bytes) -> x509.Certificate:
+    """Card certificates recur from login to login: parse each one once (bounded)."""
+    return x509.load_der_x509_certificate(der)
+
+
+def _parse_cms(answer: LoginResponse) -> ParsedCms:
+    """The strict CMS parse of step 1: size, DER, one SignedData and SignerInfo, id-data."""
+    try:
+        return parse_cms(answer.cms, max_size=MAX_CMS_BYTES)
+    except CmsError as exc:
+        raise _cms_failure(exc) from exc
 
 
 _CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]] = (
@@ -390,9 +386,11 @@ _CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]]
     (cms_errors.CmsMalformedError, errors.ResponseMalformedError),
     (cms_errors.CmsContentTypeError, errors.ResponseMalformedError),
     (cms_errors.DetachedContentMissingError, errors.ResponseMalformedError),
+    (cms_errors.NonceAttributeMismatchError, errors.NonceMismatchError),
     (cms_errors.ContentMismatchError, errors.ContentBindingError),
     (cms_errors.SignerCertificateMissingError, errors.SignerCertificateError),
     (cms_errors.SigningCertificateMismatchError, errors.SignerCertificateError),
+    (cms_errors.UnexpectedSignerError, errors.CertificateFieldMismatchError),
     (cms_errors.AlgorithmNotAllowedError, errors.AlgorithmRejectedError),
     (cms_errors.AlgorithmProtectionMismatchError, errors.AlgorithmRejectedError),
     (cms_errors.ContentTypeAttributeError, errors.SignedAttributesError),

@@ -1,9 +1,11 @@
 """CMS SignedData: signing through a ``Signer``, strict verification.
 
-``sign_cms`` / ``sign_hipki`` / ``sign_smartpki`` produce DER; ``verify_cms``
-returns a frozen ``CmsSignature`` or raises a ``CmsError`` subclass naming
-the failed check; ``verify_signed_data`` adds path validation and revocation
-through a ``ChainValidator`` and keeps intact, trusted and revocation apart.
+``sign_cms`` / ``sign_hipki`` / ``sign_smartpki`` produce DER; ``parse_cms``
+does the strict parse once (a ``ParsedCms``); ``verify_cms`` takes the DER
+or the ``ParsedCms`` and returns a frozen ``CmsSignature`` or raises a
+``CmsError`` subclass naming the failed check; ``verify_signed_data`` adds
+path validation and revocation through a ``ChainValidator`` and keeps
+intact, trusted and revocation apart.
 """
 
 from __future__ import annotations
@@ -30,15 +32,17 @@ from xcapki.crypto.cms.errors import (
     ContentTypeAttributeError,
     DetachedContentMissingError,
     MessageDigestMismatchError,
+    NonceAttributeMismatchError,
     PssParametersError,
     SignatureInvalidError,
     SignedAttributeError,
     SignerCertificateMissingError,
     SigningCertificateMismatchError,
     SigningTimeSkewError,
+    UnexpectedSignerError,
     WeakKeyError,
 )
-from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE
+from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ParsedCms, parse_cms
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
 from xcapki.crypto.cms.sign import SignerIdentifierType, sign_cms, sign_hipki, sign_smartpki
 from xcapki.crypto.cms.signed_data import VerifiedSignedData, verify_signed_data
@@ -69,6 +73,8 @@ __all__ = [
     "EcCurve",
     "MessageDigestMismatchError",
     "NoAttributes",
+    "NonceAttributeMismatchError",
+    "ParsedCms",
     "PssParametersError",
     "RawAttribute",
     "SignatureInvalidError",
@@ -78,9 +84,11 @@ __all__ = [
     "SignerIdentifierType",
     "SigningCertificateMismatchError",
     "SigningTimeSkewError",
+    "UnexpectedSignerError",
     "VerifiedSignedData",
     "WeakKeyError",
     "inspect_cms",
+    "parse_cms",
     "sign_cms",
     "sign_hipki",
     "sign_smartpki",

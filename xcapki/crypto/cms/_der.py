@@ -28,7 +28,7 @@ def _not_der(reason: str, offset: int) -> CmsMalformedError:
     )
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """Read one TLV header at ``pos``: (first tag byte, content start, content end)."""
     start = pos
     tag = data[pos]
@@ -68,14 +68,14 @@ def check_der(data: bytes) -> None:
     """Raise ``CmsMalformedError`` unless ``data`` is one DER element, nothing more."""
     if not data:
         raise CmsMalformedError("the CMS is empty; the signer sent no signature")
-    _, _, top_end = _header(data, 0, len(data))
+    _, _, top_end = read_header(data, 0, len(data))
     if top_end != len(data):
         raise _not_der(f"{len(data) - top_end} bytes after the SignedData", top_end)
     regions: list[tuple[int, int, int]] = [(0, len(data), 0)]
     while regions:
         pos, end, depth = regions.pop()
         while pos < end:
-            tag, start, stop = _header(data, pos, end)
+            tag, start, stop = read_header(data, pos, end)
             if tag & _CONSTRUCTED:
                 if tag in _CONSTRUCTED_STRINGS:
                     raise _not_der("constructed string", pos)
@@ -84,22 +84,3 @@ def check_der(data: bytes) -> None:
                 if not (tag == _CERTIFICATES_TAG and depth == _SIGNED_DATA_FIELD_DEPTH):
                     regions.append((start, stop, depth + 1))
             pos = stop
-
-
-def split_elements(content: bytes) -> list[tuple[int, bytes, bytes]]:
-    """(first tag byte, full encoding, inner content) of each element in ``content``."""
-    elements = []
-    pos = 0
-    while pos < len(content):
-        tag, start, stop = _header(content, pos, len(content))
-        elements.append((tag, content[pos:stop], content[start:stop]))
-        pos = stop
-    return elements
-
-
-def encode_header(tag: int, size: int) -> bytes:
-    """The DER identifier and length octets for ``size`` content bytes."""
-    if size < 0x80:
-        return bytes((tag, size))
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length

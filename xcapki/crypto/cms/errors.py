@@ -13,7 +13,9 @@ every check below has its own type::
     ├── ContentTypeAttributeError     contentType attribute disagrees
     ├── DetachedContentMissingError
     ├── ContentMismatchError          attached content differs from the expected
+    │   └── NonceAttributeMismatchError   the signed nonce is not the expected one
     ├── SignerCertificateMissingError
+    ├── UnexpectedSignerError         signed by another certificate than the expected one
     ├── SigningCertificateMismatchError  signingCertificate(V2) names another cert
     ├── AlgorithmNotAllowedError
     │   ├── WeakKeyError
@@ -41,12 +43,14 @@ __all__ = [
     "ContentTypeAttributeError",
     "DetachedContentMissingError",
     "MessageDigestMismatchError",
+    "NonceAttributeMismatchError",
     "PssParametersError",
     "SignatureInvalidError",
     "SignedAttributeError",
     "SignerCertificateMissingError",
     "SigningCertificateMismatchError",
     "SigningTimeSkewError",
+    "UnexpectedSignerError",
     "WeakKeyError",
 ]
 
@@ -87,8 +91,16 @@ class ContentMismatchError(CmsError):
     """The attached content differs from the content the caller expected."""
 
 
+class NonceAttributeMismatchError(ContentMismatchError):
+    """The signed nonce attribute (HiPKI) differs from the nonce the caller expected."""
+
+
 class SignerCertificateMissingError(CmsError):
     """No certificate matches the SignerInfo's signer identifier."""
+
+
+class UnexpectedSignerError(CmsError):
+    """The signer is another certificate than the one the caller said must have signed."""
 
 
 class SigningCertificateMismatchError(CmsError):

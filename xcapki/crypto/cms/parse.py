@@ -1,8 +1,16 @@
-"""Strict parsing of a CMS SignedData into plain values, in one pass.
+"""The strict parse of a CMS SignedData (login-checks.md step 1), done once.
+
+``parse_cms`` checks size and strict DER, then walks the SignedData skeleton
+itself, by tag and position, over the original bytes: one SignedData, one
+SignerInfo, id-data content, consistent versions. Nothing is re-encoded:
+the signed attributes' SET OF, the content and each certificate are slices
+of the input (certificates go to ``cryptography``, cached by their bytes).
+The values of the signed attributes are only decoded when a check first
+needs them (``decode_attributes``), as their meaning is step 6's business.
 
 Everything asn1crypto and ``cryptography`` can throw on hostile input is
 caught here and becomes a ``CmsMalformedError``; the checks that follow
-(verify.py) work on the plain values and never touch a parser again.
+(verify.py) work on the plain values.
 """
 
 from __future__ import annotations
@@ -10,14 +18,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from asn1crypto import cms, core, tsp
 from cryptography import x509
 
 from xcapki.crypto import oids
-from xcapki.crypto.cms._der import check_der, encode_header, split_elements
+from xcapki.crypto.cms._certificates import load_certificate
+from xcapki.crypto.cms._der import check_der, read_header
 from xcapki.crypto.cms.attributes import RawAttribute
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
@@ -28,7 +37,14 @@ from xcapki.crypto.cms.errors import (
     SignedAttributeError,
 )
 
-__all__ = ["DEFAULT_MAX_SIZE", "ParsedAttributes", "ParsedCms", "ParsedSignerInfo", "parse_cms"]
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "ParsedAttributes",
+    "ParsedCms",
+    "ParsedSignerInfo",
+    "decode_attributes",
+    "parse_cms",
+]
 
 DEFAULT_MAX_SIZE: Final = 1024 * 1024
 """Largest CMS accepted by default; a login verifier passes its own, smaller bound."""
@@ -44,15 +60,26 @@ ALGORITHM_PROTECTION: Final = "1.2.840.113549.1.9.52"
 
 _SHA1: Final = "1.3.14.3.2.26"
 
+_INTEGER: Final = 0x02
+_OCTET_STRING: Final = 0x04
+_OID: Final = 0x06
+_UTC_TIME: Final = 0x17
 _SEQUENCE: Final = 0x30
 _SET: Final = 0x31
-_OID: Final = 0x06
-_SIGNED_DATA_VERSIONS: Final = frozenset({"v1", "v3", "v4", "v5"})
+_IMPLICIT_0: Final = 0x80
+_EXPLICIT_0: Final = 0xA0
+_IMPLICIT_1: Final = 0xA1
+_SIGNED_DATA_VERSIONS: Final = frozenset({1, 3, 4, 5})
+_ISSUER_AND_SERIAL_VERSION: Final = 1
+_KEY_ID_VERSION: Final = 3
 
 _T = TypeVar("_T")
 
+_Element = tuple[int, int, int, int]
+"""(first tag byte, start of the element, start of its content, end)."""
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedAttributes:
     """Signed attributes: the DER the signature covers, typed values, and all raw."""
 
@@ -69,9 +96,9 @@ class ParsedAttributes:
     raw: tuple[RawAttribute, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedSignerInfo:
-    """One SignerInfo as plain values."""
+    """One SignerInfo as plain values; ``signed_attributes`` is None for the SmartPKI shape."""
 
     sid_issuer: bytes | None
     sid_serial: int | None
@@ -81,21 +108,36 @@ class ParsedSignerInfo:
     signature_params: bytes
     digest_identifier: tuple[str, bytes]
     signature: bytes
-    attributes: ParsedAttributes | None
+    signed_der: bytes | None
+    """The signed attributes re-tagged as the DER SET OF the signature covers."""
+    signed_attributes: tuple[RawAttribute, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedCms:
-    """A SignedData that passed the structural checks."""
+    """A SignedData that passed login-checks.md step 1, ready for ``verify_cms``.
 
+    Parse once with ``parse_cms`` and hand this to ``verify_cms``,
+    ``inspect_cms`` or ``verify_signed_data`` instead of the bytes. The
+    certificates are only carried, never trusted.
+    """
+
+    size: int
     content_type: str
     content: bytes | None
+    """The attached content, or None for a detached signature."""
     certificates: tuple[x509.Certificate, ...]
     signer: ParsedSignerInfo
 
 
 def parse_cms(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> ParsedCms:
-    """Parse ``data`` strictly, or raise the ``CmsError`` that names what is wrong."""
+    """Parse ``data`` strictly, or raise the ``CmsError`` that names what is wrong.
+
+    The checks are those of login-checks.md step 1: at most ``max_size``
+    bytes, strict DER, a ContentInfo holding one SignedData with exactly one
+    SignerInfo and id-data content, and a certificate set ``cryptography``
+    reads.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CmsMalformedError(
             f"the CMS must be bytes, not {type(data).__name__}; decode base64 or PEM first"
@@ -118,131 +160,258 @@ def parse_cms(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> ParsedCms:
         ) from exc
 
 
+def _malformed(what: str) -> CmsMalformedError:
+    return CmsMalformedError(
+        f"the CMS is not a SignedData as RFC 5652 defines it ({what}); "
+        "the signer must send a DER-encoded CMS SignedData"
+    )
+
+
+def _elements(data: bytes, start: int, end: int) -> list[_Element]:
+    """The elements between ``start`` and ``end`` (already checked as DER)."""
+    found = []
+    while start < end:
+        tag, content, stop = read_header(data, start, end)
+        found.append((tag, start, content, stop))
+        start = stop
+    return found
+
+
+def _expect(elements: list[_Element], index: int, tag: int, what: str) -> _Element:
+    if index >= len(elements) or elements[index][0] != tag:
+        raise _malformed(f"{what} missing or of the wrong type")
+    return elements[index]
+
+
+def _integer(data: bytes, element: _Element, what: str) -> int:
+    _, _, content, end = element
+    if content == end:
+        raise _malformed(f"{what} is an empty INTEGER")
+    return int.from_bytes(data[content:end], "big", signed=True)
+
+
+def _oid(data: bytes, element: _Element) -> str:
+    return _dotted(data[element[1] : element[3]])
+
+
+def _algorithm(data: bytes, element: _Element, what: str) -> tuple[str, bytes]:
+    """(OID, parameters DER or b"") of an AlgorithmIdentifier."""
+    parts = _elements(data, element[2], element[3])
+    if not parts or parts[0][0] != _OID or len(parts) > 2:
+        raise _malformed(f"{what} is not an AlgorithmIdentifier")
+    params = b"" if len(parts) == 1 else data[parts[1][1] : parts[1][3]]
+    return _oid(data, parts[0]), params
+
+
+def _only(data: bytes, element: _Element, tag: int, what: str) -> _Element:
+    """The single element inside an EXPLICIT wrapper."""
+    inner = _elements(data, element[2], element[3])
+    if len(inner) != 1 or inner[0][0] != tag:
+        raise _malformed(f"{what} does not hold exactly one element of the expected type")
+    return inner[0]
+
+
 def _parse(data: bytes) -> ParsedCms:
-    info = cms.ContentInfo.load(data, strict=True)
-    outer_type = info["content_type"].dotted
+    info = _elements(data, 0, len(data))
+    if info[0][0] != _SEQUENCE:
+        raise _malformed("the ContentInfo is not a SEQUENCE")
+    info = _elements(data, info[0][2], info[0][3])
+    outer_type = _oid(data, _expect(info, 0, _OID, "the ContentInfo's contentType"))
     if outer_type != SIGNED_DATA:
         raise CmsContentTypeError(
             f"the ContentInfo holds {outer_type}, not signedData; the signer must send SignedData"
         )
-    signed_data = info["content"]
-    signer_infos = signed_data["signer_infos"]
-    if len(signer_infos) != 1:
+    if len(info) != 2:
+        raise _malformed("the ContentInfo has no content or extra fields")
+    signed_data = _only(data, _expect(info, 1, _EXPLICIT_0, "content"), _SEQUENCE, "content")
+    fields = _elements(data, signed_data[2], signed_data[3])
+    version = _integer(data, _expect(fields, 0, _INTEGER, "version"), "version")
+    digest_algorithms = _expect(fields, 1, _SET, "digestAlgorithms")
+    encap = _expect(fields, 2, _SEQUENCE, "encapContentInfo")
+    position = 3
+    certificates: tuple[x509.Certificate, ...] = ()
+    if position < len(fields) and fields[position][0] == _EXPLICIT_0:
+        certificates = _certificates(data, fields[position])
+        position += 1
+    if position < len(fields) and fields[position][0] == _IMPLICIT_1:
+        position += 1
+    signer_infos = _expect(fields, position, _SET, "signerInfos")
+    if position + 1 != len(fields):
+        raise _malformed("fields after signerInfos")
+    infos = _elements(data, signer_infos[2], signer_infos[3])
+    if len(infos) != 1:
         raise CmsSignerCountError(
-            f"the SignedData has {len(signer_infos)} SignerInfos, exactly one is required"
+            f"the SignedData has {len(infos)} SignerInfos, exactly one is required"
         )
-    encap = signed_data["encap_content_info"]
-    content_type = encap["content_type"].dotted
-    if content_type != ID_DATA:
-        raise CmsContentTypeError(
-            f"the signed content type is {content_type}, only id-data is accepted"
-        )
-    econtent = encap["content"]
-    content = None if isinstance(econtent, core.Void) else bytes(econtent.contents or b"")
-    signer = _signer_info(signer_infos[0])
-    if signed_data["version"].native not in _SIGNED_DATA_VERSIONS:
-        raise CmsMalformedError(
-            f"SignedData version {signed_data['version'].native} is not 1, 3, 4 or 5 (RFC 5652)"
-        )
-    listed = {algorithm["algorithm"].dotted for algorithm in signed_data["digest_algorithms"]}
+    content_type, content = _encapsulated(data, encap)
+    signer = _signer_info(data, _expect(infos, 0, _SEQUENCE, "the SignerInfo"))
+    if version not in _SIGNED_DATA_VERSIONS:
+        raise CmsMalformedError(f"SignedData version {version} is not 1, 3, 4 or 5 (RFC 5652)")
+    listed = {
+        _algorithm(data, element, "a digestAlgorithms entry")[0]
+        for element in _elements(data, digest_algorithms[2], digest_algorithms[3])
+    }
     if signer.digest_oid not in listed:
         raise CmsMalformedError(
             "the SignerInfo's digest algorithm is missing from SignedData.digestAlgorithms; "
             "the SignedData was assembled inconsistently"
         )
     return ParsedCms(
+        size=len(data),
         content_type=content_type,
         content=content,
-        certificates=_certificates(signed_data),
+        certificates=certificates,
         signer=signer,
     )
 
 
-def _certificates(signed_data: cms.SignedData) -> tuple[x509.Certificate, ...]:
+def _encapsulated(data: bytes, encap: _Element) -> tuple[str, bytes | None]:
+    parts = _elements(data, encap[2], encap[3])
+    content_type = _oid(data, _expect(parts, 0, _OID, "eContentType"))
+    if content_type != ID_DATA:
+        raise CmsContentTypeError(
+            f"the signed content type is {content_type}, only id-data is accepted"
+        )
+    if len(parts) == 1:
+        return content_type, None
+    if len(parts) != 2 or parts[1][0] != _EXPLICIT_0:
+        raise _malformed("the encapContentInfo has extra fields")
+    octets = _only(data, parts[1], _OCTET_STRING, "eContent")
+    return content_type, data[octets[2] : octets[3]]
+
+
+def _certificates(data: bytes, choices: _Element) -> tuple[x509.Certificate, ...]:
     """X.509 certificates of the CertificateSet; other choices (tagged [0]-[3]) are skipped.
 
-    The raw SET content is split here and handed to ``cryptography``, which
-    parses strict DER; going through asn1crypto would re-encode each one.
+    Each certificate's original bytes go to ``cryptography``, which parses
+    strict DER, through a cache: the card and CA certificates recur.
     """
-    choices = signed_data["certificates"]
-    if isinstance(choices, core.Void):
-        return ()
     return tuple(
-        x509.load_der_x509_certificate(encoding)
-        for tag, encoding, _ in split_elements(choices.contents)
+        load_certificate(data[start:end])
+        for tag, start, _, end in _elements(data, choices[2], choices[3])
         if tag == _SEQUENCE
     )
 
 
-def _signer_info(info: cms.SignerInfo) -> ParsedSignerInfo:
-    sid = info["sid"]
+def _signer_info(data: bytes, info: _Element) -> ParsedSignerInfo:
+    fields = _elements(data, info[2], info[3])
+    version = _integer(data, _expect(fields, 0, _INTEGER, "SignerInfo version"), "version")
+    if len(fields) < 2:
+        raise _malformed("the SignerInfo has no signer identifier")
+    sid = fields[1]
     issuer = serial = key_id = None
-    if sid.name == "issuer_and_serial_number":
-        issuer = sid.chosen["issuer"].dump()
-        serial = int(sid.chosen["serial_number"].native)
-        expected_version = "v1"
+    if sid[0] == _SEQUENCE:
+        parts = _elements(data, sid[2], sid[3])
+        name = _expect(parts, 0, _SEQUENCE, "the issuer name")
+        serial_element = _expect(parts, 1, _INTEGER, "the serial number")
+        if len(parts) != 2:
+            raise _malformed("issuerAndSerialNumber has extra fields")
+        issuer = data[name[1] : name[3]]
+        serial = _integer(data, serial_element, "serialNumber")
+        expected_version = _ISSUER_AND_SERIAL_VERSION
+    elif sid[0] == _IMPLICIT_0:
+        key_id = data[sid[2] : sid[3]]
+        expected_version = _KEY_ID_VERSION
     else:
-        key_id = bytes(sid.chosen.native)
-        expected_version = "v3"
-    if info["version"].native != expected_version:
+        raise _malformed("the signer identifier is neither issuerAndSerialNumber nor a key id")
+    if version != expected_version:
         raise CmsMalformedError(
-            f"SignerInfo version {info['version'].native} does not fit its signer identifier "
-            f"(RFC 5652 requires {expected_version})"
+            f"SignerInfo version {version} does not fit its signer identifier "
+            f"(RFC 5652 requires v{expected_version})"
         )
-    digest = info["digest_algorithm"]
-    signature_algorithm = info["signature_algorithm"]
-    signed_attrs = info["signed_attrs"]
+    digest = _algorithm(data, _expect(fields, 2, _SEQUENCE, "digestAlgorithm"), "digestAlgorithm")
+    position = 3
+    signed_der = signed_attributes = None
+    if position < len(fields) and fields[position][0] == _EXPLICIT_0:
+        _, start, content, end = fields[position]
+        signed_der = b"\x31" + data[start + 1 : end]
+        signed_attributes = _raw_attributes(data, content, end)
+        position += 1
+    signature_oid, signature_params = _algorithm(
+        data, _expect(fields, position, _SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm"
+    )
+    signature = _expect(fields, position + 1, _OCTET_STRING, "signature")
+    position += 2
+    if position < len(fields) and fields[position][0] == _IMPLICIT_1:
+        position += 1
+    if position != len(fields):
+        raise _malformed("the SignerInfo has extra fields")
     return ParsedSignerInfo(
         sid_issuer=issuer,
         sid_serial=serial,
         sid_key_id=key_id,
-        digest_oid=digest["algorithm"].dotted,
-        digest_identifier=(digest["algorithm"].dotted, digest["parameters"].dump()),
-        signature_oid=signature_algorithm["algorithm"].dotted,
-        signature_params=signature_algorithm["parameters"].dump(),
-        signature=bytes(info["signature"].native),
-        attributes=None if isinstance(signed_attrs, core.Void) else _attributes(signed_attrs),
+        digest_oid=digest[0],
+        digest_identifier=digest,
+        signature_oid=signature_oid,
+        signature_params=signature_params,
+        signature=data[signature[2] : signature[3]],
+        signed_der=signed_der,
+        signed_attributes=signed_attributes,
     )
 
 
-def _attributes(signed_attrs: cms.CMSAttributes) -> ParsedAttributes:
-    """Read the attributes from the raw SET: asn1crypto only sees the few typed values."""
-    contents = bytes(signed_attrs.contents or b"")
-    elements = split_elements(contents)
-    encodings = [encoding for _, encoding, _ in elements]
+def _raw_attributes(data: bytes, start: int, end: int) -> tuple[RawAttribute, ...]:
+    """Each Attribute's type and value encodings, in DER SET OF order or refused."""
+    elements = _elements(data, start, end)
+    encodings = [data[begin:stop] for _, begin, _, stop in elements]
     if encodings != sorted(encodings):
         raise CmsMalformedError(
             "the signed attributes are not in DER SET OF order; "
             "the signer must DER-encode the attributes it signs"
         )
-    raw: list[RawAttribute] = []
-    by_type: dict[str, tuple[bytes, ...]] = {}
-    for tag, _, inner in elements:
-        parts = split_elements(inner) if tag == _SEQUENCE else []
+    raw = []
+    for tag, _, content, stop in elements:
+        parts = _elements(data, content, stop) if tag == _SEQUENCE else []
         if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
-            raise SignedAttributeError(
+            raise CmsMalformedError(
                 "a signed attribute is not SEQUENCE { OID, SET OF value }; the CMS is malformed"
             )
-        oid = _dotted(parts[0][1])
-        if oid in by_type:
+        values = tuple(
+            data[begin:finish] for _, begin, _, finish in _elements(data, parts[1][2], parts[1][3])
+        )
+        raw.append(RawAttribute(oid=_oid(data, parts[0]), values=values))
+    return tuple(raw)
+
+
+def decode_attributes(signer: ParsedSignerInfo) -> ParsedAttributes | None:
+    """The typed signed attributes (login-checks.md step 6), or None when there are none.
+
+    Raises ``SignedAttributeError`` for a missing, repeated or many-valued
+    attribute and ``CmsMalformedError`` for a value that does not decode.
+    """
+    if signer.signed_attributes is None or signer.signed_der is None:
+        return None
+    try:
+        return _decode(signer.signed_der, signer.signed_attributes)
+    except CmsError:
+        raise
+    except Exception as exc:
+        raise CmsMalformedError(
+            f"a signed attribute does not decode ({type(exc).__name__}: {exc}); "
+            "the signer must DER-encode the attributes it signs"
+        ) from exc
+
+
+def _decode(signed_der: bytes, raw: tuple[RawAttribute, ...]) -> ParsedAttributes:
+    by_type: dict[str, tuple[bytes, ...]] = {}
+    for attribute in raw:
+        if attribute.oid in by_type:
             raise SignedAttributeError(
-                f"signed attribute {oid} appears twice; each attribute may appear once"
+                f"signed attribute {attribute.oid} appears twice; each attribute may appear once"
             )
-        values = tuple(encoding for _, encoding, _ in split_elements(parts[1][2]))
-        by_type[oid] = values
-        raw.append(RawAttribute(oid=oid, values=values))
+        by_type[attribute.oid] = attribute.values
     content_type = _required(by_type, CONTENT_TYPE, "contentType")
     message_digest = _required(by_type, MESSAGE_DIGEST, "messageDigest")
     return ParsedAttributes(
-        signed_der=encode_header(_SET, len(contents)) + contents,
+        signed_der=signed_der,
         content_type=_dotted(content_type),
-        message_digest=bytes(core.OctetString.load(message_digest, strict=True).native),
+        message_digest=_octet_string(message_digest, "messageDigest"),
         signing_time=_optional(by_type, SIGNING_TIME, _signing_time),
         nonce=_optional(by_type, oids.CMS_NONCE, _nonce),
         card_serial=_optional(by_type, oids.CARD_SERIAL, _text),
         signing_certificate=_signing_certificate(by_type),
         algorithm_protection=_optional(by_type, ALGORITHM_PROTECTION, _algorithm_protection),
-        raw=tuple(raw),
+        raw=raw,
     )
 
 
@@ -280,7 +449,28 @@ def _optional(
     return None if value is None else read(value)
 
 
+def _octet_string(der: bytes, name: str) -> bytes:
+    """The content of a value that must be one DER OCTET STRING."""
+    tag, content, end = read_header(der, 0, len(der))
+    if tag != _OCTET_STRING or end != len(der):
+        raise CmsMalformedError(f"{name} is not an OCTET STRING; the CMS is malformed")
+    return der[content:]
+
+
 def _signing_time(der: bytes) -> datetime:
+    """signingTime; the DER UTCTime every card writes is read directly, the rest by asn1crypto."""
+    digits = der[2:-1]
+    if len(der) == 15 and der[:2] == b"\x17\x0d" and der[-1:] == b"Z" and digits.isdigit():
+        year = int(digits[0:2])
+        return datetime(
+            year + (1900 if year >= 50 else 2000),
+            int(digits[2:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            tzinfo=UTC,
+        )
     value = cms.Time.load(der, strict=True).native
     if not isinstance(value, datetime):
         raise SignedAttributeError("signingTime is not a time; the signer must send UTCTime")
@@ -288,6 +478,8 @@ def _signing_time(der: bytes) -> datetime:
 
 
 def _nonce(der: bytes) -> bytes:
+    if der[:1] == bytes((_OCTET_STRING,)):
+        return _octet_string(der, "the nonce")
     value = core.load(der, strict=True).native
     if isinstance(value, bytes):
         return value

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE
+from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ParsedCms
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
 from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms
 from xcapki.crypto.errors import CmsError, PathValidationError
@@ -79,7 +79,7 @@ class VerifiedSignedData:
 
 
 def verify_signed_data(
-    data: bytes,
+    data: bytes | ParsedCms,
     *,
     validator: ChainValidator,
     content: bytes | None = None,
@@ -88,9 +88,12 @@ def verify_signed_data(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     extra_certificates: Sequence[x509.Certificate] = (),
+    nonce: bytes | None = None,
+    signer_certificate: x509.Certificate | None = None,
 ) -> VerifiedSignedData:
     """Verify the CMS, then validate the signer's path at ``now`` (default: the validator's clock).
 
+    ``data`` is the DER or a ``ParsedCms``; the options are ``verify_cms``'s.
     Malformed or disallowed CMS raises its ``CmsError`` as ``verify_cms`` does;
     a broken digest or signature and a path or revocation failure are
     reported in the result. The certificates carried in the CMS help build
@@ -104,6 +107,8 @@ def verify_signed_data(
         now=now,
         max_clock_skew=max_clock_skew,
         extra_certificates=extra_certificates,
+        nonce=nonce,
+        signer_certificate=signer_certificate,
     )
     if not signature.intact:
         return VerifiedSignedData(signature=signature, path=None, path_failure=None)

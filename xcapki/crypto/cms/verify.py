@@ -1,6 +1,7 @@
 """CMS verification: is the signature intact, by which certificate, over what.
 
-This module answers "intact" only (login-checks.md steps 1 and 4-7). Whether
+This module answers "intact" only (login-checks.md steps 1 and 3-7), from the
+bytes or from a ``ParsedCms`` the caller parsed once with ``parse_cms``. Whether
 the signer certificate is trusted and unrevoked is xcapki.crypto.validation's
 question; ``verify_signed_data`` asks both and keeps the answers apart.
 """
@@ -15,14 +16,13 @@ from typing import Final
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import _algorithms
+from xcapki.crypto.cms._certificates import SignerKey, certificate_digest, sid_facts, signer_key
 from xcapki.crypto.cms.attributes import CmsAttributes
 from xcapki.crypto.cms.errors import (
-    AlgorithmNotAllowedError,
     AlgorithmProtectionMismatchError,
     CmsError,
     CmsMalformedError,
@@ -31,17 +31,21 @@ from xcapki.crypto.cms.errors import (
     ContentTypeAttributeError,
     DetachedContentMissingError,
     MessageDigestMismatchError,
+    NonceAttributeMismatchError,
     SignatureInvalidError,
     SignedAttributeError,
     SignerCertificateMissingError,
     SigningCertificateMismatchError,
     SigningTimeSkewError,
+    UnexpectedSignerError,
 )
 from xcapki.crypto.cms.parse import (
     DEFAULT_MAX_SIZE,
+    ID_DATA,
     ParsedAttributes,
     ParsedCms,
     ParsedSignerInfo,
+    decode_attributes,
     parse_cms,
 )
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
@@ -74,7 +78,7 @@ class CmsSignature:
 
 
 def verify_cms(
-    data: bytes,
+    data: bytes | ParsedCms,
     *,
     content: bytes | None = None,
     policy: AlgorithmPolicy = DEFAULT_POLICY,
@@ -82,13 +86,19 @@ def verify_cms(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     extra_certificates: Sequence[x509.Certificate] = (),
+    nonce: bytes | None = None,
+    signer_certificate: x509.Certificate | None = None,
 ) -> CmsSignature:
     """Verify a DER CMS SignedData, or raise the ``CmsError`` naming the first failure.
 
-    ``content`` is required for a detached signature and, for an attached
-    one, must equal the content carried. ``now`` turns on the signingTime
-    check (within ``max_clock_skew``). ``extra_certificates`` are searched
-    for the signer when the CMS does not carry it.
+    ``data`` is the DER, or what ``parse_cms`` made of it (then ``max_size``
+    was applied by that parse and is ignored here). ``content`` is required
+    for a detached signature and, for an attached one, must equal the
+    content carried. ``nonce``, when given, must equal a signed nonce
+    attribute if there is one. ``signer_certificate``, when given, must be
+    the certificate the signer identifier names; it is also searched for
+    the signer, like ``extra_certificates``. ``now`` turns on the
+    signingTime check (within ``max_clock_skew``).
     """
     signature = inspect_cms(
         data,
@@ -98,6 +108,8 @@ def verify_cms(
         now=now,
         max_clock_skew=max_clock_skew,
         extra_certificates=extra_certificates,
+        nonce=nonce,
+        signer_certificate=signer_certificate,
     )
     if signature.failure is not None:
         raise signature.failure
@@ -105,7 +117,7 @@ def verify_cms(
 
 
 def inspect_cms(
-    data: bytes,
+    data: bytes | ParsedCms,
     *,
     content: bytes | None = None,
     policy: AlgorithmPolicy = DEFAULT_POLICY,
@@ -113,30 +125,39 @@ def inspect_cms(
     now: datetime | None = None,
     max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     extra_certificates: Sequence[x509.Certificate] = (),
+    nonce: bytes | None = None,
+    signer_certificate: x509.Certificate | None = None,
 ) -> CmsSignature:
     """Like ``verify_cms``, but a broken digest or signature comes back as ``intact=False``.
 
     Structural and policy failures still raise: without them there is no
     signature to describe. A self-test screen uses this to show *why* a
-    signature failed next to what it claimed.
+    signature failed next to what it claimed. The checks run in the order
+    of login-checks.md: the parse (1), content and nonce (3), the signer
+    certificate (4), algorithms (5), signed attributes (6), the signature (7).
     """
-    parsed = parse_cms(data, max_size=max_size)
-    signed_content = _content(parsed, content)
+    parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)
     signer = parsed.signer
-    certificate = _find_signer(signer, (*parsed.certificates, *extra_certificates))
+    signed_content = _content(parsed, content)
+    attributes = decode_attributes(signer)
+    if nonce is not None and attributes is not None:
+        _check_nonce(attributes, nonce)
+    certificate = _signer_certificate(parsed, extra_certificates, signer_certificate)
+    if attributes is not None and attributes.signing_certificate is not None:
+        _check_signing_certificate(attributes.signing_certificate, certificate)
     digest_algorithm = _algorithms.read_digest_algorithm(signer.digest_oid, policy)
     algorithm = _algorithms.read_signature_algorithm(
         signer.signature_oid, signer.signature_params, digest_algorithm, policy
     )
-    public_key = _public_key(certificate)
+    public_key = signer_key(certificate)
     _algorithms.check_public_key(public_key, algorithm.scheme, policy)
-    attributes = signer.attributes
     failure: CmsError | None
     if attributes is None:
         failure = None
         signed_bytes = signed_content
     else:
-        _check_attributes(attributes, signer, certificate, now, max_clock_skew)
+        _check_algorithm_protection(attributes, signer)
+        _check_attributes(attributes, now, max_clock_skew)
         signed_bytes = attributes.signed_der
         failure = _digest_failure(attributes, digest_algorithm, signed_content)
     if failure is None:
@@ -172,6 +193,31 @@ def _content(parsed: ParsedCms, expected: bytes | None) -> bytes:
     return parsed.content
 
 
+def _check_nonce(attributes: ParsedAttributes, nonce: bytes) -> None:
+    if attributes.nonce is not None and attributes.nonce != bytes(nonce):
+        raise NonceAttributeMismatchError(
+            "the signed nonce attribute is not the expected nonce; the signature answers "
+            "another challenge"
+        )
+
+
+def _signer_certificate(
+    parsed: ParsedCms,
+    extra_certificates: Sequence[x509.Certificate],
+    expected: x509.Certificate | None,
+) -> x509.Certificate:
+    candidates = (*parsed.certificates, *extra_certificates)
+    if expected is not None:
+        candidates = (*candidates, expected)
+    certificate = _find_signer(parsed.signer, candidates)
+    if expected is not None and certificate != expected:
+        raise UnexpectedSignerError(
+            "the CMS was signed by another certificate than the one expected; the "
+            "certificate sent beside the signature is not the signer's"
+        )
+    return certificate
+
+
 def _find_signer(
     signer: ParsedSignerInfo, candidates: Sequence[x509.Certificate]
 ) -> x509.Certificate:
@@ -196,66 +242,45 @@ def _find_signer(
 
 
 def _matches(signer: ParsedSignerInfo, certificate: x509.Certificate) -> bool:
+    facts = sid_facts(certificate)
     if signer.sid_key_id is not None:
-        try:
-            extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-            key_id = extension.value.digest
-        except x509.ExtensionNotFound:
-            key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
-        return key_id == signer.sid_key_id
-    if certificate.serial_number != signer.sid_serial or signer.sid_issuer is None:
+        return facts.key_id == signer.sid_key_id
+    if facts.serial != signer.sid_serial or signer.sid_issuer is None:
         return False
-    issuer = certificate.issuer.public_bytes()
-    if issuer == signer.sid_issuer:
+    if facts.issuer_der == signer.sid_issuer:
         return True
-    return bool(asn1_x509.Name.load(issuer) == asn1_x509.Name.load(signer.sid_issuer))
+    return bool(asn1_x509.Name.load(facts.issuer_der) == asn1_x509.Name.load(signer.sid_issuer))
 
 
-def _public_key(certificate: x509.Certificate) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
-    try:
-        key = certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise AlgorithmNotAllowedError(
-            f"the signer certificate's public key cannot be used ({exc}); "
-            "the signer needs an RSA or EC P-256/P-384 certificate"
-        ) from exc
-    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        raise AlgorithmNotAllowedError(
-            f"the signer certificate holds a {type(key).__name__}; only RSA and EC are accepted"
+def _check_algorithm_protection(attributes: ParsedAttributes, signer: ParsedSignerInfo) -> None:
+    protection = attributes.algorithm_protection
+    if protection is None:
+        return
+    digest_id, signature_id = protection
+    signer_signature = _algorithms.normalised_identifier(
+        signer.signature_oid, signer.signature_params
+    )
+    if _algorithms.normalised_identifier(*digest_id) != _algorithms.normalised_identifier(
+        *signer.digest_identifier
+    ) or (
+        signature_id is None or _algorithms.normalised_identifier(*signature_id) != signer_signature
+    ):
+        raise AlgorithmProtectionMismatchError(
+            "CMSAlgorithmProtection names other algorithms than the SignerInfo; "
+            "the algorithms were changed after signing"
         )
-    return key
 
 
 def _check_attributes(
     attributes: ParsedAttributes,
-    signer: ParsedSignerInfo,
-    certificate: x509.Certificate,
     now: datetime | None,
     max_clock_skew: timedelta,
 ) -> None:
-    if attributes.content_type != "1.2.840.113549.1.7.1":
+    if attributes.content_type != ID_DATA:
         raise ContentTypeAttributeError(
             f"the contentType attribute says {attributes.content_type} but the content is "
             "id-data; the signed attributes belong to another message"
         )
-    protection = attributes.algorithm_protection
-    if protection is not None:
-        digest_id, signature_id = protection
-        signer_signature = _algorithms.normalised_identifier(
-            signer.signature_oid, signer.signature_params
-        )
-        if _algorithms.normalised_identifier(*digest_id) != _algorithms.normalised_identifier(
-            *signer.digest_identifier
-        ) or (
-            signature_id is None
-            or _algorithms.normalised_identifier(*signature_id) != signer_signature
-        ):
-            raise AlgorithmProtectionMismatchError(
-                "CMSAlgorithmProtection names other algorithms than the SignerInfo; "
-                "the algorithms were changed after signing"
-            )
-    if attributes.signing_certificate is not None:
-        _check_signing_certificate(attributes.signing_certificate, certificate)
     if now is not None and attributes.signing_time is not None:
         if now.tzinfo is None:
             raise CmsUsageError("now must be timezone-aware; pass e.g. datetime.now(UTC)")
@@ -273,8 +298,7 @@ def _check_signing_certificate(reference: tuple[str, bytes], certificate: x509.C
         raise SignedAttributeError(
             f"the signingCertificate attribute hashes with unknown algorithm {hash_oid}"
         )
-    actual = _algorithms.digest(algorithm, certificate.public_bytes(Encoding.DER))
-    if actual != expected:
+    if certificate_digest(certificate, algorithm) != expected:
         raise SigningCertificateMismatchError(
             "the signingCertificate attribute names a different certificate than the one "
             "found by the signer identifier; the certificate was substituted"
@@ -293,7 +317,7 @@ def _digest_failure(
 
 
 def _signature_failure(
-    key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+    key: SignerKey,
     algorithm: _algorithms.SignatureAlgorithm,
     digest_algorithm: HashAlgorithm,
     signature: bytes,
