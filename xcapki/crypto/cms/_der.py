@@ -30,6 +30,19 @@ def _not_der(reason: str, offset: int) -> CmsMalformedError:
 
 def read_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """Read one TLV header at ``pos``: (first tag byte, content start, content end)."""
+    tag = data[pos]
+    if tag & 0x1F != 0x1F and pos + 1 < end:
+        first = data[pos + 1]
+        if first < 0x80:
+            stop = pos + 2 + first
+            if stop > end:
+                raise _not_der("element runs past its container", pos)
+            return tag, pos + 2, stop
+    return _long_header(data, pos, end)
+
+
+def _long_header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """``read_header`` for high tag numbers and long-form lengths."""
     start = pos
     tag = data[pos]
     pos += 1
@@ -72,9 +85,19 @@ def check_der(data: bytes) -> None:
     if top_end != len(data):
         raise _not_der(f"{len(data) - top_end} bytes after the SignedData", top_end)
     regions: list[tuple[int, int, int]] = [(0, len(data), 0)]
+    # Short primitive elements (most of a CMS) are stepped over inline: a
+    # call per element would cost more than the check itself.
     while regions:
         pos, end, depth = regions.pop()
         while pos < end:
+            tag = data[pos]
+            if tag & _CONSTRUCTED == 0 and tag & 0x1F != 0x1F and pos + 1 < end:
+                first = data[pos + 1]
+                if first < 0x80:
+                    pos += 2 + first
+                    if pos > end:
+                        raise _not_der("element runs past its container", pos - 2 - first)
+                    continue
             tag, start, stop = read_header(data, pos, end)
             if tag & _CONSTRUCTED:
                 if tag in _CONSTRUCTED_STRINGS:
