@@ -13,7 +13,7 @@ import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, Final
 
 from asn1crypto import core
 from cryptography import x509
@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from xcapki.crypto import oids
 from xcapki.crypto.authority import Authority
+from xcapki.crypto.directory_attributes import SubjectDirectoryAttributes
 from xcapki.crypto.errors import CertificateError
 
 if TYPE_CHECKING:
@@ -234,17 +235,6 @@ _KNOWN_ATTRIBUTES: Final = frozenset(
 )
 
 
-class _Attribute(core.Sequence):  # type: ignore[misc]
-    _fields: ClassVar = [
-        ("type", core.ObjectIdentifier),
-        ("values", core.SetOf, {"spec": core.Any}),
-    ]
-
-
-class _Attributes(core.SequenceOf):  # type: ignore[misc]
-    _child_spec = _Attribute
-
-
 def _read(certificate: x509.Certificate, trust_store: TrustStore | None) -> TaiwanCertificate:
     if not isinstance(certificate, x509.Certificate):
         raise CertificateError(
@@ -338,7 +328,7 @@ def _directory_attributes(certificate: x509.Certificate) -> tuple[DirectoryAttri
     value = ext.value
     raw = value.value if isinstance(value, x509.UnrecognizedExtension) else value.public_bytes()
     try:
-        parsed = _Attributes.load(raw, strict=True)
+        parsed = SubjectDirectoryAttributes.load(raw, strict=True)
         return tuple(
             DirectoryAttribute(
                 oid=item["type"].dotted,

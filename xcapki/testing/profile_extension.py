@@ -8,18 +8,7 @@ from asn1crypto import core
 from cryptography import x509
 
 from xcapki.crypto import oids
-
-
-class _Values(core.SetOf):  # type: ignore[misc]
-    _child_spec = core.Any
-
-
-class _Attribute(core.Sequence):  # type: ignore[misc]
-    _fields = [("type", core.ObjectIdentifier), ("values", _Values)]  # noqa: RUF012
-
-
-class _Attributes(core.SequenceOf):  # type: ignore[misc]
-    _child_spec = _Attribute
+from xcapki.crypto.directory_attributes import encode_directory_attributes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,12 +40,7 @@ def subject_directory_attributes(identity: CardIdentity) -> x509.UnrecognizedExt
         entries.append((oids.MOICA_ID_DIGITS, core.PrintableString(identity.moica_id_digits)))
     if identity.card_serial is not None:
         entries.append((oids.CARD_SERIAL, core.PrintableString(identity.card_serial)))
-    encoded = _Attributes(
-        [
-            _Attribute({"type": oid, "values": _Values([core.Any.load(value.dump())])})
-            for oid, value in entries
-        ]
-    ).dump()
     return x509.UnrecognizedExtension(
-        x509.ObjectIdentifier(oids.SUBJECT_DIRECTORY_ATTRIBUTES), encoded
+        x509.ObjectIdentifier(oids.SUBJECT_DIRECTORY_ATTRIBUTES),
+        encode_directory_attributes(entries),
     )
