@@ -1,160 +1,97 @@
-"""A small X.509 hierarchy for the CMS tests: root -> intermediate -> signers.
+"""The CMS tests' signers: test XCA card certificates of every key type the tests sign with.
 
-Keys are generated with ``cryptography``; PEM files are written for the
-OpenSSL and pyHanko interop tests. conftest.py builds it once per session.
+The cards come from the session's test PKI (``TestPki.issue_card``), so their
+PEM files serve the OpenSSL and pyHanko interop tests as they are. Three
+signers the test PKI deliberately does not make are built by hand: a P-521
+card (a curve the profile does not allow), an ``impostor`` (the rsa2048
+card's issuer and serial on another key) and an ``outsider`` (the rsa2048
+card's key, issued by a CA no one trusts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeAlias
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
+from handmade_certificates import name, reissued
 
+from xcapki.crypto.authority import Authority
 from xcapki.crypto.key_signer import KeySigner
+from xcapki.testing import CardSpec, KeyAlgorithm, TestPki
 
-PrivateKey: TypeAlias = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+_CARD_KEYS = {
+    "rsa2048": KeyAlgorithm.RSA_2048,
+    "rsa3072": KeyAlgorithm.RSA_3072,
+    "rsa1024": KeyAlgorithm.RSA_1024,
+    "p256": KeyAlgorithm.EC_P256,
+    "p384": KeyAlgorithm.EC_P384,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CmsTestPki:
-    """The hierarchy, its signers by name, and the PEM files for command-line peers."""
+    """The test root and XCA, the signers by name, and PEM files for command-line peers."""
 
     root: x509.Certificate
     intermediate: x509.Certificate
     signers: dict[str, KeySigner]
-    directory: Path
+    files: dict[str, tuple[Path, Path | None]]
 
     def signer(self, name: str) -> KeySigner:
         return self.signers[name]
 
     def pem(self, name: str) -> Path:
-        """``<name>.pem`` (certificate) and ``<name>.key`` sit in ``directory``."""
-        return self.directory / f"{name}.pem"
+        """The certificate PEM of ``root``, ``intermediate`` or a card signer."""
+        return self.files[name][0]
 
     def key(self, name: str) -> Path:
-        return self.directory / f"{name}.key"
+        """The private key PEM of a card signer."""
+        key = self.files[name][1]
+        assert key is not None, f"{name} has no key file"
+        return key
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "xcapki CMS tests"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _certificate(
-    *,
-    subject: str,
-    key: PrivateKey,
-    issuer: x509.Certificate | None,
-    issuer_key: PrivateKey,
-    ca: bool,
-    serial: int | None = None,
-    hash_algorithm: hashes.HashAlgorithm | None = None,
-) -> x509.Certificate:
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer.subject if issuer else _name(subject))
-        .public_key(key.public_key())
-        .serial_number(serial or x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=not ca,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    return builder.sign(issuer_key, hash_algorithm or hashes.SHA256())
-
-
-def _rsa(bits: int) -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
-
-
-def _write(directory: Path, name: str, signer_key: PrivateKey, cert: x509.Certificate) -> None:
-    (directory / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / f"{name}.key").write_bytes(
-        signer_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
-def build_cms_pki(directory: Path) -> CmsTestPki:
+def build_cms_pki(pki: TestPki) -> CmsTestPki:
     """Signers: rsa2048, rsa3072, rsa1024 (weak), p256, p384, p521 (curve not allowed),
-    and ``impostor``: same issuer and serial as rsa2048, another key."""
-    root_key = _rsa(2048)
-    root = _certificate(
-        subject="CMS Test Root", key=root_key, issuer=None, issuer_key=root_key, ca=True
-    )
-    intermediate_key = _rsa(2048)
-    intermediate = _certificate(
-        subject="CMS Test Intermediate",
-        key=intermediate_key,
-        issuer=root,
-        issuer_key=root_key,
-        ca=True,
-    )
-    _write(directory, "root", root_key, root)
-    _write(directory, "intermediate", intermediate_key, intermediate)
-    keys: dict[str, PrivateKey] = {
-        "rsa2048": _rsa(2048),
-        "rsa3072": _rsa(3072),
-        "rsa1024": _rsa(1024),
-        "p256": ec.generate_private_key(ec.SECP256R1()),
-        "p384": ec.generate_private_key(ec.SECP384R1()),
-        "p521": ec.generate_private_key(ec.SECP521R1()),
-        "impostor": _rsa(2048),
-    }
+    ``impostor`` and ``outsider`` (see the module docstring)."""
+    xca = pki.ca(Authority.XCA)
     signers: dict[str, KeySigner] = {}
-    for name, key in keys.items():
-        if name == "impostor":
-            cert = _certificate(
-                subject="CMS Test Signer rsa2048",
-                key=key,
-                issuer=intermediate,
-                issuer_key=intermediate_key,
-                ca=False,
-                serial=signers["rsa2048"].certificate.serial_number,
-            )
-        else:
-            cert = _certificate(
-                subject=f"CMS Test Signer {name}",
-                key=key,
-                issuer=intermediate,
-                issuer_key=intermediate_key,
-                ca=False,
-            )
-        signers[name] = KeySigner(private_key=key, certificate=cert)
-        _write(directory, name, key, cert)
-    return CmsTestPki(root=root, intermediate=intermediate, signers=signers, directory=directory)
+    files: dict[str, tuple[Path, Path | None]] = {
+        "root": (pki.root_certificate_path, None),
+        "intermediate": (xca.key.certificate_path, None),
+    }
+    for signer_name, algorithm in _CARD_KEYS.items():
+        spec = CardSpec(
+            authority=Authority.XCA,
+            organisation_name=f"CMS 測試 {signer_name}",
+            key_algorithm=algorithm,
+        )
+        card = pki.issue_card(spec).signing
+        signers[signer_name] = KeySigner(private_key=card.private_key, certificate=card.certificate)
+        files[signer_name] = (card.certificate_path, card.private_key_path)
+    template = signers["rsa2048"].certificate
+    other_keys = {
+        "p521": ec.generate_private_key(ec.SECP521R1()),
+        "impostor": KeyAlgorithm.RSA_2048.generate(),
+    }
+    for signer_name, key in other_keys.items():
+        certificate = reissued(
+            template,
+            signing_key=xca.key.private_key,
+            public_key=key.public_key(),
+            serial_number=template.serial_number if signer_name == "impostor" else None,
+        )
+        signers[signer_name] = KeySigner(private_key=key, certificate=certificate)
+    outsider = reissued(
+        template,
+        signing_key=ec.generate_private_key(ec.SECP256R1()),
+        issuer=name(o="xcapki tests", cn="CA outside every trust store"),
+    )
+    signers["outsider"] = KeySigner(
+        private_key=signers["rsa2048"].private_key, certificate=outsider
+    )
+    return CmsTestPki(
+        root=pki.root.certificate, intermediate=xca.certificate, signers=signers, files=files
+    )

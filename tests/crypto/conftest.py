@@ -1,4 +1,4 @@
-"""Fixtures for the CMS tests: the test hierarchy of cms_pki.py and the openssl tool."""
+"""Fixtures for the CMS tests: their signers on the session's test PKI, and the openssl tool."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import shutil
 import pytest
 from cms_pki import CmsTestPki, build_cms_pki
 
+from xcapki.testing import TestPki
+
 
 @pytest.fixture(scope="session")
-def cms_pki(tmp_path_factory: pytest.TempPathFactory) -> CmsTestPki:
+def cms_pki(test_pki: TestPki) -> CmsTestPki:
     """Signers: rsa2048, rsa3072, rsa1024 (weak), p256, p384, p521 (curve not allowed),
-    and ``impostor``: same issuer and serial as rsa2048, another key."""
-    return build_cms_pki(tmp_path_factory.mktemp("cms-pki"))
+    ``impostor`` (rsa2048's issuer and serial, another key) and ``outsider`` (untrusted CA)."""
+    return build_cms_pki(test_pki)
 
 
 @pytest.fixture(scope="session")

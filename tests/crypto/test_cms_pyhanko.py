@@ -29,8 +29,13 @@ signers = pytest.importorskip("pyhanko.sign.signers", reason="pyHanko is not ins
 generic_cms = pytest.importorskip("pyhanko.sign.validation.generic_cms")
 certvalidator = pytest.importorskip("pyhanko_certvalidator")
 registry = pytest.importorskip("pyhanko_certvalidator.registry")
+validation_settings = pytest.importorskip("pyhanko.sign.validation.settings")
 
 CONTENT = b"xcapki <-> pyHanko"
+
+# A GPKI card's signing certificate asserts digitalSignature (not pyHanko's
+# default nonRepudiation): require what the profile promises.
+CARD_SIGNING_USAGE = validation_settings.KeyUsageConstraints(key_usage={"digital_signature"})
 
 
 def _asn1(certificate: object) -> asn1_x509.Certificate:
@@ -76,13 +81,18 @@ def test_pyhanko_validates_xcapki(
     if detached:
         status = asyncio.run(
             generic_cms.async_validate_detached_cms(
-                CONTENT, signed_data, signer_validation_context=_context(cms_pki)
+                CONTENT,
+                signed_data,
+                signer_validation_context=_context(cms_pki),
+                key_usage_settings=CARD_SIGNING_USAGE,
             )
         )
     else:
         status = asyncio.run(
             generic_cms.async_validate_cms_signature(
-                signed_data, validation_context=_context(cms_pki)
+                signed_data,
+                validation_context=_context(cms_pki),
+                key_usage_settings=CARD_SIGNING_USAGE,
             )
         )
     assert status.intact

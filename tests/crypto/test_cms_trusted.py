@@ -7,9 +7,6 @@ path is built for it.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
 from cms_pki import CmsTestPki
 
@@ -30,36 +27,23 @@ from xcapki.crypto.validation import (
     RevocationMode,
     RevocationState,
 )
-from xcapki.testing import CardSpec, IssuedCard, TestPki, serve_pki
-from xcapki.testing.services import PkiServices
+from xcapki.testing import CardSpec, IssuedCard, PkiServices, TestPki
 
-pytestmark = [pytest.mark.openssl, pytest.mark.ocsp]
-
-if shutil.which("openssl") is None:
-    pytest.skip("the openssl command line tool is not installed", allow_module_level=True)
+pytestmark = pytest.mark.ocsp
 
 CHALLENGE = b"https://portal.example.tw|login|0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    return TestPki.create(tmp_path_factory.mktemp("cms-trusted") / "pki")
-
-
-@pytest.fixture(scope="module")
-def services(pki: TestPki) -> Iterator[PkiServices]:
-    with serve_pki(pki) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def validator(pki: TestPki, services: PkiServices) -> ChainValidator:
-    store = TrustStore.empty().with_roots(pki.root.certificate)
+def validator(test_pki: TestPki, pki_services: PkiServices) -> ChainValidator:
+    store = TrustStore.empty().with_roots(test_pki.root.certificate)
     return ChainValidator(store, revocation_mode=RevocationMode.HARD_FAIL)
 
 
-def _card(pki: TestPki) -> IssuedCard:
-    return pki.issue_card(CardSpec(authority=Authority.XCA, organisation_name="測試會計師事務所"))
+def _card(test_pki: TestPki) -> IssuedCard:
+    return test_pki.issue_card(
+        CardSpec(authority=Authority.XCA, organisation_name="測試會計師事務所")
+    )
 
 
 def _signer(card: IssuedCard) -> KeySigner:
@@ -68,9 +52,9 @@ def _signer(card: IssuedCard) -> KeySigner:
 
 
 def test_good_card_is_intact_trusted_and_not_revoked(
-    pki: TestPki, validator: ChainValidator
+    test_pki: TestPki, validator: ChainValidator
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     der = sign_hipki(
         CHALLENGE, _signer(card), nonce=b"\x11" * 32, card_serial=card.card_serial,
         include_chain=(card.issuer,),
@@ -82,25 +66,27 @@ def test_good_card_is_intact_trusted_and_not_revoked(
     assert result.failure is None
     assert result.require_valid() is result
     assert result.path is not None
-    assert result.path.trust_anchor == pki.root.certificate
+    assert result.path.trust_anchor == test_pki.root.certificate
     assert result.signature.attributes is not None
     assert result.signature.attributes.card_serial == card.card_serial
 
 
 def test_smartpki_shape_validates_with_the_issuer_from_the_cms(
-    pki: TestPki, validator: ChainValidator
+    test_pki: TestPki, validator: ChainValidator
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     der = sign_smartpki(CHALLENGE, _signer(card), include_chain=(card.issuer,))
     result = verify_signed_data(der, validator=validator, content=CHALLENGE)
     assert result.intact
     assert result.trusted
 
 
-def test_revoked_card_is_intact_but_not_trusted(pki: TestPki, validator: ChainValidator) -> None:
-    card = _card(pki)
+def test_revoked_card_is_intact_but_not_trusted(
+    test_pki: TestPki, validator: ChainValidator
+) -> None:
+    card = _card(test_pki)
     der = sign_cms(CHALLENGE, _signer(card), include_chain=(card.issuer,))
-    pki.revoke(card.signing.certificate)
+    test_pki.revoke(card.signing.certificate)
     result = verify_signed_data(der, validator=validator)
     assert result.intact
     assert not result.trusted
@@ -111,9 +97,9 @@ def test_revoked_card_is_intact_but_not_trusted(pki: TestPki, validator: ChainVa
 
 
 def test_forged_signature_is_not_intact_and_builds_no_path(
-    pki: TestPki, validator: ChainValidator
+    test_pki: TestPki, validator: ChainValidator
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     der = sign_cms(CHALLENGE, _signer(card), detached=True, include_chain=(card.issuer,))
     before = validator.statistics()
     result = verify_signed_data(der, validator=validator, content=CHALLENGE + b"x")
@@ -130,7 +116,7 @@ def test_forged_signature_is_not_intact_and_builds_no_path(
 def test_signer_outside_the_trust_store_is_intact_but_untrusted(
     cms_pki: CmsTestPki, validator: ChainValidator
 ) -> None:
-    der = sign_cms(CHALLENGE, cms_pki.signer("rsa2048"), include_chain=(cms_pki.intermediate,))
+    der = sign_cms(CHALLENGE, cms_pki.signer("outsider"))
     result = verify_signed_data(der, validator=validator)
     assert result.intact
     assert not result.trusted

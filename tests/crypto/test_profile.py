@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from _trust_fixtures import (
+from asn1crypto import core
+from cryptography.hazmat.primitives import hashes, serialization
+from handmade_certificates import (
     ANCHOR_FOLDER,
     card_certificate,
     directory_attributes,
     key_usage,
     name,
 )
-from asn1crypto import core
-from cryptography.hazmat.primitives import hashes, serialization
 
 from xcapki.crypto import oids
 from xcapki.crypto.authority import Authority

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _trust_fixtures import ANCHOR_FOLDER, SHARED_TRUST_FOLDER
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from handmade_certificates import ANCHOR_FOLDER, SHARED_TRUST_FOLDER
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.errors import TrustStoreError

@@ -15,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
+from handmade_certificates import reissued
 from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS
 
+from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.errors import PathValidationError
 from xcapki.crypto.trust import TrustStore
@@ -41,8 +44,7 @@ from xcapki.crypto.validation import (
     WeakAlgorithmError,
 )
 from xcapki.crypto.validation._fast_path import UNDERSTOOD_CRITICAL_EXTENSIONS
-from xcapki.testing import CardSpec, PkiServices, TestPki
-from xcapki.testing.keys import KeyAlgorithm
+from xcapki.testing import CardSpec, KeyAlgorithm, PkiServices, TestPki
 
 pytestmark = pytest.mark.ocsp
 
@@ -54,33 +56,10 @@ def _card(pki: TestPki, **changes: object) -> x509.Certificate:
     return pki.issue_card(spec).signing.certificate
 
 
-def _reissued(
-    pki: TestPki,
-    original: x509.Certificate,
-    *,
-    extra: tuple[x509.ExtensionType, ...] = (),
-    key: rsa.RSAPrivateKey | None = None,
-    pss: bool = False,
-) -> x509.Certificate:
-    """``original`` with a new serial, optional extra critical extensions, signed by ``key``."""
+def _reissued(pki: TestPki, original: x509.Certificate, **changes: Any) -> x509.Certificate:
+    """``original`` issued again by the XCA with ``changes``, and recorded in its index."""
     ca = pki.ca(Authority.XCA)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(original.subject)
-        .issuer_name(original.issuer)
-        .public_key(original.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(original.not_valid_before_utc)
-        .not_valid_after(original.not_valid_after_utc)
-    )
-    for extension in original.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    for value in extra:
-        builder = builder.add_extension(value, critical=True)
-    signing_key = key or ca.key.private_key
-    assert isinstance(signing_key, rsa.RSAPrivateKey)
-    rsa_padding = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if pss else None
-    certificate = builder.sign(signing_key, hashes.SHA256(), rsa_padding=rsa_padding)
+    certificate = reissued(original, **{"signing_key": ca.key.private_key, **changes})
     ca.index.add(certificate)
     return certificate
 
@@ -146,7 +125,7 @@ def _not_yet_valid(pki: TestPki) -> x509.Certificate:
 
 
 def _wrong_issuer_key(pki: TestPki) -> x509.Certificate:
-    return _reissued(pki, _card(pki), key=rsa.generate_private_key(65537, 2048))
+    return _reissued(pki, _card(pki), signing_key=rsa.generate_private_key(65537, 2048))
 
 
 def _tampered_signature(pki: TestPki) -> x509.Certificate:
@@ -155,54 +134,17 @@ def _tampered_signature(pki: TestPki) -> x509.Certificate:
 
 def _unknown_critical_extension(pki: TestPki) -> x509.Certificate:
     unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00")
-    return _reissued(pki, _card(pki), extra=(unknown,))
+    return _reissued(pki, _card(pki), added_critical=(unknown,))
 
 
 def _sha1_signed(pki: TestPki) -> x509.Certificate:
-    """Re-signed with SHA-1 through asn1crypto: cryptography refuses to issue SHA-1 certificates."""
-    ca = pki.ca(Authority.XCA)
-    original = asn1_x509.Certificate.load(_card(pki).public_bytes(serialization.Encoding.DER))
-    tbs = original["tbs_certificate"].copy()
-    tbs["signature"] = {"algorithm": "sha1_rsa"}
-    key = ca.key.private_key
-    assert isinstance(key, rsa.RSAPrivateKey)
-    weak = hashes.SHA1()  # noqa: S303 - the weak certificate under test
-    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), weak)
-    der = asn1_x509.Certificate(
-        {
-            "tbs_certificate": tbs,
-            "signature_algorithm": {"algorithm": "sha1_rsa"},
-            "signature_value": signature,
-        }
-    ).dump()
-    certificate = x509.load_der_x509_certificate(der)
-    ca.index.add(certificate)
-    return certificate
+    return _card(pki, signature_hash=HashAlgorithm.SHA1)
 
 
 def _ca_flag_leaf(pki: TestPki) -> x509.Certificate:
     """cA=TRUE in an end entity: unusual, so the fast path leaves it to certvalidator."""
-    original = _card(pki)
-    ca = pki.ca(Authority.XCA)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(original.subject)
-        .issuer_name(original.issuer)
-        .public_key(original.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(original.not_valid_before_utc)
-        .not_valid_after(original.not_valid_after_utc)
-    )
-    for extension in original.extensions:
-        value = extension.value
-        if isinstance(value, x509.BasicConstraints):
-            value = x509.BasicConstraints(ca=True, path_length=None)
-        builder = builder.add_extension(value, extension.critical)
-    key = ca.key.private_key
-    assert isinstance(key, rsa.RSAPrivateKey)
-    certificate = builder.sign(key, hashes.SHA256())
-    ca.index.add(certificate)
-    return certificate
+    ca_flag = x509.BasicConstraints(ca=True, path_length=None)
+    return _reissued(pki, _card(pki), replaced=(ca_flag,))
 
 
 # kind -> (make the leaf, expected outcome, may the fast path serve it)

@@ -8,7 +8,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from _trust_fixtures import FIXED_MOMENT
+from handmade_certificates import FIXED_MOMENT
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import os
-import shutil
 import socket
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from _trust_fixtures import OcspResponder
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509 import ocsp
+from cryptography.hazmat.primitives import serialization
+from handmade_certificates import reissued
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -37,139 +31,79 @@ from xcapki.crypto.validation import (
     UntrustedRootError,
     ValidatorUsageError,
 )
-from xcapki.testing.pki import CaCredentials, CardSpec, IssuedCard, TestPki
-from xcapki.testing.services import PkiServices, serve_pki
+from xcapki.testing import (
+    CaCredentials,
+    CardSpec,
+    IssuedCard,
+    IssuedKey,
+    OcspResponder,
+    PkiServices,
+    ResponderBehaviour,
+    TestPki,
+)
 
-pytestmark = [pytest.mark.openssl, pytest.mark.ocsp]
-
-if shutil.which("openssl") is None:
-    pytest.skip("the openssl command line tool is not installed", allow_module_level=True)
+pytestmark = pytest.mark.ocsp
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
-    return TestPki.create(tmp_path_factory.mktemp("trust") / "pki")
+class Network:
+    """The session's responders and CRLs as a test may break them; ``restore`` mends them."""
+
+    def __init__(self, pki: TestPki, services: PkiServices) -> None:
+        self.pki = pki
+        self.services = services
+        self.xca = pki.ca(Authority.XCA)
+
+    def xca_responder(self) -> OcspResponder:
+        return self.services.responder(self.xca)
+
+    def misbehave(
+        self, behaviour: ResponderBehaviour, *, rogue_signer: IssuedKey | None = None
+    ) -> None:
+        self.xca_responder().settings.behaviour = behaviour
+        self.xca_responder().settings.rogue_signer = rogue_signer
+
+    def stop_xca(self) -> None:
+        self.services.stop_responder(self.xca)
+
+    def stop(self) -> None:
+        self.stop_xca()
+        self.services.stop_responder(self.pki.root)
+
+    def withdraw_crl(self) -> None:
+        (self.pki.published_directory / f"{self.xca.name}.crl").unlink()
+
+    def restore(self) -> None:
+        """Every responder running and answering correctly, every CRL fresh."""
+        for ca in self.pki.authorities:
+            try:
+                responder = self.services.responder(ca)
+            except KeyError:
+                responder = self.services.start_responder(ca)
+            responder.settings.behaviour = ResponderBehaviour.CORRECT
+            responder.settings.rogue_signer = None
+            self.pki.publish_crl(ca)
 
 
-@pytest.fixture(scope="module")
-def crl_server(pki: TestPki) -> Iterator[PkiServices]:
-    with serve_pki(pki) as services:
-        # The CRL server is used as is; the OCSP responders are replaced by
-        # OcspResponder (see its docstring for why), started per test.
-        for ca in pki.authorities:
-            services.stop_responder(ca)
-        yield services
+@pytest.fixture
+def network(test_pki: TestPki, pki_services: PkiServices) -> Iterator[Network]:
+    running = Network(test_pki, pki_services)
+    try:
+        yield running
+    finally:
+        running.restore()
+
+
+@pytest.fixture
+def store(test_pki: TestPki) -> TrustStore:
+    return TrustStore.empty().with_roots(test_pki.root.certificate)
 
 
 def _port(ca: CaCredentials) -> int:
     return int(ca.ocsp_url.rsplit(":", 1)[1].strip("/"))
 
 
-def _responder(
-    ca: CaCredentials, *, signer: tuple[Path, Path] | None = None, minutes: int = 60
-) -> OcspResponder:
-    cert, key = signer or (ca.ocsp_signer.certificate_path, ca.ocsp_signer.private_key_path)
-    return OcspResponder(
-        index=ca.index.path,
-        ca=ca.key.certificate_path,
-        signer=cert,
-        signer_key=key,
-        port=_port(ca),
-        validity_minutes=minutes,
-    )
-
-
-class Network:
-    """The OCSP responders of the root and the XCA, restartable by a test."""
-
-    def __init__(self, pki: TestPki) -> None:
-        self.pki = pki
-        self.xca = pki.ca(Authority.XCA)
-        self.root = _responder(pki.root)
-        self.xca_responder: OcspResponder | None = _responder(self.xca)
-
-    def replace_xca(self, **options: object) -> None:
-        self.stop_xca()
-        self.xca_responder = _responder(self.xca, **options)  # type: ignore[arg-type]
-
-    def stop_xca(self) -> None:
-        if self.xca_responder is not None:
-            self.xca_responder.stop()
-            self.xca_responder = None
-
-    def stop(self) -> None:
-        self.stop_xca()
-        self.root.stop()
-
-
-@pytest.fixture
-def network(pki: TestPki, crl_server: PkiServices) -> Iterator[Network]:
-    running = Network(pki)
-    try:
-        yield running
-    finally:
-        running.stop()
-        pki.publish_crl(running.xca)
-
-
-@pytest.fixture
-def store(pki: TestPki) -> TrustStore:
-    return TrustStore.empty().with_roots(pki.root.certificate)
-
-
-_last_index_mtime = [0.0]
-
-
-def _publish_index(ca: CaCredentials) -> None:
-    """Make a running ``openssl ocsp`` see ``ca``'s index change.
-
-    It reloads the index when the file's mtime changes, at one-second
-    resolution, so a change within the second of its last load would go unseen.
-    Each change gets an mtime at least one second after the previous one.
-    """
-    stamp = max(ca.index.path.stat().st_mtime, _last_index_mtime[0]) + 1.0
-    _last_index_mtime[0] = stamp
-    os.utime(ca.index.path, (stamp, stamp))
-
-
-def _poke(ca: CaCredentials) -> None:
-    """Send a throwaway request so a running responder rereads its index.
-
-    ``openssl ocsp`` checks the index for changes after answering a request,
-    not before, so the first answer after a change would still be the old one.
-    """
-    request = (
-        ocsp.OCSPRequestBuilder()
-        .add_certificate_by_hash(b"\0" * 20, b"\0" * 20, 1, hashes.SHA1())  # noqa: S303 (CertID)
-        .build()
-        .public_bytes(serialization.Encoding.DER)
-    )
-    with contextlib.suppress(OSError):
-        http = urllib.request.Request(  # noqa: S310 (loopback URL)
-            ca.ocsp_url, data=request, headers={"Content-Type": "application/ocsp-request"}
-        )
-        with urllib.request.urlopen(http, timeout=5) as answer:  # noqa: S310 (loopback URL)
-            answer.read()
-
-
-def _changed(ca: CaCredentials) -> None:
-    _publish_index(ca)
-    _poke(ca)
-
-
-def _revoke(pki: TestPki, certificate: x509.Certificate, **options: object) -> None:
-    pki.revoke(certificate, **options)  # type: ignore[arg-type]
-    _changed(pki.ca(Authority.XCA))
-
-
-def _card(pki: TestPki, **spec: object) -> IssuedCard:
-    card = _issue(pki, **spec)
-    _changed(pki.ca(Authority.XCA))
-    return card
-
-
-def _issue(pki: TestPki, **spec: object) -> IssuedCard:
-    return pki.issue_card(
+def _card(test_pki: TestPki, **spec: object) -> IssuedCard:
+    return test_pki.issue_card(
         CardSpec(
             authority=Authority.XCA,
             organisation_name="好帳會計師事務所",
@@ -189,17 +123,13 @@ def _validate(
     return validator.validate(card.signing.certificate, intermediates=[card.issuer])
 
 
-def _withdraw_crl(pki: TestPki) -> None:
-    (pki.published_directory / "xca.crl").unlink()
-
-
 def test_good_card_validates_with_ocsp_for_leaf_and_intermediate(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     path = _validate(store, card)
-    assert path.chain == (card.signing.certificate, card.issuer, pki.root.certificate)
-    assert path.trust_anchor == pki.root.certificate
+    assert path.chain == (card.signing.certificate, card.issuer, test_pki.root.certificate)
+    assert path.trust_anchor == test_pki.root.certificate
     assert [s.certificate for s in path.statuses] == [card.signing.certificate, card.issuer]
     for status in path.statuses:
         assert status.revocation.state is RevocationState.GOOD
@@ -209,11 +139,11 @@ def test_good_card_validates_with_ocsp_for_leaf_and_intermediate(
 
 
 def test_revoked_card_is_refused_with_reason_and_time(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     when = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
-    _revoke(pki, card.signing.certificate, when=when)
+    test_pki.revoke(card.signing.certificate, when=when)
     with pytest.raises(CertificateRevokedError) as caught:
         _validate(store, card)
     status = caught.value.status
@@ -225,57 +155,50 @@ def test_revoked_card_is_refused_with_reason_and_time(
 
 
 def test_revoked_card_is_refused_from_the_crl_when_ocsp_is_down(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
-    _revoke(pki, card.signing.certificate)
+    card = _card(test_pki)
+    test_pki.revoke(card.signing.certificate)
     network.stop_xca()
     with pytest.raises(CertificateRevokedError) as caught:
         _validate(store, card)
     assert caught.value.status.source is RevocationSource.CRL
 
 
-def _unknown_to_responder(pki: TestPki, card: IssuedCard) -> x509.Certificate:
+def _unknown_to_responder(test_pki: TestPki, card: IssuedCard) -> x509.Certificate:
     """A copy of ``card``'s certificate under a new serial the XCA never recorded."""
-    template = card.signing.certificate
-    xca = pki.ca(Authority.XCA)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(template.subject)
-        .issuer_name(template.issuer)
-        .public_key(template.public_key())  # type: ignore[arg-type]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(template.not_valid_before_utc)
-        .not_valid_after(template.not_valid_after_utc)
+    return reissued(
+        card.signing.certificate, signing_key=test_pki.ca(Authority.XCA).key.private_key
     )
-    for extension in template.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    return builder.sign(xca.key.private_key, hashes.SHA256())  # type: ignore[arg-type]
 
 
 def test_unknown_counts_as_revoked_even_when_the_crl_says_good(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
     # certvalidator alone would fall back to the CRL (which does not list the
     # serial) and accept; xcapki refuses.
-    stray = _unknown_to_responder(pki, _card(pki))
+    stray = _unknown_to_responder(test_pki, _card(test_pki))
     validator = ChainValidator(store)
     with pytest.raises(RevocationUnknownError) as caught:
-        validator.validate(stray, intermediates=[pki.ca(Authority.XCA).certificate])
+        validator.validate(stray, intermediates=[test_pki.ca(Authority.XCA).certificate])
     assert caught.value.certificate == stray
 
 
-def test_unknown_without_crl_is_refused(pki: TestPki, network: Network, store: TrustStore) -> None:
-    stray = _unknown_to_responder(pki, _card(pki))
-    _withdraw_crl(pki)
+def test_unknown_without_crl_is_refused(
+    test_pki: TestPki, network: Network, store: TrustStore
+) -> None:
+    stray = _unknown_to_responder(test_pki, _card(test_pki))
+    network.withdraw_crl()
     with pytest.raises(RevocationUnknownError):
-        ChainValidator(store).validate(stray, intermediates=[pki.ca(Authority.XCA).certificate])
+        ChainValidator(store).validate(
+            stray, intermediates=[test_pki.ca(Authority.XCA).certificate]
+        )
 
 
 def test_responder_down_falls_back_to_the_crl(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     network.stop_xca()
     path = _validate(store, card, RevocationMode.HARD_FAIL)
     assert path.leaf_revocation.state is RevocationState.GOOD
@@ -284,11 +207,11 @@ def test_responder_down_falls_back_to_the_crl(
 
 
 def test_responder_and_crl_down_soft_fail_accepts_as_unavailable(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     network.stop_xca()
-    _withdraw_crl(pki)
+    network.withdraw_crl()
     path = _validate(store, card, RevocationMode.SOFT_FAIL)
     assert path.leaf_revocation.state is RevocationState.UNAVAILABLE
     assert path.leaf_revocation.source is RevocationSource.NONE
@@ -297,28 +220,32 @@ def test_responder_and_crl_down_soft_fail_accepts_as_unavailable(
 
 @pytest.mark.parametrize("mode", [RevocationMode.HARD_FAIL, RevocationMode.REQUIRE])
 def test_responder_and_crl_down_is_refused_in_strict_modes(
-    pki: TestPki, network: Network, store: TrustStore, mode: RevocationMode
+    test_pki: TestPki, network: Network, store: TrustStore, mode: RevocationMode
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     network.stop_xca()
-    _withdraw_crl(pki)
+    network.withdraw_crl()
     with pytest.raises(RevocationUnavailableError, match="reachable"):
         _validate(store, card, mode)
 
 
-def test_revocation_off_checks_nothing(pki: TestPki, network: Network, store: TrustStore) -> None:
-    card = _card(pki)
-    _revoke(pki, card.signing.certificate)
+def test_revocation_off_checks_nothing(
+    test_pki: TestPki, network: Network, store: TrustStore
+) -> None:
+    card = _card(test_pki)
+    test_pki.revoke(card.signing.certificate)
     validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
     path = validator.validate(card.signing.certificate, intermediates=[card.issuer])
     assert {s.revocation.state for s in path.statuses} == {RevocationState.NOT_CHECKED}
     assert validator.statistics().ocsp_requests == 0
 
 
-def test_silent_responder_times_out(pki: TestPki, network: Network, store: TrustStore) -> None:
-    card = _card(pki)
+def test_silent_responder_times_out(test_pki: TestPki, network: Network, store: TrustStore) -> None:
+    """A bare listening socket stands in for the XCA responder: one that accepts and never
+    answers is a fault the test responder cannot make (TRY_LATER answers at once)."""
+    card = _card(test_pki)
     network.stop_xca()
-    _withdraw_crl(pki)
+    network.withdraw_crl()
     with socket.socket() as silent:
         silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         silent.bind(("127.0.0.1", _port(network.xca)))
@@ -330,77 +257,94 @@ def test_silent_responder_times_out(pki: TestPki, network: Network, store: Trust
             _validate(store, card, RevocationMode.HARD_FAIL, fetch_timeout=timeout)
 
 
+def test_try_later_falls_back_to_the_crl_or_is_unavailable(
+    test_pki: TestPki, network: Network, store: TrustStore
+) -> None:
+    card = _card(test_pki)
+    network.misbehave(ResponderBehaviour.TRY_LATER)
+    assert _validate(store, card).leaf_revocation.source is RevocationSource.CRL
+    network.withdraw_crl()
+    with pytest.raises(RevocationUnavailableError):
+        _validate(store, card)
+
+
 def _ahead(minutes: int):  # type: ignore[no-untyped-def]
     return lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
 
 
-def test_stale_ocsp_response_is_not_used(pki: TestPki, network: Network, store: TrustStore) -> None:
-    card = _card(pki)
-    network.replace_xca(minutes=1)
+def test_stale_ocsp_response_is_not_used(
+    test_pki: TestPki, network: Network, store: TrustStore
+) -> None:
+    card = _card(test_pki)
+    network.misbehave(ResponderBehaviour.STALE)
     validator = ChainValidator(store, clock=_ahead(10), clock_skew=dt.timedelta(seconds=5))
     path = validator.validate(card.signing.certificate, intermediates=[card.issuer])
     assert path.leaf_revocation.source is RevocationSource.CRL
-    pki.publish_crl(network.xca, next_update=dt.timedelta(minutes=2))
+    test_pki.publish_crl(network.xca, next_update=dt.timedelta(minutes=2))
     with pytest.raises(StaleRevocationError):
         ChainValidator(store, clock=_ahead(10), clock_skew=dt.timedelta(seconds=5)).validate(
             card.signing.certificate, intermediates=[card.issuer]
         )
 
 
-def _signer_files(pki: TestPki, kind: str) -> tuple[Path, Path]:
+def _rogue_signer(test_pki: TestPki, kind: str) -> IssuedKey:
     if kind == "other-ca-responder":
-        gca = pki.ca(Authority.GCA).ocsp_signer
-        return gca.certificate_path, gca.private_key_path
-    holder = _card(pki).signing
-    return holder.certificate_path, holder.private_key_path
+        return test_pki.ca(Authority.GCA).ocsp_signer
+    return _card(test_pki).signing
 
 
 @pytest.mark.parametrize("kind", ["other-ca-responder", "card-without-ocsp-signing"])
 def test_response_from_unauthorised_responder_is_rejected(
-    pki: TestPki, network: Network, store: TrustStore, kind: str
+    test_pki: TestPki, network: Network, store: TrustStore, kind: str
 ) -> None:
-    card = _card(pki)
-    network.replace_xca(signer=_signer_files(pki, kind))
+    card = _card(test_pki)
+    network.misbehave(
+        ResponderBehaviour.UNAUTHORISED_SIGNER, rogue_signer=_rogue_signer(test_pki, kind)
+    )
     path = _validate(store, card)
     assert path.leaf_revocation.source is RevocationSource.CRL
-    _withdraw_crl(pki)
+    network.withdraw_crl()
     with pytest.raises(UntrustedRevocationError, match="authorised"):
         _validate(store, card)
 
 
-def test_expired_card(pki: TestPki, network: Network, store: TrustStore) -> None:
+def test_expired_card(test_pki: TestPki, network: Network, store: TrustStore) -> None:
     now = dt.datetime.now(dt.UTC)
-    card = _card(pki, not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=1))
+    card = _card(
+        test_pki, not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=1)
+    )
     with pytest.raises(CertificateExpiredError) as caught:
         _validate(store, card)
     assert caught.value.expired_at < now
 
 
-def test_not_yet_valid_card(pki: TestPki, network: Network, store: TrustStore) -> None:
+def test_not_yet_valid_card(test_pki: TestPki, network: Network, store: TrustStore) -> None:
     now = dt.datetime.now(dt.UTC)
-    card = _card(pki, not_before=now + dt.timedelta(days=1), not_after=now + dt.timedelta(days=90))
+    card = _card(
+        test_pki, not_before=now + dt.timedelta(days=1), not_after=now + dt.timedelta(days=90)
+    )
     with pytest.raises(CertificateNotYetValidError):
         _validate(store, card)
 
 
-def test_untrusted_root(pki: TestPki) -> None:
-    card = _card(pki)
+def test_untrusted_root(test_pki: TestPki) -> None:
+    card = _card(test_pki)
     validator = ChainValidator(TrustStore.bundled(), revocation_mode=RevocationMode.OFF)
     with pytest.raises(UntrustedRootError, match="not a trusted root"):
         validator.validate(card.signing.certificate, intermediates=[card.issuer, card.root])
 
 
-def test_missing_intermediate(pki: TestPki, store: TrustStore) -> None:
-    card = _card(pki)
+def test_missing_intermediate(test_pki: TestPki, store: TrustStore) -> None:
+    card = _card(test_pki)
     validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
     with pytest.raises(PathBuildingError, match="missing intermediate"):
         validator.validate(card.signing.certificate)
 
 
 def test_second_validation_of_the_same_card_makes_no_request(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    card = _card(pki)
+    card = _card(test_pki)
     validator = ChainValidator(store)
     validator.validate(card.signing.certificate, intermediates=[card.issuer])
     first = validator.statistics()
@@ -413,13 +357,13 @@ def test_second_validation_of_the_same_card_makes_no_request(
     assert again.reused_intermediates
     assert again.leaf_revocation.state is RevocationState.GOOD
     assert again.leaf_revocation.source is RevocationSource.OCSP
-    assert again.chain == (card.signing.certificate, card.issuer, pki.root.certificate)
+    assert again.chain == (card.signing.certificate, card.issuer, test_pki.root.certificate)
 
 
 def test_another_card_of_the_same_authority_costs_one_request(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
-    first, second = _card(pki), _card(pki)
+    first, second = _card(test_pki), _card(test_pki)
     validator = ChainValidator(store.with_intermediates(first.issuer))
     validator.validate(first.signing.certificate)
     before = validator.statistics().ocsp_requests
@@ -431,18 +375,18 @@ def test_another_card_of_the_same_authority_costs_one_request(
 
 
 def test_cached_crl_is_reused_until_next_update(
-    pki: TestPki, network: Network, store: TrustStore
+    test_pki: TestPki, network: Network, store: TrustStore
 ) -> None:
     network.stop_xca()
     validator = ChainValidator(store)
-    for card in (_card(pki), _card(pki)):
+    for card in (_card(test_pki), _card(test_pki)):
         path = validator.validate(card.signing.certificate, intermediates=[card.issuer])
         assert path.leaf_revocation.source is RevocationSource.CRL
     assert validator.statistics().crl_requests == 1
 
 
-def test_cached_path_is_not_used_after_its_window(pki: TestPki, store: TrustStore) -> None:
-    card = _card(pki)
+def test_cached_path_is_not_used_after_its_window(test_pki: TestPki, store: TrustStore) -> None:
+    card = _card(test_pki)
     moments = iter([dt.datetime.now(dt.UTC), dt.datetime.now(dt.UTC) + dt.timedelta(days=400 * 20)])
     validator = ChainValidator(
         store, revocation_mode=RevocationMode.OFF, clock=lambda: next(moments)
@@ -454,8 +398,10 @@ def test_cached_path_is_not_used_after_its_window(pki: TestPki, store: TrustStor
         validator.validate(card.signing.certificate, intermediates=[card.issuer])
 
 
-def test_sync_validate_inside_an_event_loop_is_refused(pki: TestPki, store: TrustStore) -> None:
-    card = _card(pki)
+def test_sync_validate_inside_an_event_loop_is_refused(
+    test_pki: TestPki, store: TrustStore
+) -> None:
+    card = _card(test_pki)
     validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
 
     async def inside() -> None:
@@ -467,15 +413,15 @@ def test_sync_validate_inside_an_event_loop_is_refused(pki: TestPki, store: Trus
     asyncio.run(inside())
 
 
-def test_naive_moment_is_refused(pki: TestPki, store: TrustStore) -> None:
-    card = _card(pki)
+def test_naive_moment_is_refused(test_pki: TestPki, store: TrustStore) -> None:
+    card = _card(test_pki)
     validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
     with pytest.raises(ValidatorUsageError, match="timezone"):
         validator.validate(card.signing.certificate, moment=dt.datetime(2025, 1, 1))
 
 
-def test_card_pem_round_trip_validates(pki: TestPki, store: TrustStore) -> None:
-    card = _card(pki)
+def test_card_pem_round_trip_validates(test_pki: TestPki, store: TrustStore) -> None:
+    card = _card(test_pki)
     pem = card.signing.certificate.public_bytes(serialization.Encoding.PEM)
     certificate = x509.load_pem_x509_certificate(pem)
     validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
