@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from login_helpers import ORIGIN, SettableClock
+from login_helpers import ORIGIN, SettableClock, free_port
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import RevocationMode
@@ -79,13 +78,6 @@ def card_sessions(softhsm_cards: StandardCards) -> Iterator[dict[str, TokenSessi
             session.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a free loopback port, stopped by its PID at the end."""
@@ -95,7 +87,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import redis
 
     directory: Path = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     command = [
         binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--dir", str(directory),

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import socket
 from dataclasses import dataclass
 
 from asn1crypto import cms
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
@@ -48,43 +44,29 @@ def card_signer(card: VirtualCard) -> KeySigner:
 
 @dataclass(frozen=True, slots=True)
 class MismatchedSigner:
-    """A key that claims another certificate: what a certificate swap looks like.
+    """Signs with one card's key and names another card's certificate: a certificate swap.
 
     ``KeySigner`` refuses such a pair on purpose, so the test builds its own.
     """
 
-    private_key: PrivateKey
+    signing_card: KeySigner
     certificate: x509.Certificate
 
     def sign(self, data: bytes, *, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> bytes:
-        real = KeySigner(
-            private_key=self.private_key,
-            certificate=_self_signed(self.private_key),
-        )
-        return real.sign(data, hash_algorithm=hash_algorithm, scheme=scheme)
+        return self.signing_card.sign(data, hash_algorithm=hash_algorithm, scheme=scheme)
 
 
-def _self_signed(key: PrivateKey) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "holder")])
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (at the moment of asking)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def dead_url() -> str:
     """An http URL on a loopback port nobody listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{free_port()}/"
 
 
 def reissue(
@@ -95,11 +77,12 @@ def reissue(
     crl_url: str | None = None,
     issuer_key: PrivateKey | None = None,
     issuer_name: x509.Name | None = None,
-) -> IssuedKey:
-    """A new key and certificate like ``template``, signed by ``ca`` (or ``issuer_key``).
+) -> KeySigner:
+    """A new key with a certificate like ``template``, signed by ``ca`` (or ``issuer_key``).
 
-    The OCSP and CRL addresses can be redirected; the CA's index (what its
-    OCSP responder knows) is not told, so its responder answers "unknown".
+    What the test PKI deliberately does not issue: the OCSP and CRL addresses
+    can be redirected, the issuer can be a look-alike; the CA's index (what
+    its OCSP responder knows) is not told, so its responder answers "unknown".
     """
     key = KeyAlgorithm.RSA_2048.generate()
     builder = (
@@ -136,32 +119,7 @@ def reissue(
             value = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key())
         builder = builder.add_extension(value, critical=extension.critical)
     signing_key = issuer_key or ca.key.private_key
-    certificate = builder.sign(signing_key, hashes.SHA256())
-    return IssuedKey(
-        certificate=certificate,
-        private_key=key,
-        certificate_path=ca.key.certificate_path,
-        private_key_path=ca.key.private_key_path,
-    )
-
-
-def resign_with_sha1(issued: IssuedKey, ca: CaCredentials) -> IssuedKey:
-    """``issued`` with its certificate signed again by ``ca`` using SHA-1.
-
-    ``cryptography``'s certificate builder refuses SHA-1, so the TBS is
-    re-signed directly; real GPKI cards of the SHA-1 era look like this.
-    """
-    certificate = asn1_x509.Certificate.load(issued.certificate.public_bytes(Encoding.DER))
-    sha1_rsa = {"algorithm": "sha1_rsa"}
-    tbs = certificate["tbs_certificate"]
-    tbs["signature"] = sha1_rsa
-    key = ca.key.private_key
-    assert isinstance(key, rsa.RSAPrivateKey)
-    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
-    resigned = asn1_x509.Certificate(
-        {"tbs_certificate": tbs, "signature_algorithm": sha1_rsa, "signature_value": signature}
-    )
-    return dataclasses.replace(issued, certificate=x509.load_der_x509_certificate(resigned.dump()))
+    return KeySigner(private_key=key, certificate=builder.sign(signing_key, hashes.SHA256()))
 
 
 def edit_signed_data(der: bytes, change: object) -> bytes:

@@ -33,7 +33,6 @@ from login_helpers import (
     edit_signed_data,
     file_signer,
     reissue,
-    resign_with_sha1,
 )
 
 from xcapki.crypto import oids
@@ -495,7 +494,7 @@ def _(lab: Lab) -> None:
 @case("certificate swapped: names one card, signed by another", SignatureRejectedError)
 def _(lab: Lab) -> None:
     swapped = MismatchedSigner(
-        private_key=lab.cards.moica.card.signing.private_key,
+        signing_card=card_signer(lab.cards.moica),
         certificate=lab.cards.xca.card.signing.certificate,
     )
     lab.attempt(swapped)
@@ -530,8 +529,7 @@ def _(lab: Lab) -> None:
 
 @case("card certificate signed with SHA-1 by its CA", AlgorithmRejectedError)
 def _(lab: Lab) -> None:
-    card = resign_with_sha1(lab.issued_card(), lab.pki.ca(Authority.XCA))
-    lab.attempt(file_signer(card))
+    lab.attempt(file_signer(lab.issued_card(signature_hash=HashAlgorithm.SHA1)))
 
 
 # Step 6: signed attributes.
@@ -664,8 +662,7 @@ def _(lab: Lab) -> None:
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, Authority.XCA.value),
         ]
     )
-    issued = reissue(template, lab.pki.ca(Authority.XCA), issuer_key=key, issuer_name=name)
-    lab.attempt(file_signer(issued))
+    lab.attempt(reissue(template, lab.pki.ca(Authority.XCA), issuer_key=key, issuer_name=name))
 
 
 # Step 11: revocation.
@@ -693,8 +690,7 @@ def _(lab: Lab) -> None:
 
 @case("OCSP answers unknown", UnknownCertificateStatusError)
 def _(lab: Lab) -> None:
-    stranger = reissue(lab.cards.xca.card.signing.certificate, lab.pki.ca(Authority.XCA))
-    lab.attempt(file_signer(stranger))
+    lab.attempt(reissue(lab.cards.xca.card.signing.certificate, lab.pki.ca(Authority.XCA)))
 
 
 @case("OCSP and CRL unreachable, hard-fail", RevocationCheckError)
@@ -705,21 +701,22 @@ def _(lab: Lab) -> None:
         ocsp_url=dead_url(),
         crl_url=dead_url() + "xca.crl",
     )
-    lab.attempt(file_signer(unreachable))
+    lab.attempt(unreachable)
 
 
-def _ocsp_only(lab: Lab) -> IssuedKey:
+def _ocsp_only(lab: Lab) -> Signer:
+    """A card the XCA's responder knows, whose CRL address is dead: OCSP alone answers."""
     ca = lab.pki.ca(Authority.XCA)
-    issued = reissue(lab.cards.xca.card.signing.certificate, ca, crl_url=dead_url() + "xca.crl")
-    ca.index.add(issued.certificate)
-    return issued
+    signer = reissue(lab.cards.xca.card.signing.certificate, ca, crl_url=dead_url() + "xca.crl")
+    ca.index.add(signer.certificate)
+    return signer
 
 
 @case("OCSP answer is stale", RevocationCheckError)
 def _(lab: Lab) -> None:
     card = _ocsp_only(lab)
     with lab.xca_responder(ResponderBehaviour.STALE):
-        lab.attempt(file_signer(card))
+        lab.attempt(card)
 
 
 @case("OCSP answer signed by an unauthorised responder", RevocationCheckError)
@@ -727,14 +724,14 @@ def _(lab: Lab) -> None:
     card = _ocsp_only(lab)
     rogue = lab.pki.ca(Authority.GCA).ocsp_signer
     with lab.xca_responder(ResponderBehaviour.UNAUTHORISED_SIGNER, rogue=rogue):
-        lab.attempt(file_signer(card))
+        lab.attempt(card)
 
 
 @case("OCSP says tryLater and no CRL, require mode", RevocationCheckError)
 def _(lab: Lab) -> None:
     card = _ocsp_only(lab)
     with lab.xca_responder(ResponderBehaviour.TRY_LATER):
-        lab.attempt(file_signer(card), portal=lab.portal(revocation_mode=RevocationMode.REQUIRE))
+        lab.attempt(card, portal=lab.portal(revocation_mode=RevocationMode.REQUIRE))
 
 
 @pytest.fixture

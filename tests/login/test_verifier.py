@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from login_helpers import SESSION, card_signer, dead_url, file_signer, reissue
+from login_helpers import SESSION, card_signer, dead_url, reissue
 
 from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
@@ -128,7 +128,7 @@ def test_soft_fail_admits_a_card_whose_responders_are_unreachable(
     )
     portal = make_portal(revocation_mode=RevocationMode.SOFT_FAIL)
     challenge = portal.issue_challenge(SESSION)
-    login = portal.verify_response(SESSION, respond(challenge, file_signer(unreachable)))
+    login = portal.verify_response(SESSION, respond(challenge, unreachable))
     assert login.revocation.state is not RevocationState.GOOD
 
 
