@@ -42,13 +42,15 @@ def run_cli(
     timeout: float = 120,
     cwd: Path | None = None,
 ) -> CliRun:
-    """``python -m xcapki ARGUMENTS`` with the test's environment plus ``env``."""
+    """``python -m xcapki ARGUMENTS`` with the test's environment plus ``env``; stdin is empty
+    and no terminal, so a command that would prompt fails instead of waiting."""
     environment = {**os.environ, "LANG": "C.UTF-8", **(env or {})}
     environment.pop("LC_ALL", None)
     environment.pop("LC_MESSAGES", None)
     completed = subprocess.run(
         [sys.executable, "-m", "xcapki", *arguments],
         env=environment,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,

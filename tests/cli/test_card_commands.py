@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import BAD_PIN_VARIABLE, card_env, card_options, run_cli
+from cli_helpers import BAD_PIN_VARIABLE, PIN_VARIABLE, card_env, card_options, run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
@@ -43,14 +43,20 @@ def test_several_cards_without_token_is_ambiguous(softhsm_cards: StandardCards) 
     assert card.serial in result.stderr
 
 
-def test_certs_show_the_taiwan_profile_in_both_languages(softhsm_cards: StandardCards) -> None:
+def test_certs_show_the_taiwan_profile_in_both_languages_without_a_pin(
+    softhsm_cards: StandardCards,
+) -> None:
     card = softhsm_cards.xca
-    result = run_cli("certs", *card_options(card), "--json", env=card_env(card))
+    # No --pin-env and no terminal: certificates are read without logging in.
+    options = ["--module", str(card.module_path), "--token", card.serial]
+    result = run_cli("certs", *options, "--json", env=card.environment)
     assert result.code == ExitCode.OK, result.stderr
+    assert "PIN" not in result.stderr
     certificates = result.json()["certificates"]
     signing = certificates[0]
     assert signing["purpose"] == "signing"
     assert signing["token_object"]["label"] == "cert1"
+    assert signing["token_object"]["has_private_key"] is True
     assert signing["taiwan"]["authority"] == "XCA"
     assert signing["taiwan"]["authority_name"] == "組織及團體憑證管理中心"
     assert signing["taiwan"]["unified_business_number"] == "12345678"
@@ -58,10 +64,10 @@ def test_certs_show_the_taiwan_profile_in_both_languages(softhsm_cards: Standard
     assert signing["taiwan"]["card_serial"] == card.serial
     assert signing["days_left"] > 30
     assert [c["purpose"] for c in certificates[:2]] == ["signing", "encryption"]
-    english = run_cli("certs", *card_options(card), env=card_env(card))
+    english = run_cli("certs", *options, env=card.environment)
     assert "unified business number (統一編號): 12345678" in english.stdout
     assert "purpose: signing" in english.stdout
-    chinese = run_cli("certs", *card_options(card), "--lang", "zh-TW", env=card_env(card))
+    chinese = run_cli("certs", *options, "--lang", "zh-TW", env=card.environment)
     assert "統一編號: 12345678" in chinese.stdout
     assert "用途: 簽章" in chinese.stdout
     assert "憑證管理中心: XCA 組織及團體憑證管理中心" in chinese.stdout
@@ -77,14 +83,22 @@ def test_pin_status_needs_no_pin(softhsm_cards: StandardCards) -> None:
     assert "PIN 碼正常" in chinese.stdout
 
 
-def test_pin_change_then_change_back(fresh_card: VirtualCard) -> None:
+def test_pin_change_then_change_back(fresh_card: VirtualCard, tmp_path: Path) -> None:
     env = {**card_env(fresh_card), "NEW_PIN": "654321"}
+    content = tmp_path / "content.txt"
+    content.write_text("PIN change")
+
+    def sign(*pin_options: str) -> int:
+        arguments = ["--module", str(fresh_card.module_path), "--token", fresh_card.serial]
+        output = str(tmp_path / "signed.p7s")
+        return run_cli("sign", str(content), "-o", output, *arguments, *pin_options, env=env).code
+
     changed = run_cli(
         "pin", "change", *card_options(fresh_card), "--new-pin-env", "NEW_PIN", env=env
     )
     assert changed.code == ExitCode.OK, changed.stderr
-    old_fails = run_cli("certs", *card_options(fresh_card), env=env)
-    assert old_fails.code == ExitCode.PIN
+    assert sign("--pin-env", PIN_VARIABLE) == ExitCode.PIN
+    assert sign("--pin-env", "NEW_PIN") == ExitCode.OK
     back = run_cli(
         "pin",
         "change",
@@ -95,11 +109,11 @@ def test_pin_change_then_change_back(fresh_card: VirtualCard) -> None:
         "--pin-env",
         "NEW_PIN",
         "--new-pin-env",
-        "XCAPKI_TEST_PIN",
+        PIN_VARIABLE,
         env=env,
     )
     assert back.code == ExitCode.OK, back.stderr
-    assert run_cli("certs", *card_options(fresh_card), env=env).code == ExitCode.OK
+    assert sign("--pin-env", PIN_VARIABLE) == ExitCode.OK
 
 
 @pytest.fixture

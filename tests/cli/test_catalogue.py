@@ -60,6 +60,20 @@ def test_error_kinds_have_their_exit_codes_and_translations() -> None:
     assert "沒有自動重試" in wrong.summary
 
 
+def test_demo_set_up_failures_exit_as_the_service_does() -> None:
+    from xcapki.demo.errors import DemoSetupError
+
+    error = DemoSetupError("port 61161 for the local signing service is taken by another program")
+    for language, words in (
+        (Language.ENGLISH, "demo cannot start"),
+        (Language.TRADITIONAL_CHINESE, "示範環境無法啟動"),
+    ):
+        failure = describe_failure(error, Catalogue(language))
+        assert (failure.kind, failure.exit_code) == ("demo_setup", ExitCode.SERVICE)
+        assert words in failure.summary
+        assert "doctor" in failure.remedy
+
+
 def test_module_missing_is_one_paragraph_in_either_language_and_json_parses() -> None:
     english = run_cli("tokens", "--module", "/nonexistent/libnothing.so")
     assert english.code == ExitCode.TOKEN

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import PIN_VARIABLE, card_env, card_options, run_cli
+from cli_helpers import PIN_VARIABLE, CliRun, card_env, card_options, run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -113,12 +113,21 @@ def test_a_good_card_passes_every_card_check(
 
 
 @pytest.mark.softhsm
-def test_certificates_need_a_pin_source(softhsm_cards: StandardCards) -> None:
+def test_certificates_are_checked_without_a_pin_or_terminal(
+    softhsm_cards: StandardCards, test_pki: TestPki
+) -> None:
     card = softhsm_cards.xca
-    options = ["--module", str(card.module_path), "--token", card.serial]
-    _, checks = _doctor(*options, "--offline", env=card.environment)
-    assert checks["signing_certificate"]["verdict"] == "skip"
-    assert "--pin-env" in checks["signing_certificate"]["remedy"]
+    # No --pin-env, no PIN in the environment, stdin no terminal: the doctor never logs in.
+    options = ["--module", str(card.module_path), "--token", card.serial, "--offline"]
+    root = str(test_pki.root_certificate_path)
+    result = run_cli(*_BASE, *options, "--trust-root", root, env=card.environment)
+    checks = {check["id"]: check for check in result.json()["checks"]}
+    assert "PIN" not in result.stderr
+    for check in ("pin_state", "signing_certificate", "encryption_certificate", "chain"):
+        assert checks[check]["verdict"] == "pass", checks[check]
+    assert "測試聯合會計師事務所" in checks["signing_certificate"]["message"]
+    assert checks["revocation"]["verdict"] == "skip"  # --offline
+    assert result.code == ExitCode.OK
 
 
 @pytest.mark.softhsm
@@ -187,29 +196,38 @@ def test_locked_pin_in_both_languages(opencryptoki_lock: None) -> None:
         pytest.skip(f"opencryptoki is not usable here: {exc}")
     options = ["--module", str(card.module_path), "--token", card.label, "--offline"]
     wrong = {PIN_VARIABLE: "000000"}
+
+    def selftest(*extra: str) -> CliRun:
+        return run_cli(
+            "selftest", *options[:4], "--pin-env", PIN_VARIABLE, *extra, "--json", env=wrong
+        )
+
     # Three wrong PINs through the CLI itself: each run tries once, the third must be asked for.
-    first = run_cli("certs", *options[:4], "--pin-env", PIN_VARIABLE, "--json", env=wrong)
-    assert first.code == ExitCode.PIN
+    assert selftest().code == ExitCode.PIN
     _, after_one = _doctor(*options)
     assert after_one["pin_state"]["verdict"] == "warn"
     assert "running low" in after_one["pin_state"]["message"]
-    assert run_cli("certs", *options[:4], "--pin-env", PIN_VARIABLE, env=wrong).code == ExitCode.PIN
+    assert selftest().code == ExitCode.PIN
     _, final = _doctor(*options)
     assert final["pin_state"]["verdict"] == "warn"
     assert "ONE try" in final["pin_state"]["message"]
-    refused = run_cli("certs", *options[:4], "--pin-env", PIN_VARIABLE, "--json", env=wrong)
+    refused = selftest()
     assert refused.code == ExitCode.PIN
-    assert refused.json()["error"]["type"] == "FinalTryRefusedError"
-    third = run_cli(
-        "certs", *options[:4], "--pin-env", PIN_VARIABLE, "--spend-final-try", env=wrong
-    )
-    assert third.code == ExitCode.PIN
+    assert refused.json()["failure"]["type"] == "FinalTryRefusedError"
+    assert selftest("--spend-final-try").code == ExitCode.PIN
     code, checks = _doctor(*options)
     assert code == ExitCode.FAILED
     assert checks["pin_state"]["verdict"] == "fail"
     assert checks["pin_state"]["message"] == "the PIN is locked"
     assert "issuing CA" in checks["pin_state"]["remedy"]
-    assert checks["signing_certificate"]["verdict"] == "skip"
+    # Reading certificates spends no try, so a locked card's are still checked (this soft
+    # token holds none).
+    assert checks["signing_certificate"]["verdict"] == "fail"
+    assert checks["signing_certificate"]["message"] == "the card holds none"
+    assert checks["chain"]["verdict"] == "skip"
+    certs = run_cli("certs", *options[:4], "--json")
+    assert certs.code == ExitCode.TOKEN
+    assert certs.json()["certificates"] == []
     _, chinese = _doctor(*options, lang="zh-TW")
     assert chinese["pin_state"]["message"] == "PIN 碼已鎖住"
     assert "憑證管理中心申請解鎖" in chinese["pin_state"]["remedy"]

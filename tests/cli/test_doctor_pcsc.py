@@ -20,7 +20,7 @@ from xcapki.testing.virtual_reader import EmulatedCard
 
 pytestmark = pytest.mark.pcscd
 
-_FLAGS = ("--module", "/nonexistent/libnone.so", "--offline", "--no-pin", "--quiet", "--json")
+_FLAGS = ("--module", "/nonexistent/libnone.so", "--offline", "--quiet", "--json")
 
 
 @pytest.fixture

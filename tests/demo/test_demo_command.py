@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from xcapki.cli.exit_codes import ExitCode
 from xcapki.testing import TestPki
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
@@ -119,10 +120,18 @@ def test_demo_names_a_taken_port_and_the_option_to_change(
         squatter.listen(1)
         port = squatter.getsockname()[1]
         refused = _demo(tmp_path, "--once", "--service-port", str(port))
-    assert refused.returncode != 0
+        as_json = _demo(tmp_path, "--once", "--service-port", str(port), "--json")
+    assert refused.returncode == ExitCode.SERVICE
     assert f"port {port}" in refused.stderr
     assert "--service-port" in refused.stderr
     assert "Traceback" not in refused.stderr
+    assert as_json.returncode == ExitCode.SERVICE
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["kind"], error["type"], error["exit_code"]) == (
+        "demo_setup",
+        "DemoSetupError",
+        ExitCode.SERVICE,
+    )
 
 
 def test_the_portal_example_runs(test_pki: TestPki, tmp_path: Path) -> None:

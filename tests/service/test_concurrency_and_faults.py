@@ -133,7 +133,7 @@ def pullable_card(softhsm_cards: StandardCards, test_pki: TestPki) -> Iterator[V
         CardSpec(authority=Authority.MOICA, organisation_name="拔卡測試", moica_id_digits="1234"),
         softhsm_conf=softhsm_cards.xca.softhsm_conf,
     )
-    load_module(card.module_path)._handle.reinitialize()  # SoftHSM2 sees new tokens only then
+    load_module(card.module_path).refresh()  # SoftHSM2 sees new tokens only then
     return card
 
 
@@ -175,7 +175,7 @@ def test_card_pulled_during_a_request_is_no_card_and_the_service_carries_on(
         shutil.move(pulled, directory)
         # Re-inserting: SoftHSM2 rescans its token directory only on C_Initialize, where a
         # PC/SC module sees the card come back by itself.
-        load_module(pullable_card.module_path)._handle.reinitialize()
+        load_module(pullable_card.module_path).refresh()
         assert httpx.get(f"{live.base_url}/pkcs11info").json()["ret_code"] == 0
         again = httpx.post(data=sign_form(sign_package(pullable_card, "after")), **post).json()
         assert again["ret_code"] == 0, again

@@ -46,7 +46,7 @@ def soft_card(opencryptoki_lock: None, softhsm_cards: StandardCards) -> Opencryp
         pytest.skip(f"opencryptoki is not usable here (run scripts/opencryptoki-setup.sh): {exc}")
     # The module loaded in this process still lists the objects of the token's previous life
     # until it is initialised again.
-    load_module(card.module_path)._handle.reinitialize()
+    load_module(card.module_path).refresh()
     return card
 
 

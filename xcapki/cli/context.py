@@ -24,7 +24,6 @@ from xcapki.token import (
     PinPrompt,
     PinSource,
     Pkcs11Module,
-    TokenFlags,
     TokenInfo,
     TokenSelector,
     find_module,
@@ -34,7 +33,6 @@ from xcapki.token.tokens import choose_token
 __all__ = [
     "REVOCATION_MODES",
     "chain_validator",
-    "initialised_tokens",
     "open_module",
     "pin_source",
     "select_token",
@@ -50,18 +48,16 @@ def open_module(args: argparse.Namespace, console: Console) -> Pkcs11Module:
     return find_module(module_path)
 
 
-def initialised_tokens(module: Pkcs11Module) -> tuple[TokenInfo, ...]:
-    """The tokens that hold a card's content: an empty slot (SoftHSM2's spare, a blank card)
-    has no label or serial, so choosing "the only card" must not count it."""
-    return tuple(t for t in module.tokens() if t.flags & TokenFlags.TOKEN_INITIALIZED)
-
-
 def select_token(module: Pkcs11Module, wanted: str | None) -> TokenInfo:
-    """The token whose serial is ``wanted``, else whose label is; the only one when None."""
-    tokens = initialised_tokens(module)
+    """The card whose serial is ``wanted``, else whose label is; the only card when None.
+
+    The token layer's selection ignores blank tokens (SoftHSM2's spare slot), so they
+    neither match nor make "the only card" ambiguous.
+    """
     if wanted is None:
-        return choose_token(tokens, None)
-    if any(t.serial == wanted for t in tokens):
+        return module.select_token()
+    tokens = module.tokens()
+    if any(t.initialized and t.serial == wanted for t in tokens):
         return choose_token(tokens, TokenSelector(serial=wanted))
     return choose_token(tokens, TokenSelector(label=wanted))
 

@@ -32,7 +32,8 @@ class ExitCode(enum.IntEnum):
     INPUT = 13
     """An input file is missing or unreadable."""
     SERVICE = 14
-    """The local signing service cannot start."""
+    """The local signing service, or the demo's card, test PKI, service or portal, cannot
+    start (a port taken, not loopback, an extra missing)."""
     ERROR = 15
     """Any other xcapki error."""
     INTERRUPTED = 130

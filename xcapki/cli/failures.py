@@ -21,6 +21,7 @@ from xcapki.crypto.errors import (
     TrustStoreError,
 )
 from xcapki.crypto.validation.errors import CertificateRevokedError, RevocationUnknownError
+from xcapki.demo.errors import DemoSetupError
 from xcapki.errors import XcapkiError
 from xcapki.reader.errors import (
     CardRemovedError,
@@ -78,6 +79,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (CryptoError, "crypto", ExitCode.ERROR),
     (InputFileError, "input", ExitCode.INPUT),
     (ServiceUnavailableError, "service", ExitCode.SERVICE),
+    (DemoSetupError, "demo_setup", ExitCode.SERVICE),
     (TestingError, "testing", ExitCode.ERROR),
 )
 

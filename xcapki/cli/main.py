@@ -194,11 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--offline", action="store_true", help="skip the revocation and portal checks"
     )
-    doctor.add_argument(
-        "--no-pin",
-        action="store_true",
-        help="never ask for the PIN (certificate checks are skipped)",
-    )
 
     serve = _command(commands, "serve", "serve", "run the HiPKI-compatible local signing service")
     serve.add_argument("--host", default="127.0.0.1")

@@ -176,6 +176,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "see the detail; xcapki doctor checks the port",
         _Z: "請參考原因說明；xcapki doctor 會檢查連接埠",
     },
+    "summary.demo_setup": {
+        _E: "the demo cannot start its card, test PKI, service or portal",
+        _Z: "示範環境無法啟動卡片、測試 PKI、本機簽章服務或入口網",
+    },
+    "remedy.demo_setup": {
+        _E: "see the detail, which names the port or file; xcapki doctor checks the service port",
+        _Z: "請參考原因說明（會指出連接埠或檔案）；xcapki doctor 會檢查本機簽章服務連接埠",
+    },
     "summary.testing": {_E: "the virtual card cannot be made", _Z: "無法建立虛擬卡片"},
     "remedy.testing": {
         _E: "see the detail; virtual cards need softhsm2 and opensc (Debian packages)",
@@ -371,19 +379,6 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "skip.after": {_E: "skipped: {failed} did not pass", _Z: "略過：{failed}未通過"},
     "skip.revocation_off": {_E: "skipped (--revocation off)", _Z: "略過（--revocation off）"},
     "skip.offline": {_E: "skipped (--offline)", _Z: "略過（--offline）"},
-    "skip.no_pin": {
-        _E: "not checked: reading the card's certificates needs the PIN",
-        _Z: "未檢查：讀取卡片憑證需要 PIN 碼",
-    },
-    "skip.no_pin.remedy": {
-        _E: "run on a terminal to be asked for the PIN, or pass --pin-env VAR",
-        _Z: "請在終端機執行以輸入 PIN 碼，或以 --pin-env 變數名稱 提供",
-    },
-    "skip.pin_state": {
-        _E: "not checked: xcapki logs in only while the PIN state is ok",
-        _Z: "未檢查：PIN 碼狀態正常時才會登入",
-    },
-    "skip.no_certificate": {_E: "skipped: no signing certificate", _Z: "略過：沒有簽章憑證"},
     "doctor.pcsc.running": {_E: "running", _Z: "執行中"},
     "doctor.readers.found": {_E: "{count}: {names}", _Z: "{count} 台：{names}"},
     "doctor.card.present": {_E: "card in {reader}", _Z: "{reader} 中有卡片"},

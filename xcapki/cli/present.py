@@ -15,7 +15,7 @@ from xcapki.cli.console import Console
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.validation import RevocationStatus
 from xcapki.reader import ReaderStatus
-from xcapki.token import TokenCertificate, TokenFlags, TokenInfo
+from xcapki.token import TokenCertificate, TokenInfo
 
 __all__ = [
     "certificate_json",
@@ -77,7 +77,7 @@ def token_json(token: TokenInfo) -> dict[str, object]:
         "manufacturer": token.manufacturer,
         "model": token.model,
         "module": token.module_path,
-        "initialised": bool(token.flags & TokenFlags.TOKEN_INITIALIZED),
+        "initialised": token.initialized,
         "pin_state": token.pin_state.value,
         "pin_length": {"min": token.min_pin_length, "max": token.max_pin_length},
         "pin_pad": token.protected_authentication_path,
@@ -86,7 +86,7 @@ def token_json(token: TokenInfo) -> dict[str, object]:
 
 def print_token(console: Console, token: TokenInfo) -> None:
     """One line naming the token, its reader and its PIN state."""
-    if not token.flags & TokenFlags.TOKEN_INITIALIZED:
+    if not token.initialized:
         console.say("tokens.uninitialised", reader=token.reader_name)
         return
     console.say(

@@ -1,11 +1,10 @@
 """The service's access to cards: finding a token, one logged-in session per card.
 
-Every call here blocks (PKCS#11), so the service runs them in worker threads.
-Requests naming one reader queue on an ``asyncio.Lock`` (``reader_lock``)
-before taking a thread, so a busy card holds one thread and other cards and
-endpoints are not blocked; inside the thread, ``card_guard`` (one lock per
-card serial) makes the serialisation exact even when two requests reach one
-card by different names (a reader, or none).
+Every call here blocks (PKCS#11), so the service runs them off the event loop,
+on the thread of the reader a request names (``xcapki.service.lanes``; readers
+not seen in the last listing share one lane, ``lane_key``). ``card_guard`` (one
+lock per card serial) serialises a card exactly even when two requests reach it
+through different lanes (a reader, or none).
 
 A card's ``TokenSession`` stays logged in between requests. Each request still
 brings (page mode) or asks for (local mode) the PIN; it is compared with the
@@ -16,7 +15,7 @@ HiPKI. The session is logged out after ``session_idle_seconds``.
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import hashlib
 import hmac
 import secrets
@@ -24,30 +23,47 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.translate import hipki_error_for
-from xcapki.token.errors import DeviceError, TokenError, TokenRemovedError
+from xcapki.token.errors import (
+    AmbiguousTokenError,
+    DeviceError,
+    TokenError,
+    TokenNotFoundError,
+    TokenRemovedError,
+)
 from xcapki.token.modules import Pkcs11Module, find_module
 from xcapki.token.objects import KeyPurpose
 from xcapki.token.pin import Pin
 from xcapki.token.session import TokenSession, login
 from xcapki.token.signing import TokenSigner
-from xcapki.token.tokens import TokenFlags, TokenInfo
+from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
 
-__all__ = ["CardAccess", "LoggedInCard"]
+__all__ = ["LISTING_REUSE_SECONDS", "CardAccess", "LoggedInCard"]
+
+LISTING_REUSE_SECONDS: Final = 0.5
+"""How long a signature may reuse the last token listing instead of asking the module again.
+
+Listing takes the module's lock, so a listing per signature would stall the card. A
+card pulled since the listing fails its signature (0x76000006) and the listing is
+dropped; a reader not in the listing is looked up afresh."""
 
 
 @dataclass(slots=True)
 class LoggedInCard:
-    """A card's live session, its signing key, the key's issuing CA certificate when the card
-    holds it, and a keyed hash of the PIN it used."""
+    """A card's live session, its signing key and certificate (DER, base64, as answers carry
+    it), the key's issuing CA certificate when the card holds it, and a keyed hash of the PIN
+    it used."""
 
     session: TokenSession
     signer: TokenSigner
+    certificate_base64: str
     issuers: tuple[x509.Certificate, ...]
     pin_digest: bytes
     last_used: float
@@ -62,8 +78,8 @@ class CardAccess:
         self._module: Pkcs11Module | None = None
         self._module_lock = threading.Lock()
         self._cards: dict[str, LoggedInCard] = {}
-        self._reader_locks: dict[str, asyncio.Lock] = {}
         self._known_readers: frozenset[str] = frozenset()
+        self._listing: tuple[float, tuple[TokenInfo, ...]] | None = None
         self._card_guards: dict[str, threading.Lock] = {}
         self._guards_lock = threading.Lock()
         self._pin_key = secrets.token_bytes(32)
@@ -80,66 +96,73 @@ class CardAccess:
                     ) from None
             return self._module
 
-    def tokens(self) -> tuple[TokenInfo, ...]:
-        """Every card present now: initialised tokens only, so a blank slot is no card.
+    def tokens(self, *, reuse_seconds: float = 0.0) -> tuple[TokenInfo, ...]:
+        """Every card present: initialised tokens only, so a blank slot is no card.
 
-        A module whose slot listing fails outright (SoftHSM2 once a token vanished; some
-        drivers after a reader was unplugged) is re-initialised once and asked again, as the
-        token layer does when a session's token vanished; the cards' sessions reconnect.
+        The last listing is reused when younger than ``reuse_seconds``. A module whose slot
+        listing fails outright (SoftHSM2 once a token vanished; some drivers after a reader
+        was unplugged) is refreshed once and asked again, as the token layer does when a
+        session's token vanished; the cards' sessions reconnect.
         """
+        listing = self._listing
+        if listing is not None and self._clock() - listing[0] < reuse_seconds:
+            return listing[1]
         module = self.module()
         try:
-            tokens = module.tokens()
-        except DeviceError:
-            module._handle.reinitialize()
             try:
-                tokens = module.tokens()
-            except TokenError as exc:
-                raise hipki_error_for(exc) from None
+                found = module.tokens()
+            except DeviceError:
+                module.refresh()
+                found = module.tokens()
         except TokenError as exc:
             raise hipki_error_for(exc) from None
-        tokens = tuple(t for t in tokens if t.flags & TokenFlags.TOKEN_INITIALIZED)
-        self._known_readers = frozenset(t.reader_name for t in tokens)
+        tokens = tuple(token for token in found if token.initialized)
+        self._known_readers = frozenset(token.reader_name for token in tokens)
+        self._listing = (self._clock(), tokens)
         return tokens
 
-    def choose(self, slot_description: str | None) -> TokenInfo:
-        """The token in the named reader, or the only token when no reader is named."""
-        tokens = self.tokens()
-        if slot_description is not None:
-            wanted = slot_description.rstrip(" \x00")
-            for token in tokens:
-                if token.reader_name == wanted:
-                    return token
-            raise HipkiError(
-                f"there is no card in reader {wanted!r}: insert the card or choose another reader",
-                ret_code=HipkiCode.NO_CARD,
-            )
-        if not tokens:
-            raise HipkiError(
-                "no card is inserted: insert the card in the reader and try again",
-                ret_code=HipkiCode.NO_CARD,
-            )
-        if len(tokens) > 1:
-            readers = ", ".join(repr(t.reader_name) for t in tokens)
-            raise HipkiError(
-                f"{len(tokens)} cards are inserted ({readers}) and the page named no"
-                " slotDescription: remove the other cards, or have the page send the reader",
-                ret_code=HipkiCode.NO_CARD,
-            )
-        return tokens[0]
+    def choose(self, slot_description: str | None, *, reuse_seconds: float = 0.0) -> TokenInfo:
+        """The card in the named reader, or the only card when no reader is named.
 
-    def reader_lock(self, slot_description: str | None) -> asyncio.Lock:
-        """The queue for requests naming one reader (event-loop side only).
-
-        Readers not seen in the last listing share one queue, so pages cannot grow the
-        table with invented reader names.
+        A reused listing that lacks the reader is not trusted: the module is asked again.
         """
-        known = slot_description is not None and slot_description in self._known_readers
-        key = slot_description if known and slot_description is not None else ""
-        lock = self._reader_locks.get(key)
-        if lock is None:
-            lock = self._reader_locks[key] = asyncio.Lock()
-        return lock
+        wanted = None if slot_description is None else slot_description.rstrip(" \x00")
+        selector = None if wanted is None else TokenSelector(reader_name=wanted)
+        try:
+            try:
+                return choose_token(self.tokens(reuse_seconds=reuse_seconds), selector)
+            except TokenNotFoundError:
+                if not reuse_seconds:
+                    raise
+                return choose_token(self.tokens(), selector)
+        except TokenNotFoundError:
+            if wanted is not None:
+                message = f"there is no card in reader {wanted!r}: insert the card or choose"
+                message += " another reader"
+            else:
+                message = "no card is inserted: insert the card in the reader and try again"
+            raise HipkiError(message, ret_code=HipkiCode.NO_CARD) from None
+        except AmbiguousTokenError as exc:
+            raise HipkiError(
+                f"{len(exc.candidates)} cards are inserted ({'; '.join(exc.candidates)}) and the"
+                " page named no slotDescription: remove the other cards, or have the page send"
+                " the reader",
+                ret_code=HipkiCode.NO_CARD,
+            ) from None
+
+    def forget_listing(self) -> None:
+        """Make the next ``choose`` ask the module, after a card failed to answer."""
+        self._listing = None
+
+    def lane_key(self, slot_description: str | None) -> str:
+        """The lane (worker thread) for requests naming ``slot_description``.
+
+        Readers not seen in the last listing share one lane, so pages cannot grow the
+        number of threads with invented reader names.
+        """
+        if slot_description is not None and slot_description in self._known_readers:
+            return slot_description
+        return ""
 
     def card_guard(self, serial: str) -> threading.Lock:
         """The lock held while one request uses the card ``serial`` (worker-thread side)."""
@@ -187,6 +210,9 @@ class CardAccess:
         card = LoggedInCard(
             session=session,
             signer=signer,
+            certificate_base64=base64.b64encode(
+                signer.certificate.public_bytes(Encoding.DER)
+            ).decode(),
             issuers=issuers,
             pin_digest=self.pin_digest(pin),
             last_used=self._clock(),

@@ -1,7 +1,7 @@
 """What each HiPKI request does, independent of HTTP.
 
-Requests arrive on the event loop; card work runs in one worker-thread call per
-request, queued on the event loop per reader so waiting requests hold no thread. A
+Requests arrive on the event loop; a signature runs on its reader's own thread
+(``ReaderLanes``), in order behind that reader's earlier requests. A
 signing request is checked in this order, cheapest and card-free first: the
 package's fields, the page's origin against the trust list, the origin's PIN
 failure budget, the card; then the PIN (from the page, or asked locally),
@@ -15,11 +15,9 @@ import base64
 from typing import Any
 
 from anyio import to_thread
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.errors import CryptoError
-from xcapki.service._card_objects import public_certificates
-from xcapki.service.cards import CardAccess, LoggedInCard
+from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess, LoggedInCard
 from xcapki.service.config import DomainRequest, PinMode, PinRequest, ServiceConfig
 from xcapki.service.errors import (
     CKR_FUNCTION_CANCELED,
@@ -28,6 +26,7 @@ from xcapki.service.errors import (
     HipkiCode,
     HipkiError,
 )
+from xcapki.service.lanes import ReaderLanes
 from xcapki.service.pkcs11info import slot_entry
 from xcapki.service.protocol import SignRequest, answer, parse_sign_request
 from xcapki.service.ratelimit import PinFailureLimiter
@@ -59,6 +58,7 @@ class HipkiOperations:
         self._cards = cards
         self._limiter = limiter
         self._asking_user = asyncio.Lock()
+        self._lanes = ReaderLanes()
 
     def _require_trusted(self, origin: str | None) -> str:
         if origin is None or not self._trust.is_trusted(origin):
@@ -80,13 +80,14 @@ class HipkiOperations:
         return answer("pkcs11info", self.version, slots=slots)
 
     def _slots(self, with_certs: bool) -> list[dict[str, object]]:
+        """Certificates are read without login (no PIN, no try) from each card."""
         module = self._cards.module()
         slots = []
         for token in self._cards.tokens():
             certificates = None
             if with_certs:
                 try:
-                    certificates = public_certificates(module, token)
+                    certificates = module.public_certificates(token)
                 except TokenError:
                     continue
             slots.append(slot_entry(token, certificates))
@@ -104,30 +105,36 @@ class HipkiOperations:
                 ret_code=HipkiCode.TOO_MANY_PIN_ATTEMPTS,
                 http_status=429,
             )
-        async with self._cards.reader_lock(request.slot_description):
-            return await to_thread.run_sync(self._sign_on_card, request, origin)
+        lane = self._cards.lane_key(request.slot_description)
+        return await self._lanes.run(lane, lambda: self._sign_on_card(request, origin))
 
     def _sign_on_card(self, request: SignRequest, origin: str) -> dict[str, Any]:
-        token = self._cards.choose(request.slot_description)
-        with self._cards.card_guard(token.serial):
-            pin = self._pin_for(token, request, origin)
-            card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
-            check_validity(card.signer.certificate)
-            try:
-                signature = make_signature(
-                    card.signer, request, card_serial=token.serial, issuers=card.issuers
-                )
-            except TokenError as exc:
-                self._cards.forget_if_removed(token.serial, exc)
-                raise hipki_error_for(exc) from None
-            except CryptoError as exc:
-                raise HipkiError(str(exc), ret_code=HipkiCode.BAD_REQUEST) from None
-            certificate = card.signer.certificate.public_bytes(Encoding.DER)
+        # Page mode may reuse a recent listing; local mode shows the user the PIN state now.
+        reuse = LISTING_REUSE_SECONDS if self._config.pin_mode is PinMode.PAGE else 0.0
+        token = self._cards.choose(request.slot_description, reuse_seconds=reuse)
+        try:
+            with self._cards.card_guard(token.serial):
+                pin = self._pin_for(token, request, origin)
+                card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
+                check_validity(card.signer.certificate)
+                try:
+                    signature = make_signature(
+                        card.signer, request, card_serial=token.serial, issuers=card.issuers
+                    )
+                except TokenError as exc:
+                    self._cards.forget_if_removed(token.serial, exc)
+                    raise hipki_error_for(exc) from None
+                except CryptoError as exc:
+                    raise HipkiError(str(exc), ret_code=HipkiCode.BAD_REQUEST) from None
+        except HipkiError as refusal:
+            if refusal.ret_code in (HipkiCode.NO_CARD, HipkiCode.CARD_ERROR):
+                self._cards.forget_listing()
+            raise
         return answer(
             "sign",
             self.version,
             signature=base64.b64encode(signature).decode(),
-            certb64=base64.b64encode(certificate).decode(),
+            certb64=card.certificate_base64,
             cardSN=token.serial,
         )
 
@@ -196,5 +203,6 @@ class HipkiOperations:
             await to_thread.run_sync(self._cards.log_out_if_idle, serial)
 
     async def close(self) -> None:
-        """Log out of every card."""
+        """Finish the signatures under way, then log out of every card."""
+        await to_thread.run_sync(self._lanes.close)
         await to_thread.run_sync(self._cards.close)

@@ -10,8 +10,7 @@ from cryptography.x509.oid import NameOID
 
 from xcapki.crypto.errors import CryptoError
 from xcapki.crypto.profile import TaiwanCertificate
-from xcapki.service._card_objects import PublicCertificate
-from xcapki.token.objects import KeyPurpose
+from xcapki.token.objects import KeyPurpose, TokenCertificate
 from xcapki.token.tokens import TokenInfo
 
 __all__ = ["certificate_entry", "slot_entry"]
@@ -41,14 +40,13 @@ def _subject_id(certificate: x509.Certificate) -> str:
     return profile.unified_business_number or profile.moica_id_digits or ""
 
 
-def certificate_entry(
-    label: str, purpose: KeyPurpose, certificate: x509.Certificate
-) -> dict[str, str]:
+def certificate_entry(found: TokenCertificate) -> dict[str, str]:
     """One ``certs`` entry."""
+    certificate = found.certificate
     return {
         "certb64": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
-        "label": label,
-        "usage": _USAGE[purpose],
+        "label": found.label,
+        "usage": _USAGE[found.purpose],
         "sn": f"{certificate.serial_number:x}",
         "subjectDN": _distinguished_name(certificate.subject),
         "issuerDN": _distinguished_name(certificate.issuer),
@@ -60,14 +58,12 @@ def certificate_entry(
 
 
 def slot_entry(
-    token: TokenInfo, certificates: tuple[PublicCertificate, ...] | None
+    token: TokenInfo, certificates: tuple[TokenCertificate, ...] | None
 ) -> dict[str, object]:
     """One ``slots`` entry; ``certs`` only when certificates were asked for."""
     described: dict[str, object] = {"serialNumber": token.serial, "label": token.label}
     if certificates is not None:
         described["certs"] = [
-            certificate_entry(label, purpose, certificate)
-            for label, purpose, certificate in certificates
-            if purpose in _USAGE
+            certificate_entry(found) for found in certificates if found.purpose in _USAGE
         ]
     return {"slotDescription": token.reader_name, "token": described}

@@ -1,15 +1,15 @@
 """``xcapki certs``: the card's certificates read through the Taiwan profile.
 
-The token layer reads objects only inside a logged-in session, so this asks
-for the PIN (once; a wrong PIN is never retried).
+Certificates are public objects, read without logging in: no PIN is asked
+and no PIN try can be spent, so this works on a card whose PIN is locked.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from xcapki.cli.commands._card import logged_in
 from xcapki.cli.console import Console
+from xcapki.cli.context import open_module, select_token
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.present import certificate_json, print_certificate, print_token, token_json
 from xcapki.crypto.profile import TaiwanCertificate
@@ -57,8 +57,8 @@ def show_certificates(
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """Print each certificate: authority, organisation, 統一編號, validity, purpose."""
-    with logged_in(args, console) as session:
-        token = session.token
-        found = session.certificates()
+    module = open_module(args, console)
+    token = select_token(module, args.token)
+    found = module.public_certificates(token)
     show_certificates(console, token, found, TrustStore.bundled())
     return ExitCode.OK if found else ExitCode.TOKEN

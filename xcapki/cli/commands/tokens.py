@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     )
     for token in tokens:
         print_token(console, token)
-    if not any(token_json(token)["initialised"] for token in tokens):
+    if not any(token.initialized for token in tokens):
         console.say("tokens.none")
         return ExitCode.TOKEN
     return ExitCode.OK

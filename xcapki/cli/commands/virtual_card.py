@@ -20,7 +20,7 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
 from xcapki.testing import CardSpec, TestPki, provision_softhsm_card, softhsm_config
-from xcapki.token import PinFromEnvironment, PinPrompt, TokenSelector, load_module, login
+from xcapki.token import PinFromEnvironment, PinPrompt, TokenSelector, load_module
 from xcapki.token.pin import resolve_pin
 
 DEFAULT_UBN = "12345678"
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     )
     module = load_module(card.module_path)
     token = module.select_token(TokenSelector(serial=card.serial))
-    with login(module, token, pin=pin) as session:
-        found = session.certificates()
+    found = module.public_certificates(token)
     root = pki.root_certificate_path
     export = f"export SOFTHSM2_CONF={shlex.quote(str(conf))}"
     options = f"--module {shlex.quote(str(card.module_path))} --token {card.serial}"

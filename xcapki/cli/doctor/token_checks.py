@@ -1,24 +1,20 @@
 """PKCS#11 and certificate checks: module, token, PIN state, certificates, path, revocation.
 
-Certificates are read inside a logged-in session (the token layer reads
-objects only there), so they are checked only when a PIN source exists and
-the PIN state is OK: the doctor never spends a try on a card that is already
-counting down, and never retries.
+Certificates are public objects, read without logging in, so they are checked
+on every card, one whose PIN is counting down or locked included, with no PIN
+asked and no try spent: the doctor never logs in.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from xcapki.cli.console import Console
-from xcapki.cli.context import REVOCATION_MODES, open_module, pin_source, select_token
+from xcapki.cli.context import REVOCATION_MODES, open_module, select_token
 from xcapki.cli.context import trust_store as build_trust_store
 from xcapki.cli.doctor.model import CheckId, Recorder, Verdict
 from xcapki.cli.failures import describe_failure
@@ -40,7 +36,6 @@ from xcapki.token import (
     TokenCertificate,
     TokenError,
     TokenInfo,
-    login,
 )
 
 __all__ = ["EXPIRY_WARNING", "TOKEN_CHECKS", "check_token"]
@@ -76,24 +71,8 @@ _PIN_VERDICTS: dict[PinState, tuple[Verdict, str, str | None]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DoctorOptions:
-    """What the token checks need from the command line."""
-
-    args: argparse.Namespace
-    console: Console
-    interactive: bool
-    now: Callable[[], dt.datetime]
-
-
 def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) -> None:
     """Record the module, token, PIN, certificate, path and revocation checks in order."""
-    options = DoctorOptions(
-        args=args,
-        console=console,
-        interactive=sys.stdin.isatty(),
-        now=lambda: dt.datetime.now(dt.UTC),
-    )
     try:
         module = open_module(args, console)
     except ModuleError as error:
@@ -123,14 +102,12 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
         recorder.skip_after(TOKEN_CHECKS[2:], CheckId.TOKEN)
         return
     recorder.add(CheckId.TOKEN, Verdict.OK, "doctor.token.found", token=token.describe())
-    if not _check_pin_state(recorder, token):
-        recorder.skip(_CERTIFICATE_CHECKS, "skip.pin_state")
-        return
-    _check_certificates(recorder, module, token, options)
+    _check_pin_state(recorder, token)
+    _check_certificates(recorder, args, module, token)
 
 
-def _check_pin_state(recorder: Recorder, token: TokenInfo) -> bool:
-    """Record the PIN state; True when it is safe to log in."""
+def _check_pin_state(recorder: Recorder, token: TokenInfo) -> None:
+    """Record the PIN state as the token reports it (no login)."""
     state = token.pin_state
     if state is PinState.OK:
         recorder.add(
@@ -140,25 +117,17 @@ def _check_pin_state(recorder: Recorder, token: TokenInfo) -> bool:
             low=token.min_pin_length,
             high=token.max_pin_length,
         )
-        return True
+        return
     verdict, message, remedy = _PIN_VERDICTS[state]
     recorder.add(CheckId.PIN_STATE, verdict, message, remedy)
-    return False
 
 
 def _check_certificates(
-    recorder: Recorder, module: Pkcs11Module, token: TokenInfo, options: DoctorOptions
+    recorder: Recorder, args: argparse.Namespace, module: Pkcs11Module, token: TokenInfo
 ) -> None:
-    args = options.args
-    if not args.pin_env and (args.no_pin or not options.interactive):
-        recorder.skip(_CERTIFICATE_CHECKS, "skip.no_pin", "skip.no_pin.remedy")
-        return
     try:
-        source = pin_source(args, options.console, token)
-        options.console.progress("progress.login", token=token.describe())
-        with login(module, token, pin=source) as session:
-            certificates = session.certificates()
-    except XcapkiError as error:
+        certificates = module.public_certificates(token)
+    except TokenError as error:
         failure = describe_failure(error, recorder.catalogue)
         recorder.add_text(
             CheckId.SIGNING_CERTIFICATE,
@@ -168,7 +137,7 @@ def _check_certificates(
         )
         recorder.skip_after(_CERTIFICATE_CHECKS[1:], CheckId.SIGNING_CERTIFICATE)
         return
-    now = options.now()
+    now = dt.datetime.now(dt.UTC)
     signing = _pick(certificates, KeyPurpose.SIGNING)
     signing_ok = _check_validity(recorder, CheckId.SIGNING_CERTIFICATE, signing, now)
     _check_validity(
