@@ -19,9 +19,10 @@ from service_helpers import TRUSTED, LiveService, UserAnswers, serve, sign_form,
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import verify_cms
-from xcapki.service import HipkiCode, PinMode, PinRequest, ServiceConfig
+from xcapki.service import HipkiCode, HipkiError, PinMode, PinRequest, ServiceConfig
+from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess
 from xcapki.testing import CardSpec, StandardCards, TestPki, VirtualCard, provision_softhsm_card
-from xcapki.token import load_module
+from xcapki.token import TokenSelector, load_module
 
 pytestmark = pytest.mark.softhsm
 
@@ -184,3 +185,50 @@ def test_card_pulled_during_a_request_is_no_card_and_the_service_carries_on(
         if pulled.exists():
             shutil.move(pulled, directory)
         service.close()
+
+
+def test_a_reused_listing_counts_no_blank_token_and_finds_a_card_inserted_since(
+    config: ServiceConfig, pullable_card: VirtualCard, tmp_path: Path
+) -> None:
+    module = load_module(pullable_card.module_path)
+    reader = module.select_token(TokenSelector(serial=pullable_card.serial)).reader_name
+    cards = CardAccess(config, clock=lambda: 1000.0)  # time stands still: listings stay recent
+    listed = cards.tokens()
+    assert cards.tokens(reuse_seconds=LISTING_REUSE_SECONDS) is listed
+    # SoftHSM2's spare slot holds a blank token: listed by the module, never a card here.
+    assert any(not token.initialized for token in module.tokens())
+    assert all(token.initialized for token in listed)
+    with pytest.raises(HipkiError) as several:
+        cards.choose(None, reuse_seconds=LISTING_REUSE_SECONDS)
+    assert str(several.value).startswith(f"{len(listed)} cards are inserted")
+
+    directory, pulled = _token_directory(pullable_card), tmp_path / "pulled"
+    shutil.move(directory, pulled)
+    try:
+        module.refresh()
+        cards.forget_listing()  # as a failed signature does
+        assert reader not in {token.reader_name for token in cards.tokens()}
+    finally:
+        shutil.move(pulled, directory)
+        module.refresh()
+    # The reused listing lacks the reader now holding the card again: the module is asked.
+    chosen = cards.choose(reader, reuse_seconds=LISTING_REUSE_SECONDS)
+    assert chosen.serial == pullable_card.serial
+
+
+def test_pulled_card_in_page_mode_is_no_card_then_signs_again(
+    live: LiveService, pullable_card: VirtualCard, tmp_path: Path
+) -> None:
+    directory, pulled = _token_directory(pullable_card), tmp_path / "pulled"
+    post = {"url": f"{live.base_url}/sign", "headers": {"Origin": TRUSTED}, "timeout": 60}
+    form = sign_form(sign_package(pullable_card, "before", signatureType="PKCS1"))
+    assert httpx.post(data=form, **post).json()["ret_code"] == 0
+    shutil.move(directory, pulled)  # within the listing's reuse time: the signature finds out
+    try:
+        body = httpx.post(data=form, **post).json()
+        assert body["ret_code"] in (HipkiCode.NO_CARD, HipkiCode.CARD_ERROR), body
+    finally:
+        shutil.move(pulled, directory)
+    load_module(pullable_card.module_path).refresh()
+    again = httpx.post(data=form, **post).json()
+    assert again["ret_code"] == 0, again

@@ -35,6 +35,8 @@ def _settle(future: asyncio.Future[Any], result: object, error: BaseException | 
 def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
     while (job := jobs.get()) is not None:
         work, future, loop = job
+        if future.cancelled():  # its request is gone: nobody is asked for a PIN for it
+            continue
         try:
             result = work()
         except BaseException as error:  # delivered to the awaiting request, as to_thread does
