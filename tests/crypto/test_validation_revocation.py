@@ -32,7 +32,6 @@ from xcapki.crypto.validation import (
     ValidatorUsageError,
 )
 from xcapki.testing import (
-    CaCredentials,
     CardSpec,
     IssuedCard,
     IssuedKey,
@@ -70,18 +69,7 @@ class Network:
         self.services.stop_responder(self.pki.root)
 
     def withdraw_crl(self) -> None:
-        (self.pki.published_directory / f"{self.xca.name}.crl").unlink()
-
-    def restore(self) -> None:
-        """Every responder running and answering correctly, every CRL fresh."""
-        for ca in self.pki.authorities:
-            try:
-                responder = self.services.responder(ca)
-            except KeyError:
-                responder = self.services.start_responder(ca)
-            responder.settings.behaviour = ResponderBehaviour.CORRECT
-            responder.settings.rogue_signer = None
-            self.pki.publish_crl(ca)
+        self.pki.withdraw_crl(self.xca)
 
 
 @pytest.fixture
@@ -90,16 +78,12 @@ def network(test_pki: TestPki, pki_services: PkiServices) -> Iterator[Network]:
     try:
         yield running
     finally:
-        running.restore()
+        pki_services.restore()
 
 
 @pytest.fixture
 def store(test_pki: TestPki) -> TrustStore:
     return TrustStore.empty().with_roots(test_pki.root.certificate)
-
-
-def _port(ca: CaCredentials) -> int:
-    return int(ca.ocsp_url.rsplit(":", 1)[1].strip("/"))
 
 
 def _card(test_pki: TestPki, **spec: object) -> IssuedCard:
@@ -248,7 +232,7 @@ def test_silent_responder_times_out(test_pki: TestPki, network: Network, store: 
     network.withdraw_crl()
     with socket.socket() as silent:
         silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        silent.bind(("127.0.0.1", _port(network.xca)))
+        silent.bind(("127.0.0.1", network.xca.ocsp_port))
         silent.listen(8)
         timeout = dt.timedelta(milliseconds=500)
         path = _validate(store, card, RevocationMode.SOFT_FAIL, fetch_timeout=timeout)

@@ -136,14 +136,8 @@ class Lab:
     def xca_responder(
         self, behaviour: ResponderBehaviour, *, rogue: IssuedKey | None = None
     ) -> Iterator[None]:
-        responder = self.services.responder(self.pki.ca(Authority.XCA))
-        responder.settings.behaviour = behaviour
-        responder.settings.rogue_signer = rogue
-        try:
+        with self.services.misbehaving(self.pki.ca(Authority.XCA), behaviour, rogue_signer=rogue):
             yield
-        finally:
-            responder.settings.behaviour = ResponderBehaviour.CORRECT
-            responder.settings.rogue_signer = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -140,3 +140,29 @@ def test_crls_and_ca_certificates_are_published(
     with urllib.request.urlopen(ca.crl_url, timeout=10) as response:
         crl = x509.load_der_x509_crl(response.read())
     assert crl.issuer == ca.certificate.subject
+
+
+def test_misbehaving_lasts_for_the_block_only(test_pki: TestPki, pki_services: PkiServices) -> None:
+    card = test_pki.issue_card(CardSpec(authority=Authority.XCA, organisation_name="暫時"))
+    ca = test_pki.ca(Authority.XCA)
+    with pki_services.misbehaving(ca, ResponderBehaviour.TRY_LATER):
+        inside = _post(ca.ocsp_url, _request(card, ca.certificate))
+    after = _post(ca.ocsp_url, _request(card, ca.certificate))
+    assert inside.response_status is ocsp.OCSPResponseStatus.TRY_LATER
+    assert after.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+
+
+def test_restore_mends_responders_and_crls(test_pki: TestPki, pki_services: PkiServices) -> None:
+    ca = test_pki.ca(Authority.GCA)
+    pki_services.stop_responder(ca)
+    test_pki.withdraw_crl(ca)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(ca.crl_url, timeout=10)
+    assert missing.value.code == 404
+    assert not pki_services.is_running(ca)
+    pki_services.restore()
+    assert pki_services.is_running(ca)
+    assert pki_services.responder(ca).settings.behaviour is ResponderBehaviour.CORRECT
+    with urllib.request.urlopen(ca.crl_url, timeout=10) as response:
+        assert x509.load_der_x509_crl(response.read()).issuer == ca.certificate.subject
+    assert ca.ocsp_url == f"http://127.0.0.1:{ca.ocsp_port}/"

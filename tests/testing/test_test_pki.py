@@ -74,11 +74,13 @@ def test_identity_attributes_are_in_subject_directory_attributes(test_pki: TestP
             organisation_name="測試局",
             unified_business_number="10203040",
             organisation_oid="2.16.886.101.20003",
+            card_rank="正卡",
         )
     )
     attributes = _directory_attributes(card.signing.certificate)
     assert attributes == {
         oids.SUBJECT_CLASS: oids.SUBJECT_CLASS_GOVERNMENT_AGENCY,
+        oids.CARD_RANK: "正卡",
         oids.UNIFIED_BUSINESS_NUMBER: "10203040",
         oids.ORGANISATION_OID: "2.16.886.101.20003",
         oids.CARD_SERIAL: card.card_serial,

@@ -99,6 +99,11 @@ class CaCredentials:
         """The CA certificate."""
         return self.key.certificate
 
+    @property
+    def ocsp_port(self) -> int:
+        """The loopback port of this CA's OCSP responder, as its certificates' AIA names it."""
+        return int(self.ocsp_url.rsplit(":", 1)[1].strip("/"))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CardSpec:
@@ -115,6 +120,7 @@ class CardSpec:
     organisation_oid: str | None = None
     subject_class: str | None = None
     moica_id_digits: str | None = None
+    card_rank: str | None = None
     card_serial: str | None = None
     key_algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048
     signature_hash: HashAlgorithm = HashAlgorithm.SHA256
@@ -306,6 +312,10 @@ class TestPki:
         staged.replace(path)
         return path
 
+    def withdraw_crl(self, ca: CaCredentials) -> None:
+        """Stop publishing ``ca``'s CRL, so that its CDP answers 404 until ``publish_crl``."""
+        (self.published_directory / f"{ca.name}.crl").unlink(missing_ok=True)
+
     def _manifest(self) -> dict[str, object]:
         manifest: dict[str, object] = json.loads((self.directory / _MANIFEST).read_text())
         return manifest
@@ -400,6 +410,7 @@ class _Issuer:
             unified_business_number=spec.unified_business_number,
             organisation_oid=spec.organisation_oid,
             moica_id_digits=spec.moica_id_digits,
+            card_rank=spec.card_rank,
             card_serial=card_serial,
         )
         certificate = (

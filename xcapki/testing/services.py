@@ -9,8 +9,8 @@ import threading
 from collections.abc import Iterator
 from types import TracebackType
 
-from xcapki.testing.ocsp_responder import OcspResponder
-from xcapki.testing.pki import LOOPBACK, CaCredentials, TestPki
+from xcapki.testing.ocsp_responder import OcspResponder, ResponderBehaviour
+from xcapki.testing.pki import LOOPBACK, CaCredentials, IssuedKey, TestPki
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,10 +46,13 @@ class PkiServices:
         """The running responder of ``ca`` (to change its behaviour or count requests)."""
         return self._responders[ca.name]
 
+    def is_running(self, ca: CaCredentials) -> bool:
+        """Whether ``ca``'s responder is serving."""
+        return ca.name in self._responders
+
     def start_responder(self, ca: CaCredentials) -> OcspResponder:
         """Start ``ca``'s responder, on the port its certificates name."""
-        port = int(ca.ocsp_url.rsplit(":", 1)[1].strip("/"))
-        responder = OcspResponder(ca, port)
+        responder = OcspResponder(ca, ca.ocsp_port)
         responder.start()
         self._responders[ca.name] = responder
         return responder
@@ -59,6 +62,32 @@ class PkiServices:
         responder = self._responders.pop(ca.name, None)
         if responder is not None:
             responder.close()
+
+    @contextlib.contextmanager
+    def misbehaving(
+        self,
+        ca: CaCredentials,
+        behaviour: ResponderBehaviour,
+        *,
+        rogue_signer: IssuedKey | None = None,
+    ) -> Iterator[OcspResponder]:
+        """``ca``'s responder answering with ``behaviour`` inside the ``with`` block only."""
+        responder = self.responder(ca)
+        responder.settings.behaviour = behaviour
+        responder.settings.rogue_signer = rogue_signer
+        try:
+            yield responder
+        finally:
+            responder.settings.behaviour = ResponderBehaviour.CORRECT
+            responder.settings.rogue_signer = None
+
+    def restore(self) -> None:
+        """Undo what a test broke: every responder running and correct, every CRL fresh."""
+        for ca in self.pki.authorities:
+            responder = self._responders.get(ca.name) or self.start_responder(ca)
+            responder.settings.behaviour = ResponderBehaviour.CORRECT
+            responder.settings.rogue_signer = None
+            self.pki.publish_crl(ca)
 
     def close(self) -> None:
         """Stop every responder and the CRL server."""
