@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -40,6 +41,24 @@ from xcapki.service.trust import TrustList
 __all__ = ["create_app", "service_version"]
 
 _JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+_ANSWER_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in _JSON_HEADERS.items()),
+]
+_ANSWER_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class _Answer(Response):
+    """A HiPKI JSON answer, rendered with one shared encoder and fixed headers (it is made
+    for every request, so Starlette's per-response encoder and header parsing are skipped)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _ANSWER_ENCODER.encode(content).encode()
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        self.raw_headers = [(b"content-length", b"%d" % len(self.body)), *_ANSWER_HEADERS]
 
 
 def service_version(config: ServiceConfig) -> str:
@@ -73,7 +92,7 @@ def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaita
                 message=str(refusal),
             )
             status = refusal.http_status
-        return JSONResponse(body, status_code=status, headers=_JSON_HEADERS)
+        return _Answer(body, status_code=status)
 
     return endpoint
 

@@ -28,8 +28,10 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from xcapki.crypto.algorithms import SignatureScheme
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
+from xcapki.service.signing import bare_scheme
 from xcapki.service.translate import hipki_error_for
 from xcapki.token.errors import (
     AmbiguousTokenError,
@@ -57,12 +59,13 @@ dropped; a reader not in the listing is looked up afresh."""
 
 @dataclass(slots=True)
 class LoggedInCard:
-    """A card's live session, its signing key and certificate (DER, base64, as answers carry
-    it), the key's issuing CA certificate when the card holds it, and a keyed hash of the PIN
-    it used."""
+    """A card's live session, its signing key with its PKCS1 scheme and its certificate (DER,
+    base64, as answers carry it), the key's issuing CA certificate when the card holds it, and
+    a keyed hash of the PIN it used: all a signature needs, read once per login."""
 
     session: TokenSession
     signer: TokenSigner
+    bare_scheme: SignatureScheme
     certificate_base64: str
     issuers: tuple[x509.Certificate, ...]
     pin_digest: bytes
@@ -210,6 +213,7 @@ class CardAccess:
         card = LoggedInCard(
             session=session,
             signer=signer,
+            bare_scheme=bare_scheme(signer.certificate),
             certificate_base64=base64.b64encode(
                 signer.certificate.public_bytes(Encoding.DER)
             ).decode(),

@@ -76,7 +76,10 @@ class HostGuard:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (read no further than that)."""
+    """The request body, refused with 413 past ``limit`` bytes (read no further than that).
+
+    Read from the ASGI messages directly: one message per body in practice, so this is a
+    single await where Starlette's stream adds a generator and its checks."""
     too_large = HipkiError(
         f"the request is larger than {limit} bytes: send less data per request",
         ret_code=HipkiCode.REQUEST_TOO_LARGE,
@@ -87,12 +90,21 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise HipkiError(
+                "the page closed the connection before its request arrived: send it again",
+                ret_code=HipkiCode.BAD_REQUEST,
+                http_status=400,
+            )
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise too_large
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def page_origin(request: Request, form: dict[str, str], own_origins: frozenset[str]) -> str | None:

@@ -119,7 +119,11 @@ class HipkiOperations:
                 check_validity(card.signer.certificate)
                 try:
                     signature = make_signature(
-                        card.signer, request, card_serial=token.serial, issuers=card.issuers
+                        card.signer,
+                        request,
+                        card_serial=token.serial,
+                        scheme=card.bare_scheme,
+                        issuers=card.issuers,
                     )
                 except TokenError as exc:
                     self._cards.forget_if_removed(token.serial, exc)

@@ -14,7 +14,7 @@ from xcapki.crypto.signer import Signer
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.protocol import SignatureType, SignRequest
 
-__all__ = ["check_validity", "make_signature"]
+__all__ = ["bare_scheme", "check_validity", "make_signature"]
 
 
 def check_validity(certificate: x509.Certificate, now: datetime.datetime | None = None) -> None:
@@ -34,18 +34,25 @@ def check_validity(certificate: x509.Certificate, now: datetime.datetime | None 
         )
 
 
+def bare_scheme(certificate: x509.Certificate) -> SignatureScheme:
+    """The scheme of a PKCS1 answer: RSA PKCS#1 v1.5, or on an EC card DER ECDSA (the key's
+    own scheme)."""
+    if isinstance(certificate.public_key(), ec.EllipticCurvePublicKey):
+        return SignatureScheme.ECDSA
+    return SignatureScheme.RSA_PKCS1V15
+
+
 def make_signature(
     signer: Signer,
     request: SignRequest,
     *,
     card_serial: str,
+    scheme: SignatureScheme,
     issuers: Sequence[x509.Certificate] = (),
 ) -> bytes:
     """PKCS7: attached CMS with signingTime, nonce and card serial, carrying the signer's
-    certificate and its issuing CA's (``issuers``, from the card); PKCS1: the bare signature.
-
-    PKCS1 on an EC card gives a DER ECDSA signature, the key's own scheme.
-    """
+    certificate and its issuing CA's (``issuers``, from the card); PKCS1: the bare signature
+    in ``scheme`` (``bare_scheme`` of the signer's certificate, worked out once per login)."""
     if request.signature_type is SignatureType.PKCS7:
         return sign_hipki(
             request.tbs,
@@ -55,10 +62,4 @@ def make_signature(
             hash_algorithm=request.hash_algorithm,
             include_chain=issuers,
         )
-    key = signer.certificate.public_key()
-    scheme = (
-        SignatureScheme.ECDSA
-        if isinstance(key, ec.EllipticCurvePublicKey)
-        else SignatureScheme.RSA_PKCS1V15
-    )
     return signer.sign(request.tbs, hash_algorithm=request.hash_algorithm, scheme=scheme)

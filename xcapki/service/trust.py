@@ -55,13 +55,21 @@ def normalise_trust_entry(text: str) -> str | None:
     return f"{scheme}://{host}" + ("" if port is None else f":{port}")
 
 
+_VERDICTS_KEPT = 256
+
+
 class TrustList:
-    """The trusted entries, read from and written back to ``path`` (mode 0600)."""
+    """The trusted entries, read from and written back to ``path`` (mode 0600).
+
+    Verdicts for Origin header values are remembered (a page sends the same one with
+    every request), at most ``_VERDICTS_KEPT`` of them, and forgotten when an entry is added.
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
         self._entries = self._load()
+        self._verdicts: dict[str, bool] = {}
 
     @property
     def entries(self) -> frozenset[str]:
@@ -89,13 +97,23 @@ class TrustList:
         """Whether a page of ``origin`` (an Origin header value) may use the card."""
         if origin is None:
             return False
+        with self._lock:
+            verdict = self._verdicts.get(origin)
+            if verdict is None:
+                verdict = self._judge(origin)
+                if len(self._verdicts) >= _VERDICTS_KEPT:
+                    self._verdicts.clear()
+                self._verdicts[origin] = verdict
+            return verdict
+
+    def _judge(self, origin: str) -> bool:
+        """The verdict from the entries (called with the lock held)."""
         parts = _origin_parts(origin.lower())
         if parts is None:
             return False
         scheme, host, port = parts
         exact = f"{scheme}://{host}" + ("" if port is None else f":{port}")
-        with self._lock:
-            return exact in self._entries or (scheme == "https" and host in self._entries)
+        return exact in self._entries or (scheme == "https" and host in self._entries)
 
     def add(self, entry: str) -> None:
         """Trust ``entry`` (already normalised) and write the file."""
@@ -103,6 +121,7 @@ class TrustList:
             if entry in self._entries:
                 return
             self._entries.add(entry)
+            self._verdicts.clear()
             self._write(sorted(self._entries))
 
     def _write(self, entries: list[str]) -> None:
