@@ -55,6 +55,7 @@ def main(directory: Path) -> None:
     card = shlex.split(options.strip())[2:]
     root = str(directory / "pki" / "ca" / "grca" / "ca.pem")
     card_pin = [*card, "--pin-env", PIN_VARIABLE, "--quiet"]
+    xcapki("certs", *card, "--quiet", env=env)  # certificates need no PIN
 
     report = directory / "申報書.txt"
     report.write_text("會計師查核簽證線上申報\n", encoding="utf-8")
@@ -64,8 +65,9 @@ def main(directory: Path) -> None:
     xcapki("verify", str(signature), "--revocation", "off", "--quiet", env=env, expect=4)
     xcapki("selftest", *card_pin, "--trust-root", root, "--revocation", "off", env=env)
     xcapki(
-        "doctor",
-        *card_pin,
+        "doctor",  # no PIN either: it reads the PIN state and the certificates only
+        *card,
+        "--quiet",
         "--no-pcsc",
         "--offline",
         "--trust-root",
