@@ -146,12 +146,13 @@ class CardAccess:
                 message = "no card is inserted: insert the card in the reader and try again"
             raise HipkiError(message, ret_code=HipkiCode.NO_CARD) from None
         except AmbiguousTokenError as exc:
-            raise HipkiError(
-                f"{len(exc.candidates)} cards are inserted ({'; '.join(exc.candidates)}) and the"
-                " page named no slotDescription: remove the other cards, or have the page send"
-                " the reader",
-                ret_code=HipkiCode.NO_CARD,
-            ) from None
+            found = f"{len(exc.candidates)} cards are inserted ({'; '.join(exc.candidates)})"
+            if wanted is None:
+                advice = " and the page named no slotDescription: remove the other cards, or"
+                advice += " have the page send the reader"
+            else:
+                advice = f" in reader {wanted!r}: remove all but the one to use"
+            raise HipkiError(found + advice, ret_code=HipkiCode.NO_CARD) from None
 
     def forget_listing(self) -> None:
         """Make the next ``choose`` ask the module, after a card failed to answer."""
