@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.authority import Authority
 from xcapki.testing import CardSpec, TestPki, VirtualCard, provision_softhsm_card, softhsm_config
 from xcapki.token import TokenSelector, load_module, login

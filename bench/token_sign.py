@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pkcs11
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.authority import Authority
 from xcapki.testing import (
     CardSpec,

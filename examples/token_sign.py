@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.authority import Authority
 from xcapki.testing import CardSpec, KeyAlgorithm, TestPki, provision_softhsm_card, softhsm_config
 from xcapki.token import (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from xcapki.errors import XcapkiError
 
 if TYPE_CHECKING:
-    from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+    from xcapki.algorithms import HashAlgorithm, SignatureScheme
     from xcapki.crypto.authority import Authority
     from xcapki.crypto.cms import (
         AlgorithmPolicy,
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from xcapki.crypto.errors import CryptoError, PathValidationError
     from xcapki.crypto.key_signer import KeySigner
     from xcapki.crypto.profile import CertificatePurpose, TaiwanCertificate
-    from xcapki.crypto.signer import Signer
     from xcapki.crypto.trust import TrustStore
     from xcapki.crypto.validation import ChainValidator, RevocationMode, ValidatedPath
     from xcapki.login import (
@@ -70,6 +69,7 @@ if TYPE_CHECKING:
         create_app,
         run_service,
     )
+    from xcapki.signer import Signer
     from xcapki.token import (
         PROTECTED_AUTH,
         KeyPurpose,
@@ -92,8 +92,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
-    "HashAlgorithm": "xcapki.crypto.algorithms",
-    "SignatureScheme": "xcapki.crypto.algorithms",
+    "HashAlgorithm": "xcapki.algorithms",
+    "SignatureScheme": "xcapki.algorithms",
     "Authority": "xcapki.crypto.authority",
     "AlgorithmPolicy": "xcapki.crypto.cms",
     "CmsError": "xcapki.crypto.cms",
@@ -111,7 +111,7 @@ _LAZY: dict[str, str] = {
     "KeySigner": "xcapki.crypto.key_signer",
     "CertificatePurpose": "xcapki.crypto.profile",
     "TaiwanCertificate": "xcapki.crypto.profile",
-    "Signer": "xcapki.crypto.signer",
+    "Signer": "xcapki.signer",
     "TrustStore": "xcapki.crypto.trust",
     "ChainValidator": "xcapki.crypto.validation",
     "RevocationMode": "xcapki.crypto.validation",

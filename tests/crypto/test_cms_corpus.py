@@ -27,7 +27,7 @@ from cms_mutations import (
 from cms_pki import CmsTestPki
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import (
     NO_ATTRIBUTES,
     AlgorithmNotAllowedError,

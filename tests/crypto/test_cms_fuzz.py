@@ -11,7 +11,7 @@ from cms_pki import CmsTestPki
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import (
     NO_ATTRIBUTES,
     CmsSignature,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cms_pki import CmsTestPki
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import (
     FULL_ATTRIBUTES,
     HIPKI_ATTRIBUTES,

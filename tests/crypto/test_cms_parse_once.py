@@ -9,7 +9,7 @@ from asn1crypto import cms
 from cms_mutations import edit_signed_data
 from cms_pki import CmsTestPki
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.cms import (
     NO_ATTRIBUTES,
     AlgorithmNotAllowedError,

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import (
     FULL_ATTRIBUTES,
     HIPKI_ATTRIBUTES,

@@ -9,8 +9,8 @@ from asn1crypto import cms
 from cms_pki import CmsTestPki
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto import oids
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import (
     HIPKI_ATTRIBUTES,
     LEGACY_SHA1_POLICY,

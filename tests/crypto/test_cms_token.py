@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import (
     FULL_ATTRIBUTES,
     HIPKI_ATTRIBUTES,

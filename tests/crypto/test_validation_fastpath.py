@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtensionOID
 from handmade_certificates import reissued
 from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.errors import PathValidationError
 from xcapki.crypto.trust import TrustStore

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.key_signer import KeySigner
 from xcapki.testing import CaCredentials, IssuedKey, VirtualCard
 from xcapki.testing.keys import KeyAlgorithm, PrivateKey

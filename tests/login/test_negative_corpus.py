@@ -35,11 +35,10 @@ from login_helpers import (
     reissue,
 )
 
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto import oids
-from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import sign_cms, sign_hipki, sign_smartpki
-from xcapki.crypto.signer import Signer
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
     CertificateRevokedError,
@@ -79,6 +78,7 @@ from xcapki.login import (
     UntrustedSignerError,
     respond,
 )
+from xcapki.signer import Signer
 from xcapki.testing import (
     CardSpec,
     IssuedKey,

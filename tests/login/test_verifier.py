@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from login_helpers import SESSION, card_signer, dead_url, reissue
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import LEGACY_SHA1_POLICY
 from xcapki.crypto.trust import TrustStore

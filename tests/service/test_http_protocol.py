@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from service_helpers import TRUSTED, LiveService, reader_of, sign_form, sign_package
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.cms import verify_cms
 from xcapki.service import HipkiCode
 from xcapki.testing import StandardCards, TestPki

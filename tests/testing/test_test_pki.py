@@ -11,8 +11,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto import oids
-from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.testing import CardSpec, KeyAlgorithm, TestingError, TestPki
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.testing import VirtualCard
 from xcapki.token import Pkcs11Module, TokenRemovedError, TokenSelector, TokenSigner, login
 

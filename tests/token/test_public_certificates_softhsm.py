@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.testing import StandardCards, VirtualCard
 from xcapki.token import (
     AmbiguousTokenError,

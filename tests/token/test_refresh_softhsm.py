@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.authority import Authority
 from xcapki.testing import (
     CardSpec,

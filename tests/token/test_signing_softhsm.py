@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
-from xcapki.crypto.signer import Signer
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.signer import Signer
 from xcapki.testing import StandardCards, VirtualCard
 from xcapki.token import (
     HostHashing,

@@ -8,7 +8,7 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.testing import HICOS_CARD_LABEL, StandardCards, VirtualCard
 from xcapki.token import (
     PROTECTED_AUTH,

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.cms import FULL_ATTRIBUTES, sign_cms, sign_hipki, sign_smartpki
 from xcapki.crypto.errors import CmsError
-from xcapki.crypto.signer import Signer
 from xcapki.login.challenge import Challenge, login_message
 from xcapki.login.errors import LoginConfigurationError
 from xcapki.login.wire import LoginResponse, ResponseFormat
+from xcapki.signer import Signer
 
 if TYPE_CHECKING:
     from xcapki.token import TokenSession

@@ -28,7 +28,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.algorithms import SignatureScheme
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.signing import bare_scheme

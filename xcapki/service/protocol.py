@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from xcapki.crypto.algorithms import HashAlgorithm
+from xcapki.algorithms import HashAlgorithm
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.token.pin import Pin
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from xcapki.crypto.algorithms import SignatureScheme
+from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import sign_hipki
-from xcapki.crypto.signer import Signer
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.protocol import SignatureType, SignRequest
+from xcapki.signer import Signer
 
 __all__ = ["bare_scheme", "check_validity", "make_signature"]
 

@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto import oids
-from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
 from xcapki.testing.errors import TestingError
 from xcapki.testing.keys import KeyAlgorithm, PrivateKey, read_private_key, write_private_key

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.token.errors import DataError, MechanismError
 from xcapki.token.objects import KeyKind, TokenCertificate
 
@@ -136,7 +136,7 @@ class _Plan:
 
 
 class TokenSigner:
-    """A token's private key with its certificate; implements ``xcapki.crypto.Signer``.
+    """A token's private key with its certificate; implements ``xcapki.Signer``.
 
     Signers share their session's lock, so any number of threads may sign at once.
     """

@@ -13,6 +13,7 @@ import enum
 import secrets
 from dataclasses import dataclass
 
+from xcapki.algorithms import HashAlgorithm
 from xcapki.cli.commands._card import authority_certificates
 from xcapki.cli.console import Console
 from xcapki.cli.context import (
@@ -25,7 +26,6 @@ from xcapki.cli.context import (
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.failures import describe_failure
 from xcapki.cli.present import certificate_json, revocation_json, subject_name
-from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.cms import VerifiedSignedData, sign_cms, verify_signed_data
 from xcapki.crypto.errors import RevocationError
 from xcapki.crypto.profile import TaiwanCertificate

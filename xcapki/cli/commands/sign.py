@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from xcapki.algorithms import HashAlgorithm
 from xcapki.cli.commands._card import authority_certificates, logged_in
 from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.files import read_file, write_file
 from xcapki.cli.present import certificate_json, subject_name
-from xcapki.crypto.algorithms import HashAlgorithm
 from xcapki.crypto.cms import sign_cms
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore

@@ -15,7 +15,7 @@ from asn1crypto import algos, core
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
     PssParametersError,

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 
 __all__ = ["DEFAULT_POLICY", "LEGACY_SHA1_POLICY", "AlgorithmPolicy", "EcCurve"]
 

@@ -19,8 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto import oids
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import parse
 from xcapki.crypto.cms._algorithms import digest, digest_identifier, signature_identifier
 from xcapki.crypto.cms.attributes import (
@@ -31,7 +31,7 @@ from xcapki.crypto.cms.attributes import (
     SignedAttributes,
 )
 from xcapki.crypto.cms.errors import CmsUsageError
-from xcapki.crypto.signer import Signer
+from xcapki.signer import Signer
 
 __all__ = ["SignerIdentifierType", "sign_cms", "sign_hipki", "sign_smartpki"]
 

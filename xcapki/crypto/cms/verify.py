@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import _algorithms
 from xcapki.crypto.cms._certificates import SignerKey, certificate_digest, sid_facts, signer_key
 from xcapki.crypto.cms.attributes import CmsAttributes

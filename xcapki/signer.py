@@ -1,7 +1,8 @@
 """The ``Signer`` protocol: what CMS signing needs from a key, and nothing more.
 
-The token layer implements it over PKCS#11; tests implement it over a file
-key. CMS code therefore never touches a card.
+It sits below every layer: the token layer implements it over PKCS#11, the
+crypto layer's ``KeySigner`` over a key file, and CMS code signs through it
+without ever touching a card.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from cryptography import x509
 
-from xcapki.crypto.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
 
 
 @runtime_checkable
