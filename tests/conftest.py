@@ -24,6 +24,28 @@ from xcapki.testing import (
     serve_pki,
     softhsm_config,
 )
+from xcapki.testing.pcscd import PcscdSite, find_free_port_pair
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pcsc_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdSite]:
+    """A private PC/SC socket for the whole session, chosen before any test runs.
+
+    libpcsclite keeps the first socket a process connects to, so a test that
+    opened a PC/SC context on the system's pcscd would leave the reader tests'
+    private daemons unreachable; with the socket fixed first, every test of
+    the process meets the same private pcscd (or none).
+    """
+    site = PcscdSite(workdir=tmp_path_factory.mktemp("pcscd"), vpcd_port=find_free_port_pair())
+    previous = os.environ.get("PCSCLITE_CSOCK_NAME")
+    os.environ["PCSCLITE_CSOCK_NAME"] = str(site.socket_path)
+    try:
+        yield site
+    finally:
+        if previous is None:
+            os.environ.pop("PCSCLITE_CSOCK_NAME", None)
+        else:
+            os.environ["PCSCLITE_CSOCK_NAME"] = previous
 
 
 @pytest.fixture(scope="session")

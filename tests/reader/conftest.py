@@ -2,14 +2,13 @@
 
 libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once, when the process
 establishes its first PC/SC context, and keeps that socket for the life of
-the process. So one session fixture points the variable at a private socket
-before any reader test talks to PC/SC, and every private pcscd of the
-session (started, stopped, restarted per test) binds that same socket.
+the process. So tests/conftest.py points the variable at a private socket
+before any test runs (``pcsc_site``), and every private pcscd of the session
+(started, stopped, restarted per test) binds that same socket.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +17,6 @@ from xcapki.reader import list_readers
 from xcapki.testing.pcscd import (
     PcscdSite,
     PrivatePcscd,
-    find_free_port_pair,
     pcscd_missing_reason,
     vpcd_reader_names,
 )
@@ -26,18 +24,12 @@ from xcapki.testing.virtual_reader import EmulatedCard
 
 
 @pytest.fixture(scope="session")
-def pcsc_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscdSite]:
+def pcsc_session(pcsc_site: PcscdSite) -> PcscdSite:
+    """The session's private PC/SC site, or a skip naming what is missing."""
     reason = pcscd_missing_reason()
     if reason is not None:
         pytest.skip(reason)
-    session = PcscdSite(workdir=tmp_path_factory.mktemp("pcscd"), vpcd_port=find_free_port_pair())
-    previous = os.environ.get("PCSCLITE_CSOCK_NAME")
-    os.environ["PCSCLITE_CSOCK_NAME"] = str(session.socket_path)
-    yield session
-    if previous is None:
-        del os.environ["PCSCLITE_CSOCK_NAME"]
-    else:
-        os.environ["PCSCLITE_CSOCK_NAME"] = previous
+    return pcsc_site
 
 
 @pytest.fixture
