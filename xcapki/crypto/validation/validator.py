@@ -573,12 +573,16 @@ def _path_window(
     not_before = max(ca.not_valid_before for ca in cas)
     not_after = min(ca.not_valid_after for ca in cas)
     for status in statuses:
-        if status.state is RevocationState.GOOD:
-            assert status.this_update is not None
-            assert status.next_update is not None
+        if (
+            status.state is RevocationState.GOOD
+            and status.this_update is not None
+            and status.next_update is not None
+        ):
             not_before = max(not_before, status.this_update)
             not_after = min(not_after, status.next_update)
         elif checking and status.state is not RevocationState.NOT_CHECKED:
+            # Not GOOD, or GOOD without a nextUpdate (RFC 6960 and 5280 allow
+            # omitting it): no window in which the answer stays true.
             return None
     return Window(not_before=not_before, not_after=not_after)
 
