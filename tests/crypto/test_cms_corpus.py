@@ -276,6 +276,12 @@ def _flip_time(tree: Tlv) -> None:
     value.content = value.content[:-3] + b"02Z"
 
 
+def _time_without_zone(tree: Tlv) -> None:
+    value = _attribute_value(tree, SIGNING_TIME_OID)
+    value.tag = 0x18
+    value.content = SIGNING_TIME.strftime("%Y%m%d%H%M%S").encode()
+
+
 def _sid_to(serial_offset: int, *, use_intermediate: bool) -> Callable[[Bases], bytes]:
     def make(b: Bases) -> bytes:
         def change(signed_data: cms.SignedData) -> None:
@@ -551,6 +557,12 @@ CASES = [
         lambda b: b.full,
         ContentMismatchError,
         {"content": b"the challenge the server stored"},
+    ),
+    Case(
+        "signingTime a GeneralizedTime without a time zone",
+        _tlv(lambda b: b.full, _time_without_zone),
+        SignedAttributeError,
+        {"now": SIGNING_TIME},
     ),
     Case(
         "signingTime a day off",

@@ -474,6 +474,11 @@ def _signing_time(der: bytes) -> datetime:
     value = cms.Time.load(der, strict=True).native
     if not isinstance(value, datetime):
         raise SignedAttributeError("signingTime is not a time; the signer must send UTCTime")
+    if value.utcoffset() is None:
+        # asn1crypto reads a GeneralizedTime without "Z" as a naive local time.
+        raise SignedAttributeError(
+            "signingTime has no time zone; the signer must send UTC time ending in Z"
+        )
     return value
 
 
