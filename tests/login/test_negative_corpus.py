@@ -204,6 +204,11 @@ def _(lab: Lab) -> None:
     lab.post(lab.portal(), b"signature=" + b"A" * 200)
 
 
+@case("text body with a lone surrogate", ResponseMalformedError)
+def _(lab: Lab) -> None:
+    lab.post(lab.portal(), "\ud800" * 200)
+
+
 @case("JSON array instead of object", ResponseMalformedError)
 def _(lab: Lab) -> None:
     lab.post(lab.portal(), json.dumps(["xcapki"] * 30))

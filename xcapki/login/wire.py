@@ -112,7 +112,13 @@ def _b64(data: bytes) -> str:
 
 def parse_response(body: bytes | str) -> LoginResponse:
     """Parse a login page's POST body, or raise the ``ResponseMalformedError`` naming why."""
-    raw = body.encode("utf-8") if isinstance(body, str) else body
+    try:
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+    except UnicodeEncodeError as exc:
+        raise ResponseMalformedError(
+            f"the login response text is not valid Unicode ({exc.reason}); "
+            "pass the POST body's bytes"
+        ) from exc
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise ResponseMalformedError(
             f"the login response must be bytes or text, not {type(body).__name__}"
