@@ -155,14 +155,25 @@ def test_redis_down_is_a_store_error() -> None:
         store.take(_record().challenge.challenge_id)
 
 
+_FOREIGN_VALUES = {
+    "not JSON": b"not json",
+    "nested too deep": b"[" * 100_000,
+    "time out of range": (
+        b'{"id":"a","nonce":"AA","origin":"x","issued":99999999999999999999,'
+        b'"expires":1,"session":"AA"}'
+    ),
+}
+
+
 @pytest.mark.redis
-def test_redis_store_with_a_foreign_value_is_a_store_error(redis_url: str) -> None:
+@pytest.mark.parametrize("value", _FOREIGN_VALUES.values(), ids=_FOREIGN_VALUES.keys())
+def test_redis_store_with_a_foreign_value_is_a_store_error(redis_url: str, value: bytes) -> None:
     import redis
 
     prefix = f"test:{uuid.uuid4().hex}:"
     record = _record()
     client = redis.Redis.from_url(redis_url)
-    client.set(prefix + record.challenge.challenge_id, b"not json", px=60_000)
+    client.set(prefix + record.challenge.challenge_id, value, px=60_000)
     client.close()
     with pytest.raises(ChallengeStoreError):
         RedisChallengeStore.from_url(redis_url, key_prefix=prefix).take(

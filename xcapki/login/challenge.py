@@ -264,5 +264,5 @@ class ChallengeRecord:
                 ),
                 session_digest=_unb64url(str(fields["session"])),
             )
-        except (KeyError, TypeError, binascii.Error) as exc:
-            raise ValueError(f"not a challenge record: {exc}") from exc
+        except (KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
+            raise ValueError(f"not a challenge record: {type(exc).__name__}: {exc}") from exc
