@@ -63,7 +63,6 @@ _SHA1: Final = "1.3.14.3.2.26"
 _INTEGER: Final = 0x02
 _OCTET_STRING: Final = 0x04
 _OID: Final = 0x06
-_UTC_TIME: Final = 0x17
 _SEQUENCE: Final = 0x30
 _SET: Final = 0x31
 _IMPLICIT_0: Final = 0x80
