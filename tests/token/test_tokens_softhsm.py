@@ -155,6 +155,40 @@ def test_one_session_per_token_in_a_process(
         assert session.pin_state() is PinState.OK
 
 
+def test_threads_logging_in_at_once_get_one_session(
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
+) -> None:
+    """The one-session rule holds under a race: only one thread's login reaches the card."""
+    card = softhsm_cards.xca_ec
+    selector = TokenSelector(serial=card.serial)
+    start = threading.Barrier(4)
+    sessions = []
+    refused: list[SessionError] = []
+    outcomes_lock = threading.Lock()
+
+    def log_in() -> None:
+        start.wait()
+        try:
+            session = login(softhsm_module, selector, pin=card.pin)
+        except SessionError as exc:
+            with outcomes_lock:
+                refused.append(exc)
+            return
+        with outcomes_lock:
+            sessions.append(session)
+
+    threads = [threading.Thread(target=log_in) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert (len(sessions), len(refused)) == (1, 3)
+    finally:
+        for session in sessions:
+            session.close()
+
+
 def test_pin_never_appears_in_messages_logs_or_reprs(
     softhsm_module: Pkcs11Module, p384_card: VirtualCard, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -32,11 +32,8 @@ from pkcs11.util import rsa as p11_rsa
 from xcapki.token.errors import ModuleError, TokenError, error_for_ckr
 
 CKU_USER = 1
-CKF_RW_SESSION = 0x2
-CKF_SERIAL_SESSION = 0x4
 CKR_OK = 0
 CKR_USER_ALREADY_LOGGED_IN = 0x100
-CKR_USER_NOT_LOGGED_IN = 0x101
 CKR_BUFFER_TOO_SMALL = 0x150
 _SIGNATURE_BUFFER = 1024  # an RSA-8192 signature; a larger one is retried at its size
 
@@ -488,10 +485,6 @@ class RawSession:
                     )
                 )
         return found
-
-    def objects(self) -> list[RawObject]:
-        """Every certificate and private key visible in this session."""
-        return self.certificates() + self.keys(ObjectClass.PRIVATE_KEY)
 
     def private_key_handle(self, key_id: bytes) -> int | None:
         """The object handle of the private key with CKA_ID ``key_id``; ``None`` if absent."""

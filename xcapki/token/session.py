@@ -99,15 +99,18 @@ def login(
     else:
         secret = resolve_pin(pin)
         check_pin_format(secret, min_length=fresh.min_pin_length, max_length=fresh.max_pin_length)
-    if fresh.serial in module._open_tokens:
-        raise SessionError(
-            f"{fresh.describe()} already has a logged-in session in this process: share that"
-            " TokenSession (it is thread-safe) or close it first"
-        )
     session = TokenSession(module, fresh, secret)
     try:
         with module._handle.lock:
+            # Checked and claimed under the lock: two threads logging in at once would
+            # otherwise both spend a PIN try, and closing either would log out the other.
+            if fresh.serial in module._open_tokens:
+                raise SessionError(
+                    f"{fresh.describe()} already has a logged-in session in this process: share"
+                    " that TokenSession (it is thread-safe) or close it first"
+                )
             session._connect(fresh)
+            module._open_tokens.add(fresh.serial)
     except PinIncorrectError as exc:
         session._forget()
         after = read_pin_state(module, fresh)
@@ -119,7 +122,6 @@ def login(
     except BaseException:
         session._forget()
         raise
-    module._open_tokens.add(fresh.serial)
     return session
 
 
