@@ -117,6 +117,35 @@ def test_wrong_pin_is_reported_once_and_not_retried(
         assert session.pin_state() is PinState.OK
 
 
+def test_a_pin_refused_on_reconnecting_is_never_offered_again(
+    softhsm_module: Pkcs11Module, p384_card: VirtualCard
+) -> None:
+    """The PIN changes behind a live session; after a refresh its one re-login fails, and
+    the next call asks for a new login instead of trying the kept PIN once more."""
+    selector = TokenSelector(serial=p384_card.serial)
+    other = "654321"
+    session = login(softhsm_module, selector, pin=p384_card.pin)
+    try:
+        handle = softhsm_module._handle
+        with handle.lock:
+            writer = handle.open_session(session.token.slot_id, read_write=True)
+            try:
+                writer.set_pin(p384_card.pin.encode(), other.encode())
+            finally:
+                writer.close(logout=False)
+        softhsm_module.refresh()
+        with pytest.raises(PinIncorrectError):
+            session.certificates()
+        with pytest.raises(SessionError, match="log in again"):
+            session.certificates()
+    finally:
+        session.close()
+        with login(softhsm_module, selector, pin=other) as restoring:
+            restoring.change_pin(other, p384_card.pin)
+    with login(softhsm_module, selector, pin=p384_card.pin) as session:
+        assert session.pin_state() is PinState.OK
+
+
 def test_pin_sources(
     softhsm_module: Pkcs11Module, p384_card: VirtualCard, monkeypatch: pytest.MonkeyPatch
 ) -> None:

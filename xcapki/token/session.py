@@ -303,7 +303,13 @@ class TokenSession:
                 f"{fresh.describe()} reports PIN state {fresh.pin_state.value} after"
                 " reconnecting; xcapki does not re-use a PIN then: log in again explicitly"
             )
-        self._connect(fresh)
+        try:
+            self._connect(fresh)
+        except PinError:
+            # The card refused the kept PIN (changed elsewhere, say): never offer it again,
+            # since a card that does not flag a low count would lose a try on every call.
+            self._secret = None
+            raise
         assert self._raw is not None
         return self._raw
 
