@@ -124,6 +124,16 @@ def test_short_command_is_a_typed_error() -> None:
         CommandApdu.parse(bytes.fromhex("00A4040005A0"))
 
 
+def test_a_command_parses_from_any_byte_buffer_and_nothing_else() -> None:
+    encoded = bytes.fromhex("00A40400023F00")
+    expected = CommandApdu.parse(encoded)
+    assert CommandApdu.parse(bytearray(encoded)) == expected
+    assert CommandApdu.parse(memoryview(encoded)) == expected
+    for wrong in ("00A40400023F00", None, [0, 0xA4, 4, 0]):
+        with pytest.raises(ApduFormatError, match="is bytes"):
+            CommandApdu.parse(wrong)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "ok", "words"),
     [

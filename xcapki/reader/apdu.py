@@ -181,8 +181,11 @@ class CommandApdu:
         )
 
     @classmethod
-    def parse(cls, raw: bytes) -> CommandApdu:
+    def parse(cls, raw: bytes | bytearray | memoryview) -> CommandApdu:
         """Decode an encoded command APDU (cases 1-4, short and extended)."""
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            raise ApduFormatError(f"a command APDU is bytes, got {type(raw).__name__}")
+        raw = bytes(raw)  # the fields sliced from it must be bytes, whatever buffer came in
         if len(raw) < 4:
             raise ApduFormatError(f"a command APDU has at least 4 bytes, got {len(raw)}")
         cla, ins, p1, p2 = raw[:4]

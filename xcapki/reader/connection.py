@@ -76,7 +76,8 @@ class CardConnection:
     @property
     def protocol(self) -> Protocol:
         """The protocol negotiated with the card."""
-        card = self._live_card()
+        with self._lock:
+            card = self._live_card()
         return Protocol.T0 if _pcsc.protocol_is_t0(card.protocol) else Protocol.T1
 
     def transmit(self, command: CommandApdu | bytes, *, check: bool = False) -> ResponseApdu:
