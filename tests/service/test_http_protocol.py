@@ -240,7 +240,15 @@ def test_http_origin_of_a_domain_trusted_for_https_is_not_trusted(
 )
 def test_foreign_host_header_is_refused(live: LiveService, host: str) -> None:
     headers = {"Host": host.format(port=live.config.port), "Origin": TRUSTED}
-    for method, path in (("GET", "/"), ("GET", "/pkcs11info"), ("POST", "/sign")):
+    for method, path in (
+        ("GET", "/"),
+        ("GET", "/pkcs11info"),
+        ("POST", "/sign"),
+        ("POST", "/decrypt"),
+        ("GET", "/popupForm"),
+        ("GET", "/addDomain?domain=evil.example.com"),
+        ("GET", "/openapi.json"),
+    ):
         response = httpx.request(method, f"{live.base_url}{path}", headers=headers)
         assert response.status_code == 403
         assert response.json()["ret_code"] == HipkiCode.FORBIDDEN_DOMAIN

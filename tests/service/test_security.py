@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import hashlib
@@ -10,8 +11,17 @@ import re
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
-from service_helpers import TRUSTED, UNTRUSTED, UserAnswers, client_for, sign_form, sign_package
+from service_helpers import (
+    TRUSTED,
+    UNTRUSTED,
+    UserAnswers,
+    client_for,
+    serve,
+    sign_form,
+    sign_package,
+)
 from starlette.testclient import TestClient
 
 from xcapki.crypto.cms import verify_cms
@@ -161,6 +171,42 @@ def test_wrong_pins_are_rate_limited_per_origin(
         assert "wait" in response.json()["message"]
         other = _sign(client, sign_form(sign_package(card)), "https://other.example.gov.tw")
         assert other["ret_code"] == 0, "another origin keeps its own budget"
+
+
+def test_one_trusted_domain_has_one_pin_budget_whatever_port_its_origin_names(
+    config: ServiceConfig, softhsm_cards: StandardCards
+) -> None:
+    limited = dataclasses.replace(
+        config, pin_rate_limit=PinRateLimit(max_failures=2, window_seconds=600)
+    )
+    card = softhsm_cards.moeaca
+    with client_for(limited) as client:
+        for origin in (TRUSTED, f"{TRUSTED}:8443"):
+            body = _sign(client, sign_form(sign_package(card, pin="111111")), origin)
+            assert body["ret_code"] == HipkiCode.LOGIN_FAILED
+        third = _sign(client, sign_form(sign_package(card)), f"{TRUSTED}:9443")
+        assert third["ret_code"] == HipkiCode.TOO_MANY_PIN_ATTEMPTS
+
+
+async def _post_all(base_url: str, forms: list[dict[str, str]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        return await asyncio.gather(
+            *(client.post("/sign", data=form, headers={"Origin": TRUSTED}) for form in forms)
+        )
+
+
+def test_concurrent_wrong_pins_spend_no_more_than_the_budget(
+    config: ServiceConfig, softhsm_cards: StandardCards
+) -> None:
+    limited = dataclasses.replace(
+        config, pin_rate_limit=PinRateLimit(max_failures=2, window_seconds=600)
+    )
+    card = softhsm_cards.moeaca
+    forms = [sign_form(sign_package(card, pin=f"11111{n}")) for n in range(6)]
+    for live in serve(limited):
+        codes = [r.json()["ret_code"] for r in asyncio.run(_post_all(live.base_url, forms))]
+    assert codes.count(HipkiCode.LOGIN_FAILED) == 2, codes
+    assert codes.count(HipkiCode.TOO_MANY_PIN_ATTEMPTS) == 4, codes
 
 
 def test_popup_form_is_the_postmessage_bridge_with_a_pinned_script(client: TestClient) -> None:

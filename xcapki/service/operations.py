@@ -60,14 +60,27 @@ class HipkiOperations:
         self._asking_user = asyncio.Lock()
         self._lanes = ReaderLanes()
 
-    def _require_trusted(self, origin: str | None) -> str:
-        if origin is None or not self._trust.is_trusted(origin):
+    def _require_trusted(self, origin: str | None) -> tuple[str, str]:
+        """``origin`` and the trust entry admitting it: the key of its PIN failure budget, so
+        one trusted site shares a budget whatever port or spelling its Origin header uses."""
+        entry = None if origin is None else self._trust.entry_for(origin)
+        if origin is None or entry is None:
             raise HipkiError(
                 f"the site {origin or '(unknown origin)'} is not trusted to use the card: open"
                 " /addDomain?domain=<its host> and approve it",
                 ret_code=HipkiCode.SITE_NOT_TRUSTED,
             )
-        return origin
+        return origin, entry
+
+    def _require_pin_budget(self, budget: str, origin: str) -> None:
+        wait = self._limiter.retry_after(budget)
+        if wait is not None:
+            raise HipkiError(
+                f"too many wrong PINs from {origin}: wait {int(wait) + 1} seconds, and check the"
+                " PIN before trying again (the card locks after 3 wrong PINs)",
+                ret_code=HipkiCode.TOO_MANY_PIN_ATTEMPTS,
+                http_status=429,
+            )
 
     async def pkcs11info(self, *, with_certs: bool, origin: str | None) -> dict[str, Any]:
         """Readers with cards, their serial numbers, and with ``with_certs`` their certificates.
@@ -96,26 +109,22 @@ class HipkiOperations:
     async def sign(self, package: dict[str, Any], origin: str | None) -> dict[str, Any]:
         """``MakeSignature``: a PKCS7 or PKCS1 signature of ``tbs`` on the chosen card."""
         request = parse_sign_request(package)
-        origin = self._require_trusted(origin)
-        wait = self._limiter.retry_after(origin)
-        if wait is not None:
-            raise HipkiError(
-                f"too many wrong PINs from {origin}: wait {int(wait) + 1} seconds, and check the"
-                " PIN before trying again (the card locks after 3 wrong PINs)",
-                ret_code=HipkiCode.TOO_MANY_PIN_ATTEMPTS,
-                http_status=429,
-            )
+        origin, budget = self._require_trusted(origin)
+        self._require_pin_budget(budget, origin)
         lane = self._cards.lane_key(request.slot_description)
-        return await self._lanes.run(lane, lambda: self._sign_on_card(request, origin))
+        return await self._lanes.run(lane, lambda: self._sign_on_card(request, origin, budget))
 
-    def _sign_on_card(self, request: SignRequest, origin: str) -> dict[str, Any]:
+    def _sign_on_card(self, request: SignRequest, origin: str, budget: str) -> dict[str, Any]:
         # Page mode may reuse a recent listing; local mode shows the user the PIN state now.
         reuse = LISTING_REUSE_SECONDS if self._config.pin_mode is PinMode.PAGE else 0.0
         token = self._cards.choose(request.slot_description, reuse_seconds=reuse)
         try:
             with self._cards.card_guard(token.serial):
+                # Checked again on the card's turn: requests queued together all passed the
+                # check before any reached the card, and must not spend PINs past the budget.
+                self._require_pin_budget(budget, origin)
                 pin = self._pin_for(token, request, origin)
-                card = self._cards.cached(token, pin) or self._log_in(token, pin, origin)
+                card = self._cards.cached(token, pin) or self._log_in(token, pin, budget)
                 check_validity(card.signer.certificate)
                 try:
                     signature = make_signature(
@@ -161,7 +170,7 @@ class HipkiOperations:
             )
         return Pin(value)
 
-    def _log_in(self, token: TokenInfo, pin: Pin, origin: str) -> LoggedInCard:
+    def _log_in(self, token: TokenInfo, pin: Pin, budget: str) -> LoggedInCard:
         # In local mode the user was told before typing that this is the final try.
         final_try_agreed = (
             self._config.pin_mode is PinMode.LOCAL and token.pin_state is PinState.FINAL_TRY
@@ -171,7 +180,7 @@ class HipkiOperations:
         except HipkiError as exc:
             wrong = exc.last_error in (CKR_PIN_INCORRECT, CKR_PIN_LEN_RANGE)
             if exc.ret_code is HipkiCode.LOGIN_FAILED and wrong:
-                self._limiter.record_failure(origin)
+                self._limiter.record_failure(budget)
             raise
 
     async def add_domain(self, domain: str, requested_by: str | None) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class TrustList:
         self._path = path
         self._lock = threading.Lock()
         self._entries = self._load()
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts: dict[str, str | None] = {}
 
     @property
     def entries(self) -> frozenset[str]:
@@ -95,25 +95,29 @@ class TrustList:
 
     def is_trusted(self, origin: str | None) -> bool:
         """Whether a page of ``origin`` (an Origin header value) may use the card."""
-        if origin is None:
-            return False
+        return origin is not None and self.entry_for(origin) is not None
+
+    def entry_for(self, origin: str) -> str | None:
+        """The entry that trusts ``origin`` (an Origin header value); None when none does."""
         with self._lock:
-            verdict = self._verdicts.get(origin)
-            if verdict is None:
-                verdict = self._judge(origin)
-                if len(self._verdicts) >= _VERDICTS_KEPT:
-                    self._verdicts.clear()
-                self._verdicts[origin] = verdict
+            if origin in self._verdicts:
+                return self._verdicts[origin]
+            verdict = self._judge(origin)
+            if len(self._verdicts) >= _VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[origin] = verdict
             return verdict
 
-    def _judge(self, origin: str) -> bool:
+    def _judge(self, origin: str) -> str | None:
         """The verdict from the entries (called with the lock held)."""
         parts = _origin_parts(origin.lower())
         if parts is None:
-            return False
+            return None
         scheme, host, port = parts
         exact = f"{scheme}://{host}" + ("" if port is None else f":{port}")
-        return exact in self._entries or (scheme == "https" and host in self._entries)
+        if exact in self._entries:
+            return exact
+        return host if scheme == "https" and host in self._entries else None
 
     def add(self, entry: str) -> None:
         """Trust ``entry`` (already normalised) and write the file."""
