@@ -362,3 +362,20 @@ def test_selftest_wrong_pin_stops_without_retrying(fresh_card: VirtualCard) -> N
     chinese = run_cli("selftest", *options, "--lang", "zh-TW", env=card_env(fresh_card))
     assert "PIN 碼錯誤（沒有自動重試）" in chinese.stdout
     assert "卡片未完成測試" in chinese.stdout
+
+
+@pytest.mark.parametrize("pin", ["917364", "91 7364x", "9173645828461937"])
+def test_the_pin_is_never_printed_even_with_debug(
+    fresh_card: VirtualCard, tmp_path: Path, pin: str
+) -> None:
+    content = tmp_path / "in.txt"
+    content.write_text("x")
+    env = {**card_env(fresh_card), PIN_VARIABLE: pin}
+    for extra in ([], ["--debug"], ["--json"]):
+        result = run_cli(
+            "sign", str(content), "-o", str(tmp_path / "o.p7s"), *card_options(fresh_card),
+            *extra, env=env,
+        )  # fmt: skip
+        assert result.code == ExitCode.PIN, result.stderr
+        assert pin not in result.stdout + result.stderr
+        assert ("Traceback" in result.stderr) is bool(extra == ["--debug"])

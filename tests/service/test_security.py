@@ -10,6 +10,7 @@ import json
 import re
 import stat
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -138,6 +139,20 @@ def test_local_mode_asks_the_user_and_ignores_the_page_pin(
         user.pin = "999999"
         wrong = _sign(client, sign_form(sign_package(card)))
         assert (wrong["ret_code"], wrong["last_error"]) == (HipkiCode.LOGIN_FAILED, 0xA0)
+
+
+@pytest.mark.parametrize("pin", ["917364", "91 7364x", "9173645828461937", "%E0%A4%A"])
+def test_a_page_pin_is_never_echoed_in_the_answer(
+    client: TestClient, softhsm_cards: StandardCards, pin: str
+) -> None:
+    card = softhsm_cards.moeaca  # SoftHSM2 never locks; other tests spend its tries too
+    response = client.post(
+        "/sign", data=sign_form(sign_package(card, pin=pin)), headers={"Origin": TRUSTED}
+    )
+    body = response.json()
+    assert body["ret_code"] in (HipkiCode.LOGIN_FAILED, HipkiCode.BAD_REQUEST), body
+    assert pin not in response.text
+    assert unquote(pin, errors="replace") not in response.text
 
 
 def test_untrusted_origin_is_refused_before_the_user_is_asked_for_a_pin(
