@@ -378,4 +378,4 @@ def test_the_pin_is_never_printed_even_with_debug(
         )  # fmt: skip
         assert result.code == ExitCode.PIN, result.stderr
         assert pin not in result.stdout + result.stderr
-        assert ("Traceback" in result.stderr) is bool(extra == ["--debug"])
+        assert ("Traceback" in result.stderr) is (extra == ["--debug"])

@@ -159,6 +159,18 @@ def test_a_replayed_answer_is_refused(
     assert body["message"] == "本次登入已失效。請重新按「憑證登入」。"
 
 
+def test_a_login_post_from_another_origin_is_refused_before_verifying(
+    browser: PortalBrowser, file_cards: dict[str, IssuedCard]
+) -> None:
+    browser.open_login()
+    answer = hipki_answer(browser.challenge(), file_cards["xca"])
+    client = browser.client
+    for headers in ({"Origin": "https://evil.example"}, {}):
+        assert client.post("/login", content=answer, headers=headers).status_code == 400
+        assert client.get("/home").headers["location"] == "/login"
+    assert browser.post_login(answer)[0] == 200, "the refused posts did not spend the challenge"
+
+
 def test_an_oversize_answer_is_refused_unread(browser: PortalBrowser) -> None:
     browser.open_login()
     posted = browser.client.post("/login", content=b"x" * 70_000, headers={"Origin": PORTAL})
