@@ -1,8 +1,10 @@
 """Per-origin limit on failed PIN attempts.
 
 A card locks after three wrong PINs, so a page that keeps guessing can lock
-every card the user inserts. Each origin gets a few failures per window; after
-that its PIN attempts are refused before they reach a card.
+every card the user inserts. Each trusted site gets a few failures per window
+(keyed on the trust-list entry that admitted its origin, so varying the port
+or spelling of the Origin header buys no fresh budget); after that its PIN
+attempts are refused before they reach a card.
 """
 
 from __future__ import annotations
