@@ -41,12 +41,14 @@ from xcapki.login import (
     MAX_RESPONSE_BYTES,
     AnyCertificatePolicy,
     ChallengeStore,
+    Clock,
     LoginError,
     LoginPolicy,
     PortalLogin,
     VerifiedLogin,
+    normalise_origin,
+    system_clock,
 )
-from xcapki.login.challenge import Clock, normalise_origin, system_clock
 
 __all__ = [
     "DEFAULT_SERVICE_URL",

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from xcapki.login import VerifiedLogin
-from xcapki.login.challenge import Clock
+from xcapki.login import Clock, VerifiedLogin
 
 __all__ = ["DEFAULT_SESSION_CAPACITY", "PortalSession", "SessionStore"]
 

@@ -15,7 +15,10 @@ from xcapki.login.challenge import (
     MIN_NONCE_BYTES,
     Challenge,
     ChallengeRecord,
+    Clock,
     login_message,
+    normalise_origin,
+    system_clock,
 )
 from xcapki.login.client import respond
 from xcapki.login.errors import (
@@ -94,6 +97,7 @@ __all__ = [
     "ChallengeStoreError",
     "ChallengeStoreFullError",
     "ChallengeUnknownError",
+    "Clock",
     "ContentBindingError",
     "ExpiredCertificateError",
     "IdentityMissingError",
@@ -123,6 +127,8 @@ __all__ = [
     "UntrustedSignerError",
     "VerifiedLogin",
     "login_message",
+    "normalise_origin",
     "parse_response",
     "respond",
+    "system_clock",
 ]
