@@ -14,7 +14,14 @@ from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from service_helpers import TRUSTED, LiveService, reader_of, sign_form, sign_package
+from service_helpers import (
+    TRUSTED,
+    UNTRUSTED,
+    LiveService,
+    reader_of,
+    sign_form,
+    sign_package,
+)
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.cms import verify_cms
@@ -41,7 +48,7 @@ def test_root_reports_a_four_part_version(live: LiveService) -> None:
 def test_pkcs11info_lists_every_card_by_reader_and_serial(
     live: LiveService, softhsm_cards: StandardCards
 ) -> None:
-    body = httpx.get(f"{live.base_url}/pkcs11info").json()
+    body = httpx.get(f"{live.base_url}/pkcs11info", headers={"Origin": TRUSTED}).json()
     assert (body["func"], body["ret_code"], body["last_error"]) == ("pkcs11info", 0, 0)
     assert body["version"] == "0.1.0.0"
     by_serial = {slot["token"]["serialNumber"]: slot for slot in body["slots"]}
@@ -49,6 +56,22 @@ def test_pkcs11info_lists_every_card_by_reader_and_serial(
         slot = by_serial[card.serial]
         assert slot["slotDescription"] == reader_of(card)
         assert "certs" not in slot["token"]
+
+
+@pytest.mark.parametrize("origin", [UNTRUSTED, "null", None])
+def test_pkcs11info_shows_other_origins_the_cards_but_not_who_they_are(
+    live: LiveService, softhsm_cards: StandardCards, origin: str | None
+) -> None:
+    headers = {} if origin is None else {"Origin": origin}
+    body = httpx.get(f"{live.base_url}/pkcs11info", headers=headers).json()
+    assert (body["func"], body["ret_code"]) == ("pkcs11info", 0)
+    readers = {slot["slotDescription"] for slot in body["slots"]}
+    cards = (softhsm_cards.xca, softhsm_cards.moica, softhsm_cards.gca)
+    assert {reader_of(card) for card in cards} <= readers, "a page still sees a card is present"
+    for slot in body["slots"]:
+        assert slot["token"] == {"serialNumber": "", "label": ""}
+    for card in cards:
+        assert card.serial not in str(body)
 
 
 def test_pkcs11info_with_certificates_has_the_reference_fields(
@@ -304,8 +327,24 @@ def test_malformed_packages_are_bad_requests(
     assert fragment in body["message"]
 
 
+def _post_decrypt(live: LiveService, headers: dict[str, str]) -> dict[str, object]:
+    form = {"tbsPackage": '{"func":"DecryptData"}'}
+    body: dict[str, object] = httpx.post(
+        f"{live.base_url}/decrypt", data=form, headers=headers
+    ).json()
+    return body
+
+
 def test_decrypt_says_plainly_it_is_not_supported(live: LiveService) -> None:
-    response = httpx.post(f"{live.base_url}/decrypt", data={"tbsPackage": '{"func":"DecryptData"}'})
-    body = response.json()
+    body = _post_decrypt(live, {"Origin": TRUSTED})
     assert (body["func"], body["ret_code"]) == ("decrypt", HipkiCode.NOT_SUPPORTED)
-    assert "not supported" in body["message"]
+    assert "not supported" in str(body["message"])
+
+
+@pytest.mark.parametrize("headers", [{"Origin": UNTRUSTED}, {}], ids=["untrusted", "no-origin"])
+def test_decrypt_needs_a_trusted_origin_as_sign_does(
+    live: LiveService, headers: dict[str, str]
+) -> None:
+    body = _post_decrypt(live, headers)
+    assert (body["func"], body["ret_code"]) == ("decrypt", HipkiCode.SITE_NOT_TRUSTED)
+    assert body["ret_code"] == 0x76000031

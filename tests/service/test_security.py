@@ -252,6 +252,35 @@ def test_popup_requests_carry_the_opener_origin_only_from_the_service_origin(
     assert forged["ret_code"] == HipkiCode.SITE_NOT_TRUSTED, "a page cannot claim another origin"
 
 
+def _check_envir(client: TestClient, origin: str, page: str) -> dict[str, object]:
+    """``CheckEnvir`` as /popupForm relays it: POSTed from the service's origin with the
+    opener's origin in ``pageOrigin``."""
+    form = {"tbsPackage": '{"func":"CheckEnvir"}', "pageOrigin": page}
+    body: dict[str, object] = client.post(
+        "/pkcs11info", data=form, headers={"Origin": origin}
+    ).json()
+    return body
+
+
+def test_check_envir_through_the_popup_names_the_card_to_trusted_openers_only(
+    client: TestClient, config: ServiceConfig, softhsm_cards: StandardCards
+) -> None:
+    own = f"http://localhost:{config.port}"
+    serial = softhsm_cards.xca.serial
+
+    def serials(body: dict[str, object]) -> list[object]:
+        assert body["ret_code"] == 0, body
+        slots = body["slots"]
+        assert isinstance(slots, list)
+        assert slots, "the card's presence is always told"
+        return [slot["token"]["serialNumber"] for slot in slots]
+
+    assert serial in serials(_check_envir(client, own, TRUSTED))
+    assert set(serials(_check_envir(client, own, UNTRUSTED))) == {""}
+    forged = _check_envir(client, UNTRUSTED, TRUSTED)
+    assert set(serials(forged)) == {""}, "a page cannot borrow a trusted origin's view"
+
+
 def test_answers_carry_no_cors_headers(client: TestClient) -> None:
     response = client.get("/pkcs11info", headers={"Origin": TRUSTED})
     assert not any(name.lower().startswith("access-control-") for name in response.headers)

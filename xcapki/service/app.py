@@ -147,11 +147,7 @@ def create_app(config: ServiceConfig) -> Starlette:
             raise HipkiError(
                 "/decrypt takes func DecryptData", ret_code=HipkiCode.BAD_REQUEST, http_status=400
             )
-        raise HipkiError(
-            "DecryptData is not supported by xcapki's local service yet: decrypt on the"
-            " server side, or use HiPKI for this page",
-            ret_code=HipkiCode.NOT_SUPPORTED,
-        )
+        return await operations.decrypt(page_origin(request, form, own_origins))
 
     async def add_domain(request: Request) -> dict[str, Any]:
         domain = request.query_params.get("domain")

@@ -41,7 +41,7 @@ __all__ = ["HipkiOperations"]
 
 
 class HipkiOperations:
-    """The service's behaviour: pkcs11info, sign, addDomain; answers are HiPKI JSON dicts."""
+    """The service's behaviour: pkcs11info, sign, decrypt, addDomain; answers are HiPKI JSON."""
 
     def __init__(
         self,
@@ -83,16 +83,19 @@ class HipkiOperations:
             )
 
     async def pkcs11info(self, *, with_certs: bool, origin: str | None) -> dict[str, Any]:
-        """Readers with cards, their serial numbers, and with ``with_certs`` their certificates.
+        """Readers with cards, and with ``with_certs`` their certificates.
 
-        The certificates name the holder, so only trusted origins get them.
+        The certificates name the holder, so only trusted origins get them; the card's
+        serial number and label identify the user across sites, so other origins get
+        them blank (and still see whether a card is present).
         """
         if with_certs:
             self._require_trusted(origin)
-        slots = await to_thread.run_sync(self._slots, with_certs)
+        identified = self._trust.is_trusted(origin)
+        slots = await to_thread.run_sync(self._slots, with_certs, identified)
         return answer("pkcs11info", self.version, slots=slots)
 
-    def _slots(self, with_certs: bool) -> list[dict[str, object]]:
+    def _slots(self, with_certs: bool, identified: bool) -> list[dict[str, object]]:
         """Certificates are read without login (no PIN, no try) from each card."""
         module = self._cards.module()
         slots = []
@@ -103,7 +106,7 @@ class HipkiOperations:
                     certificates = module.public_certificates(token)
                 except TokenError:
                     continue
-            slots.append(slot_entry(token, certificates))
+            slots.append(slot_entry(token, certificates, identified=identified))
         return slots
 
     async def sign(self, package: dict[str, Any], origin: str | None) -> dict[str, Any]:
@@ -113,6 +116,15 @@ class HipkiOperations:
         self._require_pin_budget(budget, origin)
         lane = self._cards.lane_key(request.slot_description)
         return await self._lanes.run(lane, lambda: self._sign_on_card(request, origin, budget))
+
+    async def decrypt(self, origin: str | None) -> dict[str, Any]:
+        """``DecryptData``: refused like a signature for an untrusted origin, else unsupported."""
+        self._require_trusted(origin)
+        raise HipkiError(
+            "DecryptData is not supported by xcapki's local service yet: decrypt on the"
+            " server side, or use HiPKI for this page",
+            ret_code=HipkiCode.NOT_SUPPORTED,
+        )
 
     def _sign_on_card(self, request: SignRequest, origin: str, budget: str) -> dict[str, Any]:
         # Page mode may reuse a recent listing; local mode shows the user the PIN state now.

@@ -58,10 +58,21 @@ def certificate_entry(found: TokenCertificate) -> dict[str, str]:
 
 
 def slot_entry(
-    token: TokenInfo, certificates: tuple[TokenCertificate, ...] | None
+    token: TokenInfo,
+    certificates: tuple[TokenCertificate, ...] | None,
+    *,
+    identified: bool,
 ) -> dict[str, object]:
-    """One ``slots`` entry; ``certs`` only when certificates were asked for."""
-    described: dict[str, object] = {"serialNumber": token.serial, "label": token.label}
+    """One ``slots`` entry; ``certs`` only when certificates were asked for.
+
+    Without ``identified`` the card's serial number and label are empty strings: they
+    stay the same on every site, so any page could track the user by them. The entry
+    keeps its shape, so a page checking for a card still finds one.
+    """
+    described: dict[str, object] = {
+        "serialNumber": token.serial if identified else "",
+        "label": token.label if identified else "",
+    }
     if certificates is not None:
         described["certs"] = [
             certificate_entry(found) for found in certificates if found.purpose in _USAGE
