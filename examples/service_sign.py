@@ -63,7 +63,7 @@ def main() -> None:
         try:
             base = f"http://localhost:{port}"
             print(httpx.get(f"{base}/").text.strip())
-            slots = httpx.get(f"{base}/pkcs11info").json()["slots"]
+            slots = httpx.get(f"{base}/pkcs11info", headers={"Origin": PAGE}).json()["slots"]
             reader = slots[0]["slotDescription"]
             print("card", slots[0]["token"]["serialNumber"], "in", reader)
             package = {

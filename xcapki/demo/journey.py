@@ -79,10 +79,12 @@ class LoginJourney:
         )
 
     def service_slots(self) -> list[dict[str, Any]]:
-        """The service's ``pkcs11info`` slots (readers and card serials, no certificates)."""
-        body = self._call(
-            _http_request(f"{self.service_url}/pkcs11info", method="GET"), step="list the cards"
-        )[1]
+        """The service's ``pkcs11info`` slots (readers and card serials, no certificates),
+        asked as the portal, whose origin the demo trusts: other origins get no serials."""
+        request = _http_request(
+            f"{self.service_url}/pkcs11info", method="GET", headers={"Origin": self.portal_origin}
+        )
+        body = self._call(request, step="list the cards")[1]
         slots = _loads(body, "list the cards").get("slots")
         return slots if isinstance(slots, list) else []
 
