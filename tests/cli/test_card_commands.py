@@ -43,6 +43,19 @@ def test_several_cards_without_token_is_ambiguous(softhsm_cards: StandardCards) 
     assert card.serial in result.stderr
 
 
+def test_token_option_takes_a_serial_else_a_label(softhsm_cards: StandardCards) -> None:
+    card = softhsm_cards.xca
+    module = ["--module", str(card.module_path), "--json"]
+    by_serial = run_cli("pin", "status", *module, "--token", card.serial, env=card.environment)
+    assert by_serial.code == ExitCode.OK
+    assert by_serial.json()["token"]["serial"] == card.serial
+    label = "HiCOS PKI Smart Card"
+    by_label = run_cli("pin", "status", *module, "--token", label, env=card.environment)
+    assert by_label.code == ExitCode.TOKEN
+    for other in (softhsm_cards.xca, softhsm_cards.moica):
+        assert other.serial in by_label.stderr
+
+
 def test_certs_show_the_taiwan_profile_in_both_languages_without_a_pin(
     softhsm_cards: StandardCards,
 ) -> None:

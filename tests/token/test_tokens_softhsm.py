@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -26,6 +27,7 @@ from xcapki.token import (
     TokenFlags,
     TokenNotFoundError,
     TokenSelector,
+    choose_token,
     login,
 )
 
@@ -78,6 +80,42 @@ def test_selection_by_serial_label_and_reader(
         assert other.serial in str(ambiguous.value)
     with pytest.raises(TokenNotFoundError, match="insert the card"):
         softhsm_module.select_token(TokenSelector(serial="0000000000000000"))
+
+
+def test_serial_or_label_prefers_a_serial_else_a_label(
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
+) -> None:
+    card = softhsm_cards.xca_ec
+    by_serial = softhsm_module.select_token(TokenSelector(serial_or_label=card.serial))
+    assert by_serial.serial == card.serial
+    with pytest.raises(AmbiguousTokenError, match="serial or label") as ambiguous:
+        softhsm_module.select_token(TokenSelector(serial_or_label=HICOS_CARD_LABEL))
+    serials = {t.serial for t in softhsm_module.tokens() if t.initialized}
+    assert len(ambiguous.value.candidates) == len(serials)
+    for other in (softhsm_cards.xca, softhsm_cards.xca_ec, softhsm_cards.gca):
+        assert other.serial in str(ambiguous.value)
+    with pytest.raises(TokenNotFoundError, match="insert the card"):
+        softhsm_module.select_token(TokenSelector(serial_or_label="0000000000000000"))
+
+
+def test_a_serial_match_wins_over_a_label_equal_to_it(
+    softhsm_module: Pkcs11Module, softhsm_cards: StandardCards
+) -> None:
+    """A card labelled with another card's serial: asking for that text picks the serial's card.
+
+    SoftHSM2 cards are all labelled alike, so the clash is made by relabelling one listed
+    token; adding such a token to the shared store would change what other tests list.
+    """
+    wanted, clash = softhsm_cards.xca.serial, softhsm_cards.gca.serial
+    tokens = [
+        dataclasses.replace(t, label=wanted) if t.serial == clash else t
+        for t in softhsm_module.tokens()
+    ]
+    chosen = choose_token(tokens, TokenSelector(serial_or_label=wanted))
+    assert chosen.serial == wanted
+    assert choose_token(tokens, TokenSelector(label=wanted)).serial == clash
+    with pytest.raises(TokenNotFoundError):
+        choose_token(tokens, TokenSelector(serial_or_label=wanted, reader_name="no such reader"))
 
 
 def test_certificates_are_paired_by_id_and_classified(

@@ -28,7 +28,6 @@ from xcapki.token import (
     TokenSelector,
     find_module,
 )
-from xcapki.token.tokens import choose_token
 
 __all__ = [
     "REVOCATION_MODES",
@@ -54,12 +53,7 @@ def select_token(module: Pkcs11Module, wanted: str | None) -> TokenInfo:
     The token layer's selection ignores blank tokens (SoftHSM2's spare slot), so they
     neither match nor make "the only card" ambiguous.
     """
-    if wanted is None:
-        return module.select_token()
-    tokens = module.tokens()
-    if any(t.initialized and t.serial == wanted for t in tokens):
-        return choose_token(tokens, TokenSelector(serial=wanted))
-    return choose_token(tokens, TokenSelector(label=wanted))
+    return module.select_token(None if wanted is None else TokenSelector(serial_or_label=wanted))
 
 
 def pin_source(

@@ -26,7 +26,7 @@ from xcapki.demo.servers import BackgroundServer, bind_loopback
 from xcapki.demo.virtual import VirtualDemoCard, prepare_virtual_card
 from xcapki.service import PinMode, ServiceConfig, create_app
 from xcapki.testing import PkiServices
-from xcapki.token.pin import PinPrompt, resolve_pin
+from xcapki.token import PinPrompt, resolve_pin
 
 __all__ = ["Progress", "RunningDemo", "running_demo"]
 

@@ -52,10 +52,11 @@ from xcapki.token.pin import (
     PinState,
     ProtectedAuth,
     check_pin_format,
+    resolve_pin,
 )
 from xcapki.token.session import TokenSession, login, read_pin_state
 from xcapki.token.signing import HostHashing, TokenSigner
-from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector
+from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector, choose_token
 
 __all__ = [
     "MODULE_ENVIRONMENT_VARIABLE",
@@ -103,10 +104,12 @@ __all__ = [
     "TokenSession",
     "TokenSigner",
     "check_pin_format",
+    "choose_token",
     "discover_modules",
     "find_module",
     "known_module_candidates",
     "load_module",
     "login",
     "read_pin_state",
+    "resolve_pin",
 ]

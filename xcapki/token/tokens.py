@@ -1,5 +1,9 @@
 """What a token says about itself, and choosing one by serial, label or reader.
 
+A front end's single "which card" argument is ``serial_or_label``: a serial
+match wins, else a label match, so a label that happens to equal another
+card's serial can never pick the wrong card.
+
 Slot numbers change when readers come and go, so a token is never chosen by
 slot number; ``TokenInfo.slot_id`` is kept only to reach the token right after
 listing it.
@@ -93,19 +97,33 @@ class TokenInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenSelector:
-    """Which token to use: every given field must match exactly; none given matches all."""
+    """Which token to use: every given field must match exactly; none given matches all.
+
+    ``serial_or_label`` matches a token whose serial or label equals it; when
+    choosing, tokens matching it by serial win over those matching by label.
+    """
 
     serial: str | None = None
     label: str | None = None
     reader_name: str | None = None
+    serial_or_label: str | None = None
 
     def matches(self, token: TokenInfo) -> bool:
         """True when ``token`` agrees with every field that is set."""
+        either = self.serial_or_label
         return (
             (self.serial is None or token.serial == self.serial)
             and (self.label is None or token.label == self.label)
             and (self.reader_name is None or token.reader_name == self.reader_name)
+            and (either is None or either in (token.serial, token.label))
         )
+
+    def preferred(self, matching: Sequence[TokenInfo]) -> list[TokenInfo]:
+        """Of tokens that match, those a serial match makes win (all when none does)."""
+        if self.serial_or_label is None:
+            return list(matching)
+        by_serial = [token for token in matching if token.serial == self.serial_or_label]
+        return by_serial or list(matching)
 
     def describe(self) -> str:
         """The selector in words, for messages."""
@@ -115,6 +133,7 @@ class TokenSelector:
                 ("serial", self.serial),
                 ("label", self.label),
                 ("reader", self.reader_name),
+                ("serial or label", self.serial_or_label),
             )
             if value is not None
         ]
@@ -126,7 +145,7 @@ def choose_token(tokens: Sequence[TokenInfo], selector: TokenSelector | None) ->
     otherwise. Uninitialised tokens hold no keys, so they are neither chosen nor candidates."""
     wanted = selector or TokenSelector()
     usable = [token for token in tokens if token.initialized]
-    matching = [token for token in usable if wanted.matches(token)]
+    matching = wanted.preferred([token for token in usable if wanted.matches(token)])
     if len(matching) == 1:
         return matching[0]
     if not matching:

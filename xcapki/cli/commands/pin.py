@@ -10,8 +10,7 @@ from xcapki.cli.context import open_module, pin_source, select_token
 from xcapki.cli.errors import PinMismatchError
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.present import token_json
-from xcapki.token import Pin, PinFromEnvironment, PinState, login
-from xcapki.token.pin import resolve_pin
+from xcapki.token import Pin, PinFromEnvironment, PinState, login, resolve_pin
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:

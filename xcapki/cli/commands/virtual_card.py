@@ -20,8 +20,7 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
 from xcapki.testing import CardSpec, TestPki, provision_softhsm_card, softhsm_config
-from xcapki.token import PinFromEnvironment, PinPrompt, TokenSelector, load_module
-from xcapki.token.pin import resolve_pin
+from xcapki.token import PinFromEnvironment, PinPrompt, TokenSelector, load_module, resolve_pin
 
 DEFAULT_UBN = "12345678"
 _PKI = "pki"
