@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from handmade_certificates import name, reissued
+from handmade_certificates import name
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.key_signer import KeySigner
@@ -77,17 +77,18 @@ def build_cms_pki(pki: TestPki) -> CmsTestPki:
         "impostor": KeyAlgorithm.RSA_2048.generate(),
     }
     for signer_name, key in other_keys.items():
-        certificate = reissued(
+        certificate = pki.reissue(
             template,
-            signing_key=xca.key.private_key,
-            public_key=key.public_key(),
+            Authority.XCA,
+            key=key,
             serial_number=template.serial_number if signer_name == "impostor" else None,
         )
         signers[signer_name] = KeySigner(private_key=key, certificate=certificate)
-    outsider = reissued(
+    outsider = pki.reissue(
         template,
+        Authority.XCA,
         signing_key=ec.generate_private_key(ec.SECP256R1()),
-        issuer=name(o="xcapki tests", cn="CA outside every trust store"),
+        issuer_name=name(o="xcapki tests", cn="CA outside every trust store"),
     )
     signers["outsider"] = KeySigner(
         private_key=signers["rsa2048"].private_key, certificate=outsider

@@ -2,10 +2,9 @@
 
 ``xcapki.testing.TestPki.issue_card`` makes well-formed Taiwan card
 certificates; the tests here also need what a correct CA never issues: odd
-subjectDirectoryAttributes encodings for the profile parser (``card_certificate``)
-and card certificates issued again with one thing changed (``reissued``): a
-serial the CA never recorded, a CA flag on a leaf, an unknown critical
-extension, another key, a signature by a stranger, a PSS signature.
+subjectDirectoryAttributes encodings for the profile parser (``card_certificate``).
+Card certificates issued again with one thing changed come from
+``TestPki.reissue``.
 """
 
 from __future__ import annotations
@@ -16,64 +15,17 @@ from pathlib import Path
 from asn1crypto import core
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import xcapki.crypto
 from xcapki.crypto import oids
-from xcapki.testing.keys import PrivateKey
 
 ANCHOR_FOLDER = Path(xcapki.crypto.__file__).parent / "anchors"
 SHARED_TRUST_FOLDER = Path(__file__).resolve().parents[3] / "shared" / "trust"
 FIXED_MOMENT = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
-
-
-def reissued(
-    template: x509.Certificate,
-    *,
-    signing_key: PrivateKey,
-    issuer: x509.Name | None = None,
-    public_key: CertificatePublicKeyTypes | None = None,
-    serial_number: int | None = None,
-    replaced: tuple[x509.ExtensionType, ...] = (),
-    added_critical: tuple[x509.ExtensionType, ...] = (),
-    pss: bool = False,
-) -> x509.Certificate:
-    """``template`` signed again by ``signing_key``, with only the named changes.
-
-    The subject, validity and extensions stay; the serial is new unless given.
-    ``replaced`` extensions take the place of the template's of the same type
-    (criticality kept); a new ``public_key`` also gets its own
-    subjectKeyIdentifier. The authorityKeyIdentifier is the template's unless
-    replaced, so a stranger's signature still claims the real CA.
-    """
-    key = public_key or template.public_key()
-    substitutes = {extension.oid: extension for extension in replaced}
-    if public_key is not None:
-        identifier = x509.SubjectKeyIdentifier.from_public_key(public_key)  # type: ignore[arg-type]
-        substitutes.setdefault(identifier.oid, identifier)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(template.subject)
-        .issuer_name(issuer or template.issuer)
-        .public_key(key)  # type: ignore[arg-type]
-        .serial_number(serial_number or x509.random_serial_number())
-        .not_valid_before(template.not_valid_before_utc)
-        .not_valid_after(template.not_valid_after_utc)
-    )
-    for extension in template.extensions:
-        value = substitutes.get(extension.oid, extension.value)
-        builder = builder.add_extension(value, extension.critical)
-    for value in added_critical:
-        builder = builder.add_extension(value, critical=True)
-    rsa_padding = None
-    if pss:
-        assert isinstance(signing_key, rsa.RSAPrivateKey)
-        rsa_padding = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-    return builder.sign(signing_key, hashes.SHA256(), rsa_padding=rsa_padding)
 
 
 class _Attribute(core.Sequence):  # type: ignore[misc]

@@ -23,7 +23,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
-from handmade_certificates import reissued
 from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS
 
 from xcapki.algorithms import HashAlgorithm
@@ -58,10 +57,7 @@ def _card(pki: TestPki, **changes: object) -> x509.Certificate:
 
 def _reissued(pki: TestPki, original: x509.Certificate, **changes: Any) -> x509.Certificate:
     """``original`` issued again by the XCA with ``changes``, and recorded in its index."""
-    ca = pki.ca(Authority.XCA)
-    certificate = reissued(original, **{"signing_key": ca.key.private_key, **changes})
-    ca.index.add(certificate)
-    return certificate
+    return pki.reissue(original, Authority.XCA, record=True, **changes)
 
 
 def _tampered(original: x509.Certificate) -> x509.Certificate:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from handmade_certificates import reissued
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -151,9 +150,7 @@ def test_revoked_card_is_refused_from_the_crl_when_ocsp_is_down(
 
 def _unknown_to_responder(test_pki: TestPki, card: IssuedCard) -> x509.Certificate:
     """A copy of ``card``'s certificate under a new serial the XCA never recorded."""
-    return reissued(
-        card.signing.certificate, signing_key=test_pki.ca(Authority.XCA).key.private_key
-    )
+    return test_pki.reissue(card.signing.certificate, Authority.XCA)
 
 
 def test_unknown_counts_as_revoked_even_when_the_crl_says_good(

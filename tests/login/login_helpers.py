@@ -1,20 +1,20 @@
-"""Shared pieces of the login tests: a clock, file-key signers, forged certificates, CMS edits."""
+"""Shared pieces of the login tests: a clock, file-key signers, reissued signers, CMS edits."""
 
 from __future__ import annotations
 
 import datetime as dt
 import socket
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import cms
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto.authority import Authority
 from xcapki.crypto.key_signer import KeySigner
-from xcapki.testing import CaCredentials, IssuedKey, VirtualCard
-from xcapki.testing.keys import KeyAlgorithm, PrivateKey
+from xcapki.testing import IssuedKey, TestPki, VirtualCard
+from xcapki.testing.keys import KeyAlgorithm
 
 ORIGIN = "https://portal.example.tw"
 SESSION = "browser-session-7f3a9c1e5b2d4f60a8c3e1b9d7f5a2c4"
@@ -69,57 +69,11 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{free_port()}/"
 
 
-def reissue(
-    template: x509.Certificate,
-    ca: CaCredentials,
-    *,
-    ocsp_url: str | None = None,
-    crl_url: str | None = None,
-    issuer_key: PrivateKey | None = None,
-    issuer_name: x509.Name | None = None,
-) -> KeySigner:
-    """A new key with a certificate like ``template``, signed by ``ca`` (or ``issuer_key``).
-
-    What the test PKI deliberately does not issue: the OCSP and CRL addresses
-    can be redirected, the issuer can be a look-alike; the CA's index (what
-    its OCSP responder knows) is not told, so its responder answers "unknown".
-    """
+def reissued_signer(pki: TestPki, template: x509.Certificate, **changes: Any) -> KeySigner:
+    """A fresh RSA key with ``template`` reissued for it by the XCA (``TestPki.reissue``)."""
     key = KeyAlgorithm.RSA_2048.generate()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(template.subject)
-        .issuer_name(issuer_name or template.issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(template.not_valid_before_utc)
-        .not_valid_after(template.not_valid_after_utc)
-    )
-    for extension in template.extensions:
-        value = extension.value
-        if isinstance(value, x509.SubjectKeyIdentifier):
-            value = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-        elif isinstance(value, x509.AuthorityInformationAccess) and ocsp_url is not None:
-            value = x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(ocsp_url),
-                    )
-                ]
-            )
-        elif isinstance(value, x509.CRLDistributionPoints) and crl_url is not None:
-            value = x509.CRLDistributionPoints(
-                [
-                    x509.DistributionPoint(
-                        [x509.UniformResourceIdentifier(crl_url)], None, None, None
-                    )
-                ]
-            )
-        elif isinstance(value, x509.AuthorityKeyIdentifier) and issuer_key is not None:
-            value = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key())
-        builder = builder.add_extension(value, critical=extension.critical)
-    signing_key = issuer_key or ca.key.private_key
-    return KeySigner(private_key=key, certificate=builder.sign(signing_key, hashes.SHA256()))
+    certificate = pki.reissue(template, Authority.XCA, key=key, **changes)
+    return KeySigner(private_key=key, certificate=certificate)
 
 
 def edit_signed_data(der: bytes, change: object) -> bytes:

@@ -32,7 +32,7 @@ from login_helpers import (
     dead_url,
     edit_signed_data,
     file_signer,
-    reissue,
+    reissued_signer,
 )
 
 from xcapki.algorithms import HashAlgorithm
@@ -661,7 +661,11 @@ def _(lab: Lab) -> None:
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, Authority.XCA.value),
         ]
     )
-    lab.attempt(reissue(template, lab.pki.ca(Authority.XCA), issuer_key=key, issuer_name=name))
+    claim = x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key())
+    look_alike = reissued_signer(
+        lab.pki, template, signing_key=key, issuer_name=name, replaced=(claim,)
+    )
+    lab.attempt(look_alike)
 
 
 # Step 11: revocation.
@@ -689,14 +693,14 @@ def _(lab: Lab) -> None:
 
 @case("OCSP answers unknown", UnknownCertificateStatusError)
 def _(lab: Lab) -> None:
-    lab.attempt(reissue(lab.cards.xca.card.signing.certificate, lab.pki.ca(Authority.XCA)))
+    lab.attempt(reissued_signer(lab.pki, lab.cards.xca.card.signing.certificate))
 
 
 @case("OCSP and CRL unreachable, hard-fail", RevocationCheckError)
 def _(lab: Lab) -> None:
-    unreachable = reissue(
+    unreachable = reissued_signer(
+        lab.pki,
         lab.cards.xca.card.signing.certificate,
-        lab.pki.ca(Authority.XCA),
         ocsp_url=dead_url(),
         crl_url=dead_url() + "xca.crl",
     )
@@ -705,10 +709,9 @@ def _(lab: Lab) -> None:
 
 def _ocsp_only(lab: Lab) -> Signer:
     """A card the XCA's responder knows, whose CRL address is dead: OCSP alone answers."""
-    ca = lab.pki.ca(Authority.XCA)
-    signer = reissue(lab.cards.xca.card.signing.certificate, ca, crl_url=dead_url() + "xca.crl")
-    ca.index.add(signer.certificate)
-    return signer
+    return reissued_signer(
+        lab.pki, lab.cards.xca.card.signing.certificate, crl_url=dead_url() + "xca.crl", record=True
+    )
 
 
 @case("OCSP answer is stale", RevocationCheckError)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from login_helpers import SESSION, card_signer, dead_url, reissue
+from login_helpers import SESSION, card_signer, dead_url, reissued_signer
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
@@ -120,9 +120,9 @@ def test_crl_answers_when_ocsp_is_down(
 def test_soft_fail_admits_a_card_whose_responders_are_unreachable(
     make_portal: Callable[..., PortalLogin], softhsm_cards: StandardCards, test_pki: TestPki
 ) -> None:
-    unreachable = reissue(
+    unreachable = reissued_signer(
+        test_pki,
         softhsm_cards.xca.card.signing.certificate,
-        test_pki.ca(Authority.XCA),
         ocsp_url=dead_url(),
         crl_url=dead_url() + "xca.crl",
     )

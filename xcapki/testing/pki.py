@@ -72,6 +72,23 @@ def _read_certificate(path: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
+def _with_ocsp_url(template: x509.Certificate, url: str) -> x509.AuthorityInformationAccess:
+    """The template's authorityInfoAccess with its OCSP address replaced (caIssuers kept)."""
+    try:
+        current = template.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+        others = [
+            entry
+            for entry in current.value
+            if entry.access_method != AuthorityInformationAccessOID.OCSP
+        ]
+    except x509.ExtensionNotFound:
+        others = []
+    ocsp = x509.AccessDescription(
+        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(url)
+    )
+    return x509.AuthorityInformationAccess([ocsp, *others])
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IssuedKey:
     """A certificate with its private key, both also stored as PEM files."""
@@ -264,6 +281,76 @@ class TestPki:
             issuer=issuer.certificate,
             root=self.root.certificate,
         )
+
+    def reissue(
+        self,
+        template: x509.Certificate,
+        authority: Authority,
+        *,
+        key: PrivateKey | None = None,
+        signing_key: PrivateKey | None = None,
+        issuer_name: x509.Name | None = None,
+        serial_number: int | None = None,
+        replaced: tuple[x509.ExtensionType, ...] = (),
+        added_critical: tuple[x509.ExtensionType, ...] = (),
+        ocsp_url: str | None = None,
+        crl_url: str | None = None,
+        pss: bool = False,
+        record: bool = False,
+    ) -> x509.Certificate:
+        """``template`` signed again by ``authority``'s CA, with only the named changes.
+
+        What the PKI deliberately never issues, for negative tests: a certificate
+        signed by a stranger's ``signing_key`` (its authorityKeyIdentifier still
+        claims the real CA unless ``replaced``), under a look-alike ``issuer_name``,
+        with an old serial, odd or unknown critical extensions, a PSS signature, or
+        OCSP/CRL addresses pointing elsewhere. Subject, validity and the other
+        extensions stay; a new ``key`` also gets its own subjectKeyIdentifier.
+        ``record`` tells the CA's index (its OCSP responder then answers "good");
+        otherwise the responder answers "unknown".
+        """
+        ca = self.ca(authority)
+        signer = signing_key or ca.key.private_key
+        if pss and not isinstance(signer, rsa.RSAPrivateKey):
+            raise TestingError("a PSS signature needs an RSA signing key: pass one, or pss=False")
+        substitutes = {extension.oid: extension for extension in replaced}
+        public_key = template.public_key() if key is None else key.public_key()
+        if key is not None:
+            identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+            substitutes.setdefault(identifier.oid, identifier)
+        if ocsp_url is not None:
+            access = _with_ocsp_url(template, ocsp_url)
+            substitutes.setdefault(access.oid, access)
+        if crl_url is not None:
+            points = x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(crl_url)], None, None, None
+                    )
+                ]
+            )
+            substitutes.setdefault(points.oid, points)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(template.subject)
+            .issuer_name(issuer_name or template.issuer)
+            .public_key(public_key)
+            .serial_number(serial_number or _serial())
+            .not_valid_before(template.not_valid_before_utc)
+            .not_valid_after(template.not_valid_after_utc)
+        )
+        for extension in template.extensions:
+            value = substitutes.get(extension.oid, extension.value)
+            builder = builder.add_extension(value, extension.critical)
+        for value in added_critical:
+            builder = builder.add_extension(value, critical=True)
+        rsa_padding = (
+            padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if pss else None
+        )
+        certificate = builder.sign(signer, hashes.SHA256(), rsa_padding=rsa_padding)
+        if record:
+            ca.index.add(certificate)
+        return certificate
 
     def revoke(
         self,
