@@ -22,7 +22,7 @@ import xcapki.crypto
 from xcapki.crypto import oids
 
 ANCHOR_FOLDER = Path(xcapki.crypto.__file__).parent / "anchors"
-SHARED_TRUST_FOLDER = Path(__file__).resolve().parents[3] / "shared" / "trust"
+PUBLISHED_HASHES = ANCHOR_FOLDER / "README.md"
 FIXED_MOMENT = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
