@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         CmsSignature,
         ParsedCms,
         VerifiedSignedData,
+        encrypt_envelope,
+        open_envelope,
         parse_cms,
         sign_cms,
         sign_hipki,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
         verify_signed_data,
     )
     from xcapki.crypto.errors import CryptoError, PathValidationError
+    from xcapki.crypto.key_decrypter import KeyDecrypter
     from xcapki.crypto.key_signer import KeySigner
     from xcapki.crypto.profile import CertificatePurpose, TaiwanCertificate
     from xcapki.crypto.trust import TrustStore
@@ -69,6 +72,7 @@ if TYPE_CHECKING:
         create_app,
         run_service,
     )
+    from xcapki.decrypter import Decrypter
     from xcapki.signer import Signer
     from xcapki.token import (
         PROTECTED_AUTH,
@@ -81,6 +85,7 @@ if TYPE_CHECKING:
         TokenError,
         TokenInfo,
         TokenSelector,
+        TokenDecrypter,
         TokenSession,
         TokenSigner,
         discover_modules,
@@ -106,12 +111,16 @@ _LAZY: dict[str, str] = {
     "sign_smartpki": "xcapki.crypto.cms",
     "verify_cms": "xcapki.crypto.cms",
     "verify_signed_data": "xcapki.crypto.cms",
+    "encrypt_envelope": "xcapki.crypto.cms",
+    "open_envelope": "xcapki.crypto.cms",
     "CryptoError": "xcapki.crypto.errors",
     "PathValidationError": "xcapki.crypto.errors",
     "KeySigner": "xcapki.crypto.key_signer",
+    "KeyDecrypter": "xcapki.crypto.key_decrypter",
     "CertificatePurpose": "xcapki.crypto.profile",
     "TaiwanCertificate": "xcapki.crypto.profile",
     "Signer": "xcapki.signer",
+    "Decrypter": "xcapki.decrypter",
     "TrustStore": "xcapki.crypto.trust",
     "ChainValidator": "xcapki.crypto.validation",
     "RevocationMode": "xcapki.crypto.validation",
@@ -157,6 +166,7 @@ _LAZY: dict[str, str] = {
     "TokenSelector": "xcapki.token",
     "TokenSession": "xcapki.token",
     "TokenSigner": "xcapki.token",
+    "TokenDecrypter": "xcapki.token",
     "discover_modules": "xcapki.token",
     "find_module": "xcapki.token",
     "load_module": "xcapki.token",
@@ -179,7 +189,9 @@ __all__ = [
     "CmsSignature",
     "CommandApdu",
     "CryptoError",
+    "Decrypter",
     "HashAlgorithm",
+    "KeyDecrypter",
     "KeyPurpose",
     "KeySigner",
     "LoginError",
@@ -207,6 +219,7 @@ __all__ = [
     "TaiwanCertificate",
     "TokenError",
     "TokenInfo",
+    "TokenDecrypter",
     "TokenSelector",
     "TokenSession",
     "TokenSigner",
@@ -219,12 +232,14 @@ __all__ = [
     "card_status",
     "create_app",
     "discover_modules",
+    "encrypt_envelope",
     "find_module",
     "identify_card",
     "list_readers",
     "load_module",
     "login",
     "match_slots_to_readers",
+    "open_envelope",
     "parse_cms",
     "respond",
     "run_service",

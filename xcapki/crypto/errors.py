@@ -32,3 +32,7 @@ class PathValidationError(CryptoError):
 
 class RevocationError(PathValidationError):
     """A certificate that is revoked, or whose status could not be established."""
+
+
+class EnvelopeError(CryptoError):
+    """A CMS EnvelopedData that cannot be made, or cannot be opened."""

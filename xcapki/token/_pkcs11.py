@@ -516,6 +516,27 @@ class RawSession:
             raise error_for_ckr(rv, "signing")
         return ctypes.string_at(self._output_address, length.value)
 
+    def decrypt(
+        self, key_id: bytes, ckm: int, oaep: tuple[int, int, bytes] | None, data: bytes
+    ) -> bytes | None:
+        """C_DecryptInit + C_Decrypt with the private key ``key_id``; ``None`` if it is absent.
+
+        ``oaep`` is (CKM of the hash, CKG of MGF1, label) for CKM_RSA_PKCS_OAEP.
+        """
+        parameter = None if oaep is None else (
+            pkcs11.Mechanism(oaep[0]), pkcs11.MGF(oaep[1]), oaep[2] or None
+        )  # fmt: skip
+        template = {Attribute.CLASS: P11ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
+        with _translated("decrypting"):
+            # The search is finished (listed) first: a module refuses a decryption while a
+            # C_FindObjects operation is still active on the session.
+            keys = list(self._session.get_objects(template))
+            if not keys:
+                return None
+            return bytes(
+                keys[0].decrypt(data, mechanism=pkcs11.Mechanism(ckm), mechanism_param=parameter)
+            )
+
     def import_private_key(self, der: bytes, *, key_id: bytes, label: str, ec: bool) -> None:
         """Store a PKCS#1 RSA or SEC1 EC private key as a token object (test provisioning)."""
         decode = p11_ec.decode_ec_private_key if ec else p11_rsa.decode_rsa_private_key
