@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from xcapki.crypto.profile import CertificatePurpose, TaiwanCertificate
     from xcapki.crypto.trust import TrustStore
     from xcapki.crypto.validation import ChainValidator, RevocationMode, ValidatedPath
+    from xcapki.decrypter import Decrypter
     from xcapki.login import (
         CPA_FILING_POLICY,
         Challenge,
@@ -72,7 +73,6 @@ if TYPE_CHECKING:
         create_app,
         run_service,
     )
-    from xcapki.decrypter import Decrypter
     from xcapki.signer import Signer
     from xcapki.token import (
         PROTECTED_AUTH,
@@ -82,10 +82,10 @@ if TYPE_CHECKING:
         PinFromEnvironment,
         PinPrompt,
         PinState,
+        TokenDecrypter,
         TokenError,
         TokenInfo,
         TokenSelector,
-        TokenDecrypter,
         TokenSession,
         TokenSigner,
         discover_modules,
@@ -217,9 +217,9 @@ __all__ = [
     "SignatureScheme",
     "Signer",
     "TaiwanCertificate",
+    "TokenDecrypter",
     "TokenError",
     "TokenInfo",
-    "TokenDecrypter",
     "TokenSelector",
     "TokenSession",
     "TokenSigner",
