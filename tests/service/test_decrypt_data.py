@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -21,15 +20,6 @@ from xcapki.service import HipkiCode, PinMode, ServiceConfig
 from xcapki.testing import StandardCards, VirtualCard
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.openssl]
-
-
-@pytest.fixture(scope="module")
-def openssl() -> str:
-    """The openssl command, or a skip naming the package to install."""
-    path = shutil.which("openssl")
-    if path is None:
-        pytest.skip("openssl is not installed (Debian package openssl)")
-    return path
 
 
 PLAIN = "PKCS#7加密範例: 統一編號 12345678, 2026 年度查核報告\n"
