@@ -343,3 +343,44 @@ def test_oaep_too_long_for_the_key_is_a_usage_error(test_pki: TestPki) -> None:
     huge = RsaOaep(hash_algorithm=HashAlgorithm.SHA512, mgf1_hash=HashAlgorithm.SHA512)
     with pytest.raises(EnvelopeUsageError, match="cannot wrap"):
         encrypt_envelope(CONTENT, weak.encryption.certificate, key_transport=huge)
+
+
+@pytest.mark.parametrize("cipher", [ContentEncryption.AES_128_CBC, ContentEncryption.AES_256_CBC])
+def test_cryptography_opens_what_xcapki_encrypts(
+    card: IssuedCard, cipher: ContentEncryption
+) -> None:
+    """Differential check against ``cryptography``'s own PKCS#7 envelopes (CBC, PKCS#1 v1.5)."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    der = encrypt_envelope(
+        CONTENT, card.encryption.certificate, content_encryption=cipher, key_transport=PKCS1V15
+    )
+    key = card.encryption.private_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    assert pkcs7.pkcs7_decrypt_der(der, card.encryption.certificate, key, []) == CONTENT
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "cipher"),
+    [("AES128_CBC", ContentEncryption.AES_128_CBC), ("AES256_CBC", ContentEncryption.AES_256_CBC)],
+)
+def test_xcapki_opens_what_cryptography_encrypts(
+    card: IssuedCard, algorithm: str, cipher: ContentEncryption
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    builder = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(CONTENT)
+        .set_content_encryption_algorithm(
+            algorithms.AES128 if algorithm == "AES128_CBC" else algorithms.AES256
+        )
+        .add_recipient(card.encryption.certificate)
+    )
+    der = builder.encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    opened = open_envelope(der, _decrypter(card))
+    assert opened.content == CONTENT
+    assert opened.content_encryption is cipher
+    assert opened.key_transport == PKCS1V15
