@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
@@ -384,3 +390,77 @@ def test_xcapki_opens_what_cryptography_encrypts(
     assert opened.content == CONTENT
     assert opened.content_encryption is cipher
     assert opened.key_transport == PKCS1V15
+
+
+class _GcmParameters(core.Sequence):  # type: ignore[misc]
+    """RFC 5084 GCMParameters, written here independently of the code under test."""
+
+    _fields: ClassVar = [("aes_nonce", core.OctetString), ("aes_icvlen", core.Integer)]
+
+
+def _auth_enveloped_with_attributes(card: IssuedCard, *, aad_of: cms.CMSAttributes) -> bytes:
+    """An AuthEnvelopedData carrying authAttrs, sealed by ``cryptography``'s AESGCM with the
+    DER SET OF of ``aad_of`` as associated data (RFC 5083, section 2.1)."""
+    content_key, nonce = os.urandom(32), os.urandom(12)
+    public = card.encryption.certificate.public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    attributes = _authenticated_attributes()
+    sealed = AESGCM(content_key).encrypt(nonce, CONTENT, aad_of.dump())
+    certificate = asn1_x509.Certificate.load(
+        card.encryption.certificate.public_bytes(serialization.Encoding.DER)
+    )
+    body = cms.AuthEnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [
+                cms.RecipientInfo(
+                    name="ktri",
+                    value={
+                        "version": "v0",
+                        "rid": cms.RecipientIdentifier(
+                            name="issuer_and_serial_number",
+                            value={
+                                "issuer": certificate.issuer,
+                                "serial_number": certificate.serial_number,
+                            },
+                        ),
+                        "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+                        "encrypted_key": public.encrypt(content_key, padding.PKCS1v15()),
+                    },
+                )
+            ],
+            "auth_encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {
+                    "algorithm": "aes256_gcm",
+                    "parameters": _GcmParameters({"aes_nonce": nonce, "aes_icvlen": 16}),
+                },
+                "encrypted_content": sealed[:-16],
+            },
+            "auth_attrs": attributes,
+            "mac": sealed[-16:],
+        }
+    )
+    info = cms.ContentInfo({"content_type": "authenticated_enveloped_data", "content": body})
+    return bytes(info.dump())
+
+
+def _authenticated_attributes() -> cms.CMSAttributes:
+    signing_time = cms.Time(
+        {"utc_time": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)}
+    )
+    return cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": ["data"]},
+            {"type": "signing_time", "values": [signing_time]},
+        ]
+    )
+
+
+def test_authenticated_attributes_are_authenticated(card: IssuedCard) -> None:
+    good = _auth_enveloped_with_attributes(card, aad_of=_authenticated_attributes())
+    assert open_envelope(good, _decrypter(card)).content == CONTENT
+    other = cms.CMSAttributes([{"type": "content_type", "values": ["data"]}])
+    forged = _auth_enveloped_with_attributes(card, aad_of=other)
+    with pytest.raises(DecryptionError):
+        open_envelope(forged, _decrypter(card))

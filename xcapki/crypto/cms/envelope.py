@@ -321,8 +321,8 @@ def _parse(data: bytes, certificate: x509.Certificate) -> _Parsed:
 
 
 def _set_of_der(attributes: cms.CMSAttributes) -> bytes:
-    untagged = attributes.untag()
-    return bytes(cms.CMSAttributes.load(untagged.dump()).dump(force=True))
+    """The attributes re-encoded as a DER SET OF with its own tag (0x31), not [1]."""
+    return bytes(attributes.untag().dump(force=True))
 
 
 def _recipient_for(infos: cms.RecipientInfos, certificate: x509.Certificate) -> cms.Asn1Value:
