@@ -186,6 +186,9 @@ def test_a_wrong_pin_is_a_login_failure_not_a_decryption_failure(
     envelope = _openssl_envelope(openssl, card, "-aes-256-cbc")
     body = _post(live, _package(card, envelope, pin="654321")).json()
     assert (body["ret_code"], body["last_error"]) == (HipkiCode.LOGIN_FAILED, 0xA0)
+    assert "654321" not in body["message"]
+    again = _post(live, _package(card, envelope)).json()
+    assert again["plain"] == PLAIN, "the right PIN after a wrong one decrypts"
 
 
 @pytest.mark.parametrize(
