@@ -15,6 +15,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
@@ -464,3 +466,63 @@ def test_authenticated_attributes_are_authenticated(card: IssuedCard) -> None:
     forged = _auth_enveloped_with_attributes(card, aad_of=other)
     with pytest.raises(DecryptionError):
         open_envelope(forged, _decrypter(card))
+
+
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(scope="module")
+def valid_envelopes(card: IssuedCard) -> list[bytes]:
+    return [
+        _envelope(card, cipher, transport)
+        for cipher in (ContentEncryption.AES_256_GCM, ContentEncryption.AES_128_CBC)
+        for transport in (PKCS1V15, RsaOaep())
+    ]
+
+
+@FUZZ
+@given(
+    choice=st.integers(min_value=0, max_value=3),
+    position=st.floats(min_value=0, max_value=1, exclude_max=True),
+    edit=st.sampled_from(["flip", "cut", "insert", "replace"]),
+    payload=st.binary(min_size=1, max_size=8),
+)
+def test_mutated_envelopes_open_or_give_the_one_error(
+    card: IssuedCard,
+    valid_envelopes: list[bytes],
+    choice: int,
+    position: float,
+    edit: str,
+    payload: bytes,
+) -> None:
+    """Nothing but ``DecryptionError`` comes out (CBC, having no integrity, may still open)."""
+    data = valid_envelopes[choice]
+    at = int(position * len(data))
+    mutated = {
+        "flip": data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1 :],
+        "cut": data[:at],
+        "insert": data[:at] + payload + data[at:],
+        "replace": data[:at] + payload + data[at + len(payload) :],
+    }[edit]
+    try:
+        open_envelope(mutated, _decrypter(card))
+    except DecryptionError as refusal:
+        cause = refusal.__cause__
+    else:
+        cause = None
+    assert cause is None
+
+
+@pytest.mark.parametrize("nonce_size", [0, 7, 129, 512])
+def test_a_gcm_nonce_cryptography_refuses_is_the_one_error(
+    card: IssuedCard, nonce_size: int
+) -> None:
+    info = cms.ContentInfo.load(_envelope(card, ContentEncryption.AES_256_GCM, PKCS1V15))
+    algorithm = info["content"]["auth_encrypted_content_info"]["content_encryption_algorithm"]
+    algorithm["parameters"] = _GcmParameters({"aes_nonce": b"n" * nonce_size, "aes_icvlen": 16})
+    with pytest.raises(DecryptionError):
+        open_envelope(bytes(info.dump(force=True)), _decrypter(card))

@@ -63,6 +63,7 @@ rest on SHA-1's collision resistance."""
 _GCM_NONCE_SIZE: Final = 12
 _GCM_TAG_SIZE: Final = 16
 _GCM_TAG_SIZES: Final = range(12, 17)
+_GCM_NONCE_SIZES: Final = range(8, 129)  # what the GCM mode of ``cryptography`` accepts
 
 
 class EnvelopeUsageError(EnvelopeError):
@@ -301,7 +302,11 @@ def _parse(data: bytes, certificate: x509.Certificate) -> _Parsed:
         gcm = _GcmParameters.load(algorithm["parameters"].dump())
         parameters = gcm["aes_nonce"].native
         tag_size = gcm["aes_icvlen"].native
-        if tag_size not in _GCM_TAG_SIZES or len(tag) != tag_size or len(parameters) < 8:
+        if (
+            tag_size not in _GCM_TAG_SIZES
+            or len(tag) != tag_size
+            or len(parameters) not in _GCM_NONCE_SIZES
+        ):
             raise _refuse("GCM parameters or tag of the wrong size")
     else:
         parameters = algorithm["parameters"].native
