@@ -78,6 +78,16 @@ def test_an_openssl_envelope_for_the_keyx_certificate_decrypts(
     assert body["plain"] == PLAIN
 
 
+def test_a_cipher_wrapped_and_url_encoded_as_servers_send_it_decrypts(
+    live: LiveService, softhsm_cards: StandardCards, openssl: str
+) -> None:
+    card = softhsm_cards.xca
+    text = base64.b64encode(_openssl_envelope(openssl, card, "-aes-256-cbc")).decode()
+    wrapped = "\r\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    package = _package(card, b"", cipher=quote(wrapped, safe=""))
+    assert _post(live, package).json()["plain"] == PLAIN
+
+
 def test_plain_encoding_base64_returns_bytes_that_are_not_text(
     live: LiveService, softhsm_cards: StandardCards, openssl: str
 ) -> None:

@@ -206,14 +206,18 @@ class DecryptRequest:
 
 
 def parse_decrypt_request(package: Mapping[str, Any]) -> DecryptRequest:
-    """A ``DecryptData`` package as a typed request (``cipher`` is base64, maybe URL-encoded)."""
+    """A ``DecryptData`` package as a typed request (``cipher`` is base64, maybe URL-encoded
+    and maybe wrapped in lines)."""
     cipher_type = _choice(package, "cipherType", "PKCS7", {t.value: t for t in CipherType})
     plain_base64 = _choice(package, "plainEncoding", "NONE", {"NONE": False, "BASE64": True})
     raw_cipher = _text(package, "cipher")
     if not raw_cipher:
         raise _bad("cipher is missing: send the base64 of the data to decrypt")
+    # Servers often wrap base64 at 64 columns (PEM bodies, `openssl base64`): spaces and line
+    # breaks are dropped; anything else outside base64 is refused.
+    text = "".join(_percent_decoded(raw_cipher, "cipher").split())
     try:
-        cipher = base64.b64decode(_percent_decoded(raw_cipher, "cipher"), validate=True)
+        cipher = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _bad("cipher is not base64: send the base64 of the data to decrypt") from None
     raw_pin = _text(package, "pin")
