@@ -246,3 +246,13 @@ def test_local_pin_mode_asks_the_user_and_names_the_decryption(
     assert asked.origin == TRUSTED
     assert "decryption" in asked.operation
     assert "PKCS7" in asked.operation
+
+
+def test_an_ec_card_says_its_key_cannot_decrypt(
+    live: LiveService, softhsm_cards: StandardCards
+) -> None:
+    """Not a cipher problem but the card's: a card error naming the remedy, not 0x7A000006."""
+    card = softhsm_cards.xca_ec
+    body = _post(live, _package(card, b"\x30\x00")).json()
+    assert body["ret_code"] == HipkiCode.CARD_ERROR
+    assert "only RSA keys decrypt" in body["message"]
