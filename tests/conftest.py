@@ -113,6 +113,15 @@ def softhsm_cards_or_skip(store: StandardCards | str) -> StandardCards:
     return store
 
 
+@pytest.fixture(scope="session")
+def openssl() -> str:
+    """The openssl command, or a skip naming the package to install."""
+    path = shutil.which("openssl")
+    if path is None:
+        pytest.skip("openssl is not installed (Debian package openssl)")
+    return path
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under XCAPKI_REQUIRE_ALL_COMPONENTS=1 (CI), a skipped test fails the run."""
     if os.environ.get("XCAPKI_REQUIRE_ALL_COMPONENTS") != "1":

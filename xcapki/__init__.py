@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         CmsSignature,
         ParsedCms,
         VerifiedSignedData,
+        encrypt_envelope,
+        open_envelope,
         parse_cms,
         sign_cms,
         sign_hipki,
@@ -30,10 +32,12 @@ if TYPE_CHECKING:
         verify_signed_data,
     )
     from xcapki.crypto.errors import CryptoError, PathValidationError
+    from xcapki.crypto.key_decrypter import KeyDecrypter
     from xcapki.crypto.key_signer import KeySigner
     from xcapki.crypto.profile import CertificatePurpose, TaiwanCertificate
     from xcapki.crypto.trust import TrustStore
     from xcapki.crypto.validation import ChainValidator, RevocationMode, ValidatedPath
+    from xcapki.decrypter import Decrypter
     from xcapki.login import (
         CPA_FILING_POLICY,
         Challenge,
@@ -78,6 +82,7 @@ if TYPE_CHECKING:
         PinFromEnvironment,
         PinPrompt,
         PinState,
+        TokenDecrypter,
         TokenError,
         TokenInfo,
         TokenSelector,
@@ -106,12 +111,16 @@ _LAZY: dict[str, str] = {
     "sign_smartpki": "xcapki.crypto.cms",
     "verify_cms": "xcapki.crypto.cms",
     "verify_signed_data": "xcapki.crypto.cms",
+    "encrypt_envelope": "xcapki.crypto.cms",
+    "open_envelope": "xcapki.crypto.cms",
     "CryptoError": "xcapki.crypto.errors",
     "PathValidationError": "xcapki.crypto.errors",
     "KeySigner": "xcapki.crypto.key_signer",
+    "KeyDecrypter": "xcapki.crypto.key_decrypter",
     "CertificatePurpose": "xcapki.crypto.profile",
     "TaiwanCertificate": "xcapki.crypto.profile",
     "Signer": "xcapki.signer",
+    "Decrypter": "xcapki.decrypter",
     "TrustStore": "xcapki.crypto.trust",
     "ChainValidator": "xcapki.crypto.validation",
     "RevocationMode": "xcapki.crypto.validation",
@@ -157,6 +166,7 @@ _LAZY: dict[str, str] = {
     "TokenSelector": "xcapki.token",
     "TokenSession": "xcapki.token",
     "TokenSigner": "xcapki.token",
+    "TokenDecrypter": "xcapki.token",
     "discover_modules": "xcapki.token",
     "find_module": "xcapki.token",
     "load_module": "xcapki.token",
@@ -179,7 +189,9 @@ __all__ = [
     "CmsSignature",
     "CommandApdu",
     "CryptoError",
+    "Decrypter",
     "HashAlgorithm",
+    "KeyDecrypter",
     "KeyPurpose",
     "KeySigner",
     "LoginError",
@@ -205,6 +217,7 @@ __all__ = [
     "SignatureScheme",
     "Signer",
     "TaiwanCertificate",
+    "TokenDecrypter",
     "TokenError",
     "TokenInfo",
     "TokenSelector",
@@ -219,12 +232,14 @@ __all__ = [
     "card_status",
     "create_app",
     "discover_modules",
+    "encrypt_envelope",
     "find_module",
     "identify_card",
     "list_readers",
     "load_module",
     "login",
     "match_slots_to_readers",
+    "open_envelope",
     "parse_cms",
     "respond",
     "run_service",

@@ -1,8 +1,6 @@
-"""Fixtures for the CMS tests: their signers on the session's test PKI, and the openssl tool."""
+"""Fixtures for the CMS tests: their signers on the session's test PKI."""
 
 from __future__ import annotations
-
-import shutil
 
 import pytest
 from cms_pki import CmsTestPki, build_cms_pki
@@ -15,12 +13,3 @@ def cms_pki(test_pki: TestPki) -> CmsTestPki:
     """Signers: rsa2048, rsa3072, rsa1024 (weak), p256, p384, p521 (curve not allowed),
     ``impostor`` (rsa2048's issuer and serial, another key) and ``outsider`` (untrusted CA)."""
     return build_cms_pki(test_pki)
-
-
-@pytest.fixture(scope="session")
-def openssl() -> str:
-    """The openssl command, or a skip naming the package to install."""
-    path = shutil.which("openssl")
-    if path is None:
-        pytest.skip("openssl is not installed (Debian package openssl)")
-    return path

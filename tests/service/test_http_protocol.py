@@ -335,12 +335,6 @@ def _post_decrypt(live: LiveService, headers: dict[str, str]) -> dict[str, objec
     return body
 
 
-def test_decrypt_says_plainly_it_is_not_supported(live: LiveService) -> None:
-    body = _post_decrypt(live, {"Origin": TRUSTED})
-    assert (body["func"], body["ret_code"]) == ("decrypt", HipkiCode.NOT_SUPPORTED)
-    assert "not supported" in str(body["message"])
-
-
 @pytest.mark.parametrize("headers", [{"Origin": UNTRUSTED}, {}], ids=["untrusted", "no-origin"])
 def test_decrypt_needs_a_trusted_origin_as_sign_does(
     live: LiveService, headers: dict[str, str]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from xcapki.cli.errors import InputFileError, PinMismatchError, ServiceUnavailableError
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.messages import Catalogue
+from xcapki.crypto.cms.envelope import DecryptionError, EnvelopeUsageError
 from xcapki.crypto.errors import (
     CertificateError,
     CmsError,
@@ -70,6 +71,8 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (ObjectNotFoundError, "no_key", ExitCode.TOKEN),
     (TokenError, "token", ExitCode.TOKEN),
     (CmsError, "cms", ExitCode.NOT_INTACT),
+    (DecryptionError, "decrypt", ExitCode.INPUT),
+    (EnvelopeUsageError, "recipient", ExitCode.INPUT),
     (CertificateError, "certificate", ExitCode.INPUT),
     (TrustStoreError, "trust_store", ExitCode.INPUT),
     (CertificateRevokedError, "revoked", ExitCode.REVOKED),

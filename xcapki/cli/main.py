@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from xcapki import __version__
+from xcapki.cli.commands import decrypt as decrypt_command
+from xcapki.cli.commands import encrypt as encrypt_command
 from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.language import Language, language_from_environment
@@ -158,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("-o", "--output", metavar="OUTPUT.p7s", required=True)
     sign.add_argument("--detached", action="store_true", help="leave the content out")
     sign.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
+
+    encrypt_command.add_arguments(_command(commands, "encrypt", "encrypt", encrypt_command.HELP))
+    decrypt_command.add_arguments(_command(commands, "decrypt", "decrypt", decrypt_command.HELP))
 
     verify = _command(commands, "verify", "verify", "verify a CMS (PKCS#7) signature")
     verify.add_argument("signature", metavar="SIGNATURE.p7s")

@@ -169,6 +169,24 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "summary.crypto": {_E: "a cryptographic check failed", _Z: "密碼學檢查失敗"},
     "remedy.crypto": {_E: "see the detail", _Z: "請參考原因說明"},
+    "summary.decrypt": {
+        _E: "the file cannot be decrypted with this card",
+        _Z: "無法以這張卡片解密此檔案",
+    },
+    "remedy.decrypt": {
+        _E: "check that it was encrypted to this card's encryption certificate (xcapki certs"
+        " shows it) and arrived whole; otherwise ask the sender to encrypt it again",
+        _Z: "請確認檔案是以這張卡片的加密憑證加密（可用 xcapki certs 查看）且傳送完整；"
+        "否則請寄件者重新加密",
+    },
+    "summary.recipient": {
+        _E: "the certificate cannot receive encrypted files",
+        _Z: "此憑證無法用於加密",
+    },
+    "remedy.recipient": {
+        _E: "give the recipient's RSA encryption certificate (on a card: cert2, KEYX)",
+        _Z: "請使用收件者的 RSA 加密憑證（卡片中的 cert2，KEYX）",
+    },
     "summary.input": {_E: "an input file cannot be used", _Z: "輸入檔案無法使用"},
     "remedy.input": {_E: "check the path and the file", _Z: "請檢查檔案路徑與內容"},
     "summary.service": {_E: "the signing service cannot run", _Z: "本機簽章服務無法執行"},
@@ -298,6 +316,25 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "Wrote {path}: {shape} CMS signature, {hash}, {size} bytes, signed by {signer}.",
         _Z: "已寫入 {path}：{shape} CMS 簽章，{hash}，{size} 位元組，簽署者 {signer}。",
     },
+    # encrypt / decrypt
+    "encrypt.done": {
+        _E: "Wrote {path}: CMS envelope ({cipher}), {size} bytes, for {recipient}.",
+        _Z: "已寫入 {path}：CMS 加密信封（{cipher}），{size} 位元組，收件者 {recipient}。",
+    },
+    "decrypt.done": {
+        _E: "Wrote {path}: {size} bytes decrypted ({cipher}); {integrity}.",
+        _Z: "已寫入 {path}：解密 {size} 位元組（{cipher}）；{integrity}。",
+    },
+    "decrypt.authenticated": {
+        _E: "the content is unchanged since it was encrypted",
+        _Z: "內容自加密後未被更動",
+    },
+    "decrypt.unauthenticated": {
+        _E: "this cipher does not prove the content unchanged; verify a signature over it if"
+        " that matters",
+        _Z: "此加密方式無法證明內容未被更動；如有需要，請另行驗證其簽章",
+    },
+    "progress.decrypt": {_E: "Decrypting with {label}…", _Z: "以 {label} 解密中…"},
     "sign.attached": {_E: "attached", _Z: "內含原文"},
     "sign.detached": {_E: "detached", _Z: "分離式"},
     "verify.ok": {

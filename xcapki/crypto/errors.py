@@ -1,8 +1,10 @@
-"""Errors of the crypto layer: CMS structure, signatures, certificates, paths.
+"""Errors of the crypto layer: CMS structure, signatures, envelopes, certificates, paths.
 
 ``CryptoError`` is the layer's root. CMS parsing and signature checks raise
-``CmsError`` subclasses (xcapki.crypto.cms); path building and revocation
-raise ``PathValidationError`` subclasses (xcapki.crypto.validation).
+``CmsError`` subclasses (xcapki.crypto.cms); CMS envelopes raise
+``EnvelopeError`` subclasses (``DecryptionError``, ``EnvelopeUsageError``);
+path building and revocation raise ``PathValidationError`` subclasses
+(xcapki.crypto.validation).
 """
 
 from __future__ import annotations
@@ -32,3 +34,7 @@ class PathValidationError(CryptoError):
 
 class RevocationError(PathValidationError):
     """A certificate that is revoked, or whose status could not be established."""
+
+
+class EnvelopeError(CryptoError):
+    """A CMS EnvelopedData that cannot be made, or cannot be opened."""

@@ -147,7 +147,7 @@ def create_app(config: ServiceConfig) -> Starlette:
             raise HipkiError(
                 "/decrypt takes func DecryptData", ret_code=HipkiCode.BAD_REQUEST, http_status=400
             )
-        return await operations.decrypt(page_origin(request, form, own_origins))
+        return await operations.decrypt(package, page_origin(request, form, own_origins))
 
     async def add_domain(request: Request) -> dict[str, Any]:
         domain = request.query_params.get("domain")

@@ -48,6 +48,7 @@ class HipkiCode(enum.IntEnum):
     TOO_MANY_PIN_ATTEMPTS = 0x7A000003
     NOT_SUPPORTED = 0x7A000004
     CARD_ERROR = 0x7A000005
+    DECRYPTION_FAILED = 0x7A000006
 
 
 class ServiceError(XcapkiError):

@@ -82,6 +82,9 @@ _PACKAGE = {
                 "description": "URL-encoded by the page; ignored in local PIN mode"},
         "nonce": {"type": "string"},
         "slotDescription": {"type": "string", "description": "the reader, from pkcs11info"},
+        "cipher": {"type": "string", "description": "DecryptData: base64 of the cipher"},
+        "cipherType": {"type": "string", "enum": ["PKCS7", "PKCS1"]},
+        "plainEncoding": {"type": "string", "enum": ["NONE", "base64"]},
     },
 }  # fmt: skip
 
@@ -168,7 +171,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "post": {
                     "operationId": "decrypt",
                     "requestBody": _PACKAGE_FORM,
-                    "responses": _responses(_answer(), 400, 413),
+                    "responses": _responses(_answer({"plain": {"type": "string"}}), 400, 413, 429),
                 }
             },
             "/addDomain": {

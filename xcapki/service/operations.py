@@ -19,6 +19,7 @@ from anyio import to_thread
 from xcapki.crypto.errors import CryptoError
 from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess, LoggedInCard
 from xcapki.service.config import DomainRequest, PinMode, PinRequest, ServiceConfig
+from xcapki.service.decrypting import decrypt_cipher, plain_field
 from xcapki.service.errors import (
     CKR_FUNCTION_CANCELED,
     CKR_PIN_INCORRECT,
@@ -28,12 +29,19 @@ from xcapki.service.errors import (
 )
 from xcapki.service.lanes import ReaderLanes
 from xcapki.service.pkcs11info import slot_entry
-from xcapki.service.protocol import SignRequest, answer, parse_sign_request
+from xcapki.service.protocol import (
+    DecryptRequest,
+    SignRequest,
+    answer,
+    parse_decrypt_request,
+    parse_sign_request,
+)
 from xcapki.service.ratelimit import PinFailureLimiter
 from xcapki.service.signing import check_validity, make_signature
 from xcapki.service.translate import hipki_error_for
 from xcapki.service.trust import TrustList, normalise_trust_entry
 from xcapki.token.errors import TokenError
+from xcapki.token.objects import KeyPurpose
 from xcapki.token.pin import Pin, PinState
 from xcapki.token.tokens import TokenInfo
 
@@ -117,14 +125,55 @@ class HipkiOperations:
         lane = self._cards.lane_key(request.slot_description)
         return await self._lanes.run(lane, lambda: self._sign_on_card(request, origin, budget))
 
-    async def decrypt(self, origin: str | None) -> dict[str, Any]:
-        """``DecryptData``: refused like a signature for an untrusted origin, else unsupported."""
-        self._require_trusted(origin)
-        raise HipkiError(
-            "DecryptData is not supported by xcapki's local service yet: decrypt on the"
-            " server side, or use HiPKI for this page",
-            ret_code=HipkiCode.NOT_SUPPORTED,
+    async def decrypt(self, package: dict[str, Any], origin: str | None) -> dict[str, Any]:
+        """``DecryptData``: a PKCS7 envelope or a PKCS1 block, decrypted with the card's KEYX
+        key. The origin is checked first, so an untrusted page learns nothing of its package."""
+        origin, budget = self._require_trusted(origin)
+        request = parse_decrypt_request(package)
+        self._require_pin_budget(budget, origin)
+        lane = self._cards.lane_key(request.slot_description)
+        return await self._lanes.run(lane, lambda: self._decrypt_on_card(request, origin, budget))
+
+    def _decrypt_on_card(self, request: DecryptRequest, origin: str, budget: str) -> dict[str, Any]:
+        reuse = LISTING_REUSE_SECONDS if self._config.pin_mode is PinMode.PAGE else 0.0
+        token = self._cards.choose(request.slot_description, reuse_seconds=reuse)
+        try:
+            with self._cards.card_guard(token.serial):
+                self._require_pin_budget(budget, origin)
+                pin = self._decrypt_pin(token, request, origin)
+                card = self._cards.cached(token, pin) or self._log_in(token, pin, budget)
+                try:
+                    decrypter = card.session.decrypter(KeyPurpose.ENCRYPTION)
+                    plain = decrypt_cipher(decrypter, request)
+                except TokenError as exc:
+                    self._cards.forget_if_removed(token.serial, exc)
+                    raise hipki_error_for(exc) from None
+        except HipkiError as refusal:
+            if refusal.ret_code in (HipkiCode.NO_CARD, HipkiCode.CARD_ERROR):
+                self._cards.forget_listing()
+            raise
+        return answer(
+            "decrypt", self.version, plain=plain_field(plain, as_base64=request.plain_base64)
         )
+
+    def _decrypt_pin(self, token: TokenInfo, request: DecryptRequest, origin: str) -> Pin:
+        if self._config.pin_mode is PinMode.PAGE:
+            return request.pin or Pin("")
+        asked = PinRequest(
+            origin=origin,
+            token=token.describe(),
+            pin_state=token.pin_state,
+            operation=f"decryption of a {len(request.cipher)}-byte {request.cipher_type.value}"
+            " cipher with the card's encryption key",
+        )
+        value = self._config.pin_prompter(asked)
+        if value is None:
+            raise HipkiError(
+                "the PIN entry was cancelled: decrypt again and enter the PIN when asked",
+                ret_code=HipkiCode.LOGIN_FAILED,
+                last_error=CKR_FUNCTION_CANCELED,
+            )
+        return Pin(value)
 
     def _sign_on_card(self, request: SignRequest, origin: str, budget: str) -> dict[str, Any]:
         # Page mode may reuse a recent listing; local mode shows the user the PIN state now.

@@ -22,11 +22,14 @@ from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.token.pin import Pin
 
 __all__ = [
+    "CipherType",
+    "DecryptRequest",
     "PackageFunction",
     "SignRequest",
     "SignatureType",
     "answer",
     "package_function",
+    "parse_decrypt_request",
     "parse_form",
     "parse_sign_request",
     "parse_tbs_package",
@@ -182,3 +185,46 @@ def answer(
         body["message"] = message
     body.update(fields)
     return body
+
+
+class CipherType(enum.Enum):
+    """``cipherType`` of DecryptData: a CMS envelope, or one raw RSA PKCS#1 v1.5 block."""
+
+    PKCS7 = "PKCS7"
+    PKCS1 = "PKCS1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecryptRequest:
+    """A validated ``DecryptData`` package."""
+
+    cipher_type: CipherType
+    cipher: bytes
+    plain_base64: bool
+    pin: Pin | None = field(repr=False)
+    slot_description: str | None
+
+
+def parse_decrypt_request(package: Mapping[str, Any]) -> DecryptRequest:
+    """A ``DecryptData`` package as a typed request (``cipher`` is base64, maybe URL-encoded
+    and maybe wrapped in lines)."""
+    cipher_type = _choice(package, "cipherType", "PKCS7", {t.value: t for t in CipherType})
+    plain_base64 = _choice(package, "plainEncoding", "NONE", {"NONE": False, "BASE64": True})
+    raw_cipher = _text(package, "cipher")
+    if not raw_cipher:
+        raise _bad("cipher is missing: send the base64 of the data to decrypt")
+    # Servers often wrap base64 at 64 columns (PEM bodies, `openssl base64`): spaces and line
+    # breaks are dropped; anything else outside base64 is refused.
+    text = "".join(_percent_decoded(raw_cipher, "cipher").split())
+    try:
+        cipher = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad("cipher is not base64: send the base64 of the data to decrypt") from None
+    raw_pin = _text(package, "pin")
+    return DecryptRequest(
+        cipher_type=cipher_type,
+        cipher=cipher,
+        plain_base64=plain_base64,
+        pin=None if raw_pin is None else Pin(_percent_decoded(raw_pin, "pin")),
+        slot_description=_text(package, "slotDescription") or None,
+    )

@@ -1,4 +1,4 @@
-"""PKCS#11 token layer: modules, tokens, sessions, PIN safety, keys, signing.
+"""PKCS#11 token layer: modules, tokens, sessions, PIN safety, keys, signing, decrypting.
 
 Only ``xcapki.token._pkcs11`` imports python-pkcs11, and only when a module is
 loaded, so importing this package stays cheap.
@@ -6,6 +6,7 @@ loaded, so importing this package stays cheap.
 
 from __future__ import annotations
 
+from xcapki.token.decrypting import TokenDecrypter
 from xcapki.token.errors import (
     AmbiguousObjectError,
     AmbiguousTokenError,
@@ -95,6 +96,7 @@ __all__ = [
     "ProtectedAuth",
     "SessionError",
     "TokenCertificate",
+    "TokenDecrypter",
     "TokenError",
     "TokenFlags",
     "TokenInfo",

@@ -393,8 +393,8 @@ class RawSession:
     """
 
     __slots__ = (
-        "_capacity", "_length", "_length_address", "_output", "_output_address", "_session",
-        "generation", "handle", "module",
+        "_capacity", "_decrypt_keys", "_length", "_length_address", "_output", "_output_address",
+        "_session", "generation", "handle", "module",
     )  # fmt: skip
 
     def __init__(self, module: ModuleHandle, session: Any) -> None:
@@ -407,6 +407,7 @@ class RawSession:
         self._length = _CK_ULONG()
         self._output_address = ctypes.addressof(self._output)
         self._length_address = ctypes.addressof(self._length)
+        self._decrypt_keys: dict[bytes, Any] = {}
 
     @property
     def stale(self) -> bool:
@@ -515,6 +516,31 @@ class RawSession:
         if rv:
             raise error_for_ckr(rv, "signing")
         return ctypes.string_at(self._output_address, length.value)
+
+    def decrypt(
+        self, key_id: bytes, ckm: int, oaep: tuple[int, int, bytes] | None, data: bytes
+    ) -> bytes | None:
+        """C_DecryptInit + C_Decrypt with the private key ``key_id``; ``None`` if it is absent.
+
+        ``oaep`` is (CKM of the hash, CKG of MGF1, label) for CKM_RSA_PKCS_OAEP. The key
+        is found once per session (a search costs a card round trip).
+        """
+        parameter = None if oaep is None else (
+            pkcs11.Mechanism(oaep[0]), pkcs11.MGF(oaep[1]), oaep[2] or None
+        )  # fmt: skip
+        with _translated("decrypting"):
+            key = self._decrypt_keys.get(key_id)
+            if key is None:
+                template = {Attribute.CLASS: P11ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
+                # Listed to the end first: a module refuses a decryption while a
+                # C_FindObjects operation is still active on the session.
+                keys = list(self._session.get_objects(template))
+                if not keys:
+                    return None
+                key = self._decrypt_keys[key_id] = keys[0]
+            return bytes(
+                key.decrypt(data, mechanism=pkcs11.Mechanism(ckm), mechanism_param=parameter)
+            )
 
     def import_private_key(self, der: bytes, *, key_id: bytes, label: str, ec: bool) -> None:
         """Store a PKCS#1 RSA or SEC1 EC private key as a token object (test provisioning)."""

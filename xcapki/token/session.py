@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from xcapki.token.decrypting import TokenDecrypter
 from xcapki.token.errors import (
     DeviceError,
     FinalTryRefusedError,
@@ -192,6 +193,19 @@ class TokenSession:
         )
         return TokenSigner(self, chosen, host_hashing=host_hashing)
 
+    def decrypter(
+        self,
+        purpose: KeyPurpose | None = KeyPurpose.ENCRYPTION,
+        *,
+        label: str | None = None,
+        key_id: bytes | None = None,
+    ) -> TokenDecrypter:
+        """A ``Decrypter`` for the one key matching purpose, label and id (the KEYX key)."""
+        chosen = choose_certificate(
+            self.certificates(), purpose=purpose, label=label, key_id=key_id
+        )
+        return TokenDecrypter(self, chosen)
+
     def change_pin(
         self, old: PinSource | str, new: PinSource | str, *, spend_final_try: bool = False
     ) -> None:
@@ -261,6 +275,18 @@ class TokenSession:
             except (TokenRemovedError, DeviceError):
                 self._drop()
                 raise
+
+    def _decrypt(
+        self, key_id: bytes, ckm: int, oaep: tuple[int, int, bytes] | None, data: bytes
+    ) -> bytes:
+        with self._lock:
+            plain = self._call(lambda raw: raw.decrypt(key_id, ckm, oaep, data))
+        if plain is None:
+            raise TokenRemovedError(
+                f"the key {key_id.hex()} is no longer on {self.token.describe()}: insert the card"
+                " it was on"
+            )
+        return plain
 
     def _find_key(self, raw: RawSession, key_id: bytes) -> int:
         try:

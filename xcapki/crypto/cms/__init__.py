@@ -1,11 +1,13 @@
-"""CMS SignedData: signing through a ``Signer``, strict verification.
+"""CMS SignedData: signing through a ``Signer``, strict verification; CMS envelopes.
 
 ``sign_cms`` / ``sign_hipki`` / ``sign_smartpki`` produce DER; ``parse_cms``
 does the strict parse once (a ``ParsedCms``); ``verify_cms`` takes the DER
 or the ``ParsedCms`` and returns a frozen ``CmsSignature`` or raises a
 ``CmsError`` subclass naming the failed check; ``verify_signed_data`` adds
 path validation and revocation through a ``ChainValidator`` and keeps
-intact, trusted and revocation apart.
+intact, trusted and revocation apart. ``encrypt_envelope`` and
+``open_envelope`` make and open EnvelopedData / AuthEnvelopedData through a
+``Decrypter``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from xcapki.crypto.cms.attributes import (
     NoAttributes,
     RawAttribute,
     SignedAttributes,
+)
+from xcapki.crypto.cms.envelope import (
+    ContentEncryption,
+    DecryptionError,
+    EnvelopeUsageError,
+    OpenedEnvelope,
+    encrypt_envelope,
+    open_envelope,
 )
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
@@ -67,13 +77,17 @@ __all__ = [
     "CmsSignerCountError",
     "CmsTooLargeError",
     "CmsUsageError",
+    "ContentEncryption",
     "ContentMismatchError",
     "ContentTypeAttributeError",
+    "DecryptionError",
     "DetachedContentMissingError",
     "EcCurve",
+    "EnvelopeUsageError",
     "MessageDigestMismatchError",
     "NoAttributes",
     "NonceAttributeMismatchError",
+    "OpenedEnvelope",
     "ParsedCms",
     "PssParametersError",
     "RawAttribute",
@@ -87,7 +101,9 @@ __all__ = [
     "UnexpectedSignerError",
     "VerifiedSignedData",
     "WeakKeyError",
+    "encrypt_envelope",
     "inspect_cms",
+    "open_envelope",
     "parse_cms",
     "sign_cms",
     "sign_hipki",
