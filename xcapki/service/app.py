@@ -15,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from xcapki.service.approval import APPROVAL_HEADERS
 from xcapki.service.cards import CardAccess
 from xcapki.service.config import ServiceConfig
+from xcapki.service.cors import cors_headers, preflight_headers
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.http import (
     HostGuard,
@@ -28,6 +30,7 @@ from xcapki.service.http import (
 from xcapki.service.openapi import openapi_document
 from xcapki.service.operations import HipkiOperations
 from xcapki.service.popup import POPUP_HEADERS, POPUP_HTML
+from xcapki.service.probe_image import WAITING_GIF, text_bitmap
 from xcapki.service.protocol import (
     PackageFunction,
     answer,
@@ -36,6 +39,7 @@ from xcapki.service.protocol import (
     parse_tbs_package,
 )
 from xcapki.service.ratelimit import PinFailureLimiter
+from xcapki.service.self_test import SELF_TEST_HEADERS, SELF_TEST_HTML
 from xcapki.service.trust import TrustList
 
 __all__ = ["create_app", "service_version"]
@@ -46,6 +50,12 @@ _ANSWER_HEADERS = [
     *((name.lower().encode(), value.encode()) for name, value in _JSON_HEADERS.items()),
 ]
 _ANSWER_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
 
 
 class _Answer(Response):
@@ -76,8 +86,11 @@ def service_version(config: ServiceConfig) -> str:
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
-def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``handler`` so a ``HipkiError`` becomes its HiPKI answer."""
+def _json_endpoint(
+    version: str, handler: Handler, *, cors: Callable[[str | None], bool] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler`` so a ``HipkiError`` becomes its HiPKI answer; with ``cors``, an origin
+    it accepts may read the answer (a trusted page's direct XMLHttpRequest)."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -92,7 +105,12 @@ def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaita
                 message=str(refusal),
             )
             status = refusal.http_status
-        return _Answer(body, status_code=status)
+        response = _Answer(body, status_code=status)
+        if cors is not None:
+            origin = request.headers.get("origin")
+            if origin is not None and cors(origin):
+                response.raw_headers += _encoded(cors_headers(origin))
+        return response
 
     return endpoint
 
@@ -149,15 +167,40 @@ def create_app(config: ServiceConfig) -> Starlette:
             )
         return await operations.decrypt(page_origin(request, form, own_origins))
 
-    async def add_domain(request: Request) -> dict[str, Any]:
-        domain = request.query_params.get("domain")
-        if domain is None:
+    async def add_domain(request: Request) -> Response:
+        domain = request.query_params.get("domain", "")
+        page = operations.ask_domain(domain, request.headers.get("referer"))
+        return HTMLResponse(page, headers=APPROVAL_HEADERS)
+
+    async def answer_domain(request: Request) -> dict[str, Any]:
+        origin = request.headers.get("origin")
+        if origin is None or origin.lower() not in own_origins:
             raise HipkiError(
-                "the domain is missing: open /addDomain?domain=<host name>",
-                ret_code=HipkiCode.BAD_REQUEST,
-                http_status=400,
+                "only the /addDomain popup itself can answer it: approve in the popup",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+                http_status=403,
             )
-        return await operations.add_domain(domain, request.headers.get("origin"))
+        form = parse_form(await read_body(request, config.max_body_bytes))
+        return await operations.answer_domain(form.get("ticket", ""), form.get("answer", ""))
+
+    async def probe_image(request: Request) -> Response:
+        text = json.dumps(
+            await operations.probe(request.headers.get("origin")), separators=(",", ":")
+        )
+        headers = {**_JSON_HEADERS, **cors_headers(request.headers.get("origin"))}
+        return Response(text_bitmap(text), media_type="image/bmp", headers=headers)
+
+    async def waiting(request: Request) -> Response:
+        return Response(WAITING_GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+    async def self_test(request: Request) -> Response:
+        return HTMLResponse(SELF_TEST_HTML, headers=SELF_TEST_HEADERS)
+
+    async def preflight(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if not operations.trusts(origin):
+            return PlainTextResponse("this site is not trusted to use the card", status_code=403)
+        return Response(status_code=204, headers=preflight_headers(request))
 
     async def popup_form(request: Request) -> Response:
         return HTMLResponse(POPUP_HTML, headers=POPUP_HEADERS)
@@ -186,10 +229,19 @@ def create_app(config: ServiceConfig) -> Starlette:
     return Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
-            Route("/pkcs11info", _json_endpoint(version, pkcs11info), methods=["GET", "POST"]),
+            Route(
+                "/pkcs11info",
+                _json_endpoint(version, pkcs11info, cors=operations.trusts),
+                methods=["GET", "POST"],
+            ),
+            Route("/pkcs11info", preflight, methods=["OPTIONS"]),
             Route("/sign", _json_endpoint(version, sign), methods=["POST"]),
             Route("/decrypt", _json_endpoint(version, decrypt), methods=["POST"]),
-            Route("/addDomain", _json_endpoint(version, add_domain), methods=["GET"]),
+            Route("/addDomain", add_domain, methods=["GET"]),
+            Route("/addDomain", _json_endpoint(version, answer_domain), methods=["POST"]),
+            Route("/p11Image.bmp", probe_image, methods=["GET"]),
+            Route("/waiting.gif", waiting, methods=["GET"]),
+            Route("/selfTest.htm", self_test, methods=["GET"]),
             Route("/popupForm", popup_form, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],

@@ -24,6 +24,7 @@ from xcapki.token.pin import PinState
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "DomainApproval",
     "DomainApprover",
     "DomainRequest",
     "PinMode",
@@ -47,6 +48,15 @@ class PinMode(enum.Enum):
     """HiPKI-compatible: the page sends the PIN in ``tbsPackage``."""
     LOCAL = "local"
     """Secure: the service asks the user itself; a PIN sent by the page is ignored."""
+
+
+class DomainApproval(enum.Enum):
+    """Where the user answers ``/addDomain``."""
+
+    POPUP = "popup"
+    """In the popup the page opened (buttons; the trust button waits a moment)."""
+    PROMPT = "prompt"
+    """Through ``ServiceConfig.domain_approver`` (the terminal, or a desktop dialog)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +150,11 @@ class ServiceConfig:
     pin_rate_limit: PinRateLimit = PinRateLimit()
     max_body_bytes: int = 1 << 20
     pin_prompter: PinPrompter = terminal_pin_prompter
+    domain_approval: DomainApproval = DomainApproval.POPUP
     domain_approver: DomainApprover = terminal_domain_approver
+    """Asked in ``DomainApproval.PROMPT``."""
+    approval_delay_seconds: float = 2.0
+    """How long the popup must be shown before its trust button works (anti-clickjacking)."""
     session_idle_seconds: float = 300.0
     """A card session unused this long is logged out."""
     reported_version: str | None = None
@@ -157,5 +171,7 @@ class ServiceConfig:
             raise ServiceConfigError("max_body_bytes below 1024 refuses every request: raise it")
         if self.pin_rate_limit.max_failures < 1 or self.pin_rate_limit.window_seconds <= 0:
             raise ServiceConfigError("the PIN rate limit needs at least 1 failure and a window > 0")
+        if not 0 <= self.approval_delay_seconds <= 60:
+            raise ServiceConfigError("approval_delay_seconds must be between 0 and 60")
         if self.session_idle_seconds <= 0:
             raise ServiceConfigError("session_idle_seconds must be positive")

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from anyio import to_thread
 
 from xcapki.crypto.errors import CryptoError
+from xcapki.service.approval import TicketBook, approval_page, opener_origin
 from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess, LoggedInCard
-from xcapki.service.config import DomainRequest, PinMode, PinRequest, ServiceConfig
+from xcapki.service.config import (
+    DomainApproval,
+    DomainRequest,
+    PinMode,
+    PinRequest,
+    ServiceConfig,
+)
 from xcapki.service.errors import (
     CKR_FUNCTION_CANCELED,
     CKR_PIN_INCORRECT,
@@ -27,8 +36,8 @@ from xcapki.service.errors import (
     HipkiError,
 )
 from xcapki.service.lanes import ReaderLanes
-from xcapki.service.pkcs11info import slot_entry
-from xcapki.service.protocol import SignRequest, answer, parse_sign_request
+from xcapki.service.pkcs11info import empty_slot_entry, slot_entry
+from xcapki.service.protocol import SignatureType, SignRequest, answer, parse_sign_request
 from xcapki.service.ratelimit import PinFailureLimiter
 from xcapki.service.signing import check_validity, make_signature
 from xcapki.service.translate import hipki_error_for
@@ -38,6 +47,16 @@ from xcapki.token.pin import Pin, PinState
 from xcapki.token.tokens import TokenInfo
 
 __all__ = ["HipkiOperations"]
+
+_log = logging.getLogger("xcapki.service")
+
+
+def _operation_shown(request: SignRequest) -> str:
+    """What the user is told is signed; a RAW digest's meaning is known only to the page."""
+    algorithm = request.hash_algorithm.value
+    if request.signature_type is SignatureType.RAW:
+        return f"RAW signature of a hash supplied by the page ({algorithm}, {request.tbs.hex()})"
+    return f"{request.signature_type.value} signature ({algorithm}) of {len(request.tbs)} bytes"
 
 
 class HipkiOperations:
@@ -58,7 +77,12 @@ class HipkiOperations:
         self._cards = cards
         self._limiter = limiter
         self._asking_user = asyncio.Lock()
+        self._tickets = TicketBook()
         self._lanes = ReaderLanes()
+
+    def trusts(self, origin: str | None) -> bool:
+        """Whether the user trusted the page of ``origin`` to use the card."""
+        return self._trust.is_trusted(origin)
 
     def _require_trusted(self, origin: str | None) -> tuple[str, str]:
         """``origin`` and the trust entry admitting it: the key of its PIN failure budget, so
@@ -96,15 +120,21 @@ class HipkiOperations:
         return answer("pkcs11info", self.version, slots=slots)
 
     def _slots(self, with_certs: bool, identified: bool) -> list[dict[str, object]]:
-        """Certificates are read without login (no PIN, no try) from each card."""
+        """Every reader, numbered as a page may name it; certificates are read without login
+        (no PIN, no try) from each card."""
         module = self._cards.module()
         slots = []
-        for token in self._cards.tokens():
+        for reader in self._cards.reader_slots():
+            token = reader.token
+            if token is None:
+                slots.append(empty_slot_entry(reader.reader_name))
+                continue
             certificates = None
             if with_certs:
                 try:
                     certificates = module.public_certificates(token)
                 except TokenError:
+                    slots.append(empty_slot_entry(reader.reader_name))
                     continue
             slots.append(slot_entry(token, certificates, identified=identified))
         return slots
@@ -170,8 +200,7 @@ class HipkiOperations:
             origin=origin,
             token=token.describe(),
             pin_state=token.pin_state,
-            operation=f"{request.signature_type.value} signature ({request.hash_algorithm.value})"
-            f" of {len(request.tbs)} bytes",
+            operation=_operation_shown(request),
         )
         value = self._config.pin_prompter(asked)
         if value is None:
@@ -195,32 +224,144 @@ class HipkiOperations:
                 self._limiter.record_failure(budget)
             raise
 
-    async def add_domain(self, domain: str, requested_by: str | None) -> dict[str, Any]:
-        """Ask the user whether to trust ``domain``; remember the answer yes."""
+    def ask_domain(self, domain: str, referer: str | None) -> str:
+        """The ``/addDomain`` popup's HTML for ``domain``, asked by the page at ``referer``.
+
+        The trusted entry is the domain (https on any port), or the opener's exact origin
+        when that is plain http; a page may ask only for its own host.
+        """
+        opener = opener_origin(referer)
         entry = normalise_trust_entry(domain)
+        target = opener or (entry if entry and "://" in entry else f"https://{entry}")
+        refusal = None
         if entry is None:
+            refusal = f"{domain!r} is not a domain: the page must send /addDomain?domain=<host>"
+        elif opener is not None:
+            own = normalise_trust_entry(opener)
+            host = urlsplit(opener).hostname
+            if entry not in (own, host):
+                refusal = f"the page of {opener} asked to trust another site, {entry}: refused"
+            elif entry == host and opener.startswith("http://") and own is not None:
+                entry = own
+        if refusal is not None or entry is None:
+            _log.warning("addDomain %s from %s: %s", domain, opener or "(no referrer)", refusal)
+            refused = answer(
+                "addDomain", self.version, ret_code=HipkiCode.FORBIDDEN_DOMAIN, message=refusal
+            )
+            return approval_page(
+                state="done",
+                entry=domain,
+                requested_by=opener,
+                target_origin=target if entry else opener,
+                answer=refused,
+                message=refusal or "",
+            )
+        if entry in self._trust.entries:
+            _log.info("addDomain %s from %s: already trusted", entry, opener or "(no referrer)")
+            return approval_page(
+                state="done",
+                entry=entry,
+                requested_by=opener,
+                target_origin=target,
+                answer=answer("addDomain", self.version, domain=entry),
+                message=f"{entry} 已是信任網站 is already trusted",
+            )
+        ticket = self._tickets.issue(entry, target, opener)
+        popup = self._config.domain_approval is DomainApproval.POPUP
+        _log.info(
+            "addDomain %s from %s: asking the user %s",
+            entry,
+            opener or "(no referrer)",
+            "in the popup" if popup else "through the prompt",
+        )
+        return approval_page(
+            state="ask" if popup else "prompt",
+            entry=entry,
+            requested_by=opener,
+            target_origin=target,
+            ticket=ticket,
+            delay_seconds=self._config.approval_delay_seconds,
+        )
+
+    async def answer_domain(self, ticket: str, decision: str) -> dict[str, Any]:
+        """The popup's answer (``approve``, ``refuse``, or ``prompt`` to ask the service's
+        prompt) to the question ``ticket`` stands for; trusted on approval."""
+        pending = self._tickets.take(ticket)
+        if pending is None:
             raise HipkiError(
-                f"{domain!r} is not a domain or origin: send /addDomain?domain=<host name>",
+                "this approval expired or was already answered: open /addDomain again",
                 ret_code=HipkiCode.FORBIDDEN_DOMAIN,
             )
-        if entry not in self._trust.entries:
-            if self._asking_user.locked():
+        entry = pending.entry
+        popup = self._config.domain_approval is DomainApproval.POPUP
+        if decision == "approve" and popup:
+            waited = self._tickets.now() - pending.asked_at
+            if waited < self._config.approval_delay_seconds:
+                _log.warning("addDomain %s: approval %.1f s after asking, refused", entry, waited)
                 raise HipkiError(
-                    "another site is waiting for the user's answer: try again after it",
+                    f"{entry} was approved before the popup was shown for"
+                    f" {self._config.approval_delay_seconds:g} seconds: open /addDomain again",
                     ret_code=HipkiCode.FORBIDDEN_DOMAIN,
                 )
-            async with self._asking_user:
-                approved = await to_thread.run_sync(
-                    self._config.domain_approver,
-                    DomainRequest(domain=entry, requested_by=requested_by),
-                )
-            if not approved:
-                raise HipkiError(
-                    f"the user did not trust {entry}: it cannot use the card",
-                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-                )
-            await to_thread.run_sync(self._trust.add, entry)
+            approved = True
+        elif decision == "prompt" and not popup:
+            approved = await self._ask_prompt(entry, pending.requested_by)
+        elif decision == "refuse":
+            approved = False
+        else:
+            raise HipkiError(
+                f"answer {decision!r} does not fit: the popup answers approve or refuse",
+                ret_code=HipkiCode.BAD_REQUEST,
+                http_status=400,
+            )
+        if not approved:
+            _log.info("addDomain %s: the user did not trust it", entry)
+            raise HipkiError(
+                f"the user did not trust {entry}: it cannot use the card",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        await to_thread.run_sync(self._trust.add, entry)
+        _log.info("addDomain %s: trusted by the user", entry)
         return answer("addDomain", self.version, domain=entry)
+
+    async def _ask_prompt(self, entry: str, requested_by: str | None) -> bool:
+        if self._asking_user.locked():
+            raise HipkiError(
+                "another site is waiting for the user's answer: try again after it",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        async with self._asking_user:
+            return await to_thread.run_sync(
+                self._config.domain_approver, DomainRequest(domain=entry, requested_by=requested_by)
+            )
+
+    async def probe(self, origin: str | None) -> dict[str, Any]:
+        """``/p11Image.bmp``'s text: pkcs11info without certificates plus ``serverVersion``;
+        an untrusted origin is told so (0x76000031) and gets no card serials."""
+        trusted = self._trust.is_trusted(origin)
+        try:
+            slots = await to_thread.run_sync(self._slots, False, trusted)
+        except HipkiError as refusal:
+            return answer(
+                "pkcs11info",
+                self.version,
+                ret_code=refusal.ret_code,
+                last_error=refusal.last_error,
+                message=str(refusal),
+                slots=[],
+                serverVersion=self.version,
+            )
+        if trusted:
+            return answer("pkcs11info", self.version, slots=slots, serverVersion=self.version)
+        return answer(
+            "pkcs11info",
+            self.version,
+            ret_code=HipkiCode.SITE_NOT_TRUSTED,
+            message=f"the site {origin or '(unknown origin)'} is not trusted to use the card:"
+            " open /addDomain?domain=<its host> and approve it",
+            slots=slots,
+            serverVersion=self.version,
+        )
 
     async def close_idle_sessions(self) -> None:
         """Log out of cards idle past the limit (skipping cards in use)."""
