@@ -115,6 +115,18 @@ def _json_endpoint(
     return endpoint
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(default: Endpoint, **others: Endpoint) -> Endpoint:
+    """One endpoint per HTTP method on a path (one route, so a 405 lists every method)."""
+
+    async def endpoint(request: Request) -> Response:
+        return await others.get(request.method, default)(request)
+
+    return endpoint
+
+
 def create_app(config: ServiceConfig) -> Starlette:
     """The HiPKI-compatible service as an ASGI app (for ``run_service``, tests, embedding)."""
     version = service_version(config)
@@ -168,7 +180,15 @@ def create_app(config: ServiceConfig) -> Starlette:
         return await operations.decrypt(page_origin(request, form, own_origins))
 
     async def add_domain(request: Request) -> Response:
-        domain = request.query_params.get("domain", "")
+        domain = request.query_params.get("domain")
+        if domain is None:
+            missing = answer(
+                "addDomain",
+                version,
+                ret_code=HipkiCode.BAD_REQUEST,
+                message="the domain is missing: open /addDomain?domain=<host name>",
+            )
+            return _Answer(missing, status_code=400)
         page = operations.ask_domain(domain, request.headers.get("referer"))
         return HTMLResponse(page, headers=APPROVAL_HEADERS)
 
@@ -231,14 +251,19 @@ def create_app(config: ServiceConfig) -> Starlette:
             Route("/", home, methods=["GET"]),
             Route(
                 "/pkcs11info",
-                _json_endpoint(version, pkcs11info, cors=operations.trusts),
-                methods=["GET", "POST"],
+                _by_method(
+                    _json_endpoint(version, pkcs11info, cors=operations.trusts),
+                    OPTIONS=preflight,
+                ),
+                methods=["GET", "POST", "OPTIONS"],
             ),
-            Route("/pkcs11info", preflight, methods=["OPTIONS"]),
             Route("/sign", _json_endpoint(version, sign), methods=["POST"]),
             Route("/decrypt", _json_endpoint(version, decrypt), methods=["POST"]),
-            Route("/addDomain", add_domain, methods=["GET"]),
-            Route("/addDomain", _json_endpoint(version, answer_domain), methods=["POST"]),
+            Route(
+                "/addDomain",
+                _by_method(add_domain, POST=_json_endpoint(version, answer_domain)),
+                methods=["GET", "POST"],
+            ),
             Route("/p11Image.bmp", probe_image, methods=["GET"]),
             Route("/waiting.gif", waiting, methods=["GET"]),
             Route("/selfTest.htm", self_test, methods=["GET"]),

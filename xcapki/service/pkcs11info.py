@@ -21,9 +21,13 @@ _USAGE = {
 }
 
 
+_ATTRIBUTE_NAMES = {NameOID.SERIAL_NUMBER: "serialNumber"}
+
+
 def _distinguished_name(name: x509.Name) -> str:
-    """The DN in certificate order (C first), as HiPKI prints it."""
-    return ", ".join(rdn.rfc4514_string() for rdn in name.rdns)
+    """The DN in certificate order (C first), as HiPKI prints it (``serialNumber=`` by name:
+    pages read a MOICA holder's ID digits from it)."""
+    return ", ".join(rdn.rfc4514_string(_ATTRIBUTE_NAMES) for rdn in name.rdns)
 
 
 def _common_name(name: x509.Name) -> str:
