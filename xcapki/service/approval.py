@@ -196,7 +196,7 @@ def approval_page(
     own prompt) or ``done`` (post ``answer`` at once)."""
     asked = html.escape(entry)
     asker = ""
-    if requested_by and requested_by.split("://", 1)[-1] != entry:
+    if requested_by and entry not in (requested_by, requested_by.split("://", 1)[-1]):
         asker = f"<p>提出要求的網頁 Asked by: {html.escape(requested_by)}</p>"
     attributes = {
         "state": state,

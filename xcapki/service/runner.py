@@ -16,7 +16,11 @@ __all__ = ["run_service"]
 def _log_config() -> dict[str, object]:
     """uvicorn's logging, plus the service's own log (sites asking trust, the user's answers)."""
     settings = copy.deepcopy(LOGGING_CONFIG)
-    settings["loggers"]["xcapki.service"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    settings["loggers"]["xcapki.service"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     return settings
 
 
