@@ -12,6 +12,7 @@ import contextlib
 import functools
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -55,14 +56,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def page_server(directory: Path, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``directory`` over plain HTTP on a free port; yields its base URL."""
+def page_server(
+    directory: Path, host: str = "127.0.0.1", *, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
+    """Serve ``directory`` on a free port, over HTTPS with ``tls`` (certificate, key), else
+    plain HTTP; yields its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer((host, 0), handler)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

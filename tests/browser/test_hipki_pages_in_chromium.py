@@ -96,19 +96,14 @@ def test_an_unchanged_hipki_page_is_trusted_through_the_popup_then_reads_and_sig
     _wait_closed(opened.value)
     page.evaluate("() => { delete window.results.pkcs1; }")
 
-    framed = page.evaluate(
-        """src => new Promise(resolve => {
-             const frame = document.createElement('iframe');
-             frame.src = src;
-             frame.onload = () => resolve(true);
-             document.body.appendChild(frame);
-             setTimeout(() => resolve(false), 5000);
-           })""",
+    page.evaluate(
+        """src => { const frame = document.createElement('iframe');
+                    frame.id = 'framed'; frame.src = src; document.body.appendChild(frame); }""",
         f"{desk.service_url}/addDomain?domain=127.0.0.1",
     )
-    assert framed is not None
-    framed_frame = next(f for f in page.frames if "addDomain" in f.url or "chrome-error" in f.url)
-    assert framed_frame.query_selector("#approve") is None, "the popup refuses to be framed"
+    page.wait_for_timeout(1000)
+    framed = page.query_selector("#framed").content_frame()
+    assert framed is None or framed.query_selector("#approve") is None, "it cannot be framed"
 
     with page.expect_popup() as opened:
         page.click("#trust")
@@ -201,3 +196,127 @@ def test_the_self_test_page_runs_its_steps_after_the_user_trusts_it(
     assert "陳測試" in page.inner_text("#step-9 .detail")
     assert "4321" in page.inner_text("#step-9 .detail")
     screenshot(page, "self-test-02-passed")
+
+
+# Chromium's Local Network Access: a page on a public address asking the loopback service.
+# --ip-address-space-overrides makes the page server's address count as public (as a
+# portal on the Internet is) and --host-resolver-rules gives it a name that is not
+# loopback, so a plain-http page is not a secure context; the HTTPS server's certificate
+# is self-signed (--ignore-certificate-errors). Granting "local-network-access" is the
+# user pressing Allow on Chromium's prompt; headless Chromium otherwise denies it.
+
+PUBLIC_HOST = "portal.test"
+
+
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    directory = tmp_path_factory.mktemp("tls")
+    certificate, key = directory / "cert.pem", directory / "key.pem"
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+             "-out", certificate, "-subj", f"/CN={PUBLIC_HOST}", "-days", "2",
+             "-addext", f"subjectAltName=DNS:{PUBLIC_HOST}")  # fmt: skip
+    return certificate, key
+
+
+def _public_page(
+    playwright: Any, profile: Path, site_url: str, *, allowed: bool
+) -> tuple[Any, Any, list[str]]:
+    """A page of ``site_url``'s site, on an address Chromium counts as public."""
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    port = site_url.rsplit(":", 1)[1]
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            f"--ip-address-space-overrides=127.0.0.1:{port}=public",
+            f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1",
+            "--ignore-certificate-errors",
+        ],
+    )
+    scheme = site_url.split("://", 1)[0]
+    public_url = f"{scheme}://{PUBLIC_HOST}:{port}"
+    if allowed:
+        context.grant_permissions(["local-network-access"], origin=public_url)
+    page = context.pages[0] if context.pages else context.new_page()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(f"{public_url}/hipki_login.html")
+    return context, page, messages
+
+
+def _loopback_refusals(page: Any, console: list[str], count: int) -> list[str]:
+    """Chromium's console lines refusing requests to the loopback address space (they may
+    arrive a little after the page's error handlers ran)."""
+    for _ in range(100):
+        blocked = [line for line in console if "`loopback`" in line]
+        if len(blocked) >= count:
+            return blocked
+        page.wait_for_timeout(100)
+    raise AssertionError(f"Chromium did not report {count} loopback refusals: {console}")
+
+
+def _signature_popup_answers(page: Any) -> dict[str, Any]:
+    """A top-level popup and postMessage are not network requests: they reach the service."""
+    page.evaluate("() => { window.results = {}; }")
+    with page.expect_popup() as opened:
+        page.click("#sign-pkcs1")
+    answer: dict[str, Any] = _result(page, "pkcs1")
+    _wait_closed(opened.value)
+    return answer
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_public_page_loses_the_image_probe_and_xhr_but_keeps_the_popup(
+    playwright: Any,
+    desk: HipkiDesk,
+    tls_pair: tuple[Path, Path],
+    tmp_path: Path,
+    scheme: str,
+) -> None:
+    port = int(desk.service_url.rsplit(":", 1)[1])
+    pages = rewritten_pages(tmp_path / "site", port)
+    with page_server(pages, tls=tls_pair if scheme == "https" else None) as site:
+        context, page, console = _public_page(playwright, tmp_path / "profile", site, allowed=False)
+        try:
+            assert _result(page, "probe") is None
+            assert page.inner_text("#status") == "未安裝客戶端程式或未啟動服務"
+            page.click("#read-certs")
+            assert _result(page, "certs") == {"error": "XMLHttpRequest failed"}
+            blocked = _loopback_refusals(page, console, 2)
+            reason = "not a secure context" if scheme == "http" else "Permission was denied"
+            assert all(reason in line for line in blocked), blocked
+            answer = _signature_popup_answers(page)
+            assert answer["func"] == "sign"
+            assert answer["ret_code"] == NOT_TRUSTED, "the service answered through the popup"
+            assert f"{scheme}://{PUBLIC_HOST}" in answer["message"]
+        finally:
+            context.close()
+
+
+def test_a_public_https_page_the_user_allowed_probes_and_reads_again(
+    playwright: Any, desk: HipkiDesk, tls_pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    port = int(desk.service_url.rsplit(":", 1)[1])
+    pages = rewritten_pages(tmp_path / "site", port)
+    with page_server(pages, tls=tls_pair) as site:
+        context, page, _ = _public_page(playwright, tmp_path / "profile", site, allowed=True)
+        try:
+            probe = _result(page, "probe")
+            assert probe["ret_code"] == NOT_TRUSTED, "reached: the service says who it trusts"
+            assert probe["serverVersion"]
+            with page.expect_popup() as opened:
+                page.click("#trust")
+            popup = opened.value
+            popup.wait_for_selector("#approve:not([disabled])", timeout=_TIMEOUT_MS)
+            with page.expect_navigation(timeout=_TIMEOUT_MS):
+                popup.click("#approve")
+            assert _result(page, "probe")["ret_code"] == 0
+            page.click("#read-certs")
+            certs = _result(page, "certs")
+            assert certs["ret_code"] == 0, "the preflighted XMLHttpRequest reads the certificates"
+            assert desk.card.serial in str(certs)
+        finally:
+            context.close()

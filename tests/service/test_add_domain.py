@@ -184,3 +184,12 @@ def test_a_terminal_approver_without_a_terminal_refuses(config: ServiceConfig) -
         body = approve_in_popup(client, "evil.example.com", answer="prompt")
         assert body["ret_code"] == HipkiCode.FORBIDDEN_DOMAIN
         assert not TrustList(config.trust_list_path).is_trusted(UNTRUSTED)
+
+
+def test_without_a_referer_the_answer_goes_to_the_origin_that_probed(client: TestClient) -> None:
+    page = client.get("/addDomain", params={"domain": "portal.example.tw"}).text
+    assert _target(page) == "https://portal.example.tw", "the site's default origin"
+    client.get("/p11Image.bmp", headers={"Origin": "https://portal.example.tw:8443"})
+    client.get("/p11Image.bmp", headers={"Origin": "https://other.example.tw:9443"})
+    page = client.get("/addDomain", params={"domain": "portal.example.tw"}).text
+    assert _target(page) == "https://portal.example.tw:8443"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ from xcapki.token.tokens import TokenInfo
 __all__ = ["HipkiOperations"]
 
 _log = logging.getLogger("xcapki.service")
+_PROBES_KEPT = 64
 
 
 def _operation_shown(request: SignRequest) -> str:
@@ -78,6 +80,7 @@ class HipkiOperations:
         self._limiter = limiter
         self._asking_user = asyncio.Lock()
         self._tickets = TicketBook()
+        self._probed: OrderedDict[str, str] = OrderedDict()
         self._lanes = ReaderLanes()
 
     def trusts(self, origin: str | None) -> bool:
@@ -232,7 +235,8 @@ class HipkiOperations:
         """
         opener = opener_origin(referer)
         entry = normalise_trust_entry(domain)
-        target = opener or (entry if entry and "://" in entry else f"https://{entry}")
+        target = opener or self._probed.get(entry or "")
+        target = target or (entry if entry and "://" in entry else f"https://{entry}")
         refusal = None
         if entry is None:
             refusal = f"{domain!r} is not a domain: the page must send /addDomain?domain=<host>"
@@ -335,10 +339,26 @@ class HipkiOperations:
                 self._config.domain_approver, DomainRequest(domain=entry, requested_by=requested_by)
             )
 
+    def _remember_probe(self, origin: str) -> None:
+        """Keep the untrusted origin that probed, by host: when its /addDomain popup comes
+        without a Referer (an HTTPS page opening http://localhost sends none), the answer
+        still goes to that page's exact origin, port included."""
+        try:
+            host = urlsplit(origin).hostname
+        except ValueError:
+            return
+        if host and opener_origin(origin) == origin:
+            self._probed.pop(host, None)
+            self._probed[host] = origin
+            while len(self._probed) > _PROBES_KEPT:
+                self._probed.popitem(last=False)
+
     async def probe(self, origin: str | None) -> dict[str, Any]:
         """``/p11Image.bmp``'s text: pkcs11info without certificates plus ``serverVersion``;
         an untrusted origin is told so (0x76000031) and gets no card serials."""
         trusted = self._trust.is_trusted(origin)
+        if not trusted and origin is not None:
+            self._remember_probe(origin)
         try:
             slots = await to_thread.run_sync(self._slots, False, trusted)
         except HipkiError as refusal:
