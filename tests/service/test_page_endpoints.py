@@ -33,6 +33,7 @@ from starlette.testclient import TestClient
 from xcapki.service import HipkiCode, PinMode, ServiceConfig
 from xcapki.service.probe_image import text_bitmap
 from xcapki.testing import StandardCards, VirtualCard
+from xcapki.testing.pcscd import PcscdSite, pcscd_missing_reason, vpcd_reader_names
 
 pytestmark = pytest.mark.softhsm
 
@@ -254,3 +255,28 @@ def test_waiting_gif_and_self_test_page_are_served(client: TestClient) -> None:
     assert "使用環境建議與檢測" in page.text
     assert "選擇讀卡機及卡片" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.pcscd
+def test_pcsc_readers_without_a_card_are_listed_and_numbered(
+    client: TestClient, pcsc_site: PcscdSite, softhsm_cards: StandardCards
+) -> None:
+    reason = pcscd_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    daemon = pcsc_site.daemon()
+    daemon.start()
+    try:
+        slots = client.get("/pkcs11info", headers={"Origin": TRUSTED}).json()["slots"]
+        _, probed = _probe(client, TRUSTED)
+        package: dict[str, Any] = {**sign_package(softhsm_cards.xca)}
+        package["slotDescription"] = len(slots) - 1
+        body = client.post("/sign", data=sign_form(package), headers={"Origin": TRUSTED}).json()
+        assert "there is no card in reader 'Virtual PCD 00 01'" in body["message"]
+    finally:
+        daemon.stop()
+    empty = [slot["slotDescription"] for slot in slots if slot["token"] is None]
+    assert set(vpcd_reader_names()) <= set(empty), slots
+    assert probed["slots"] == slots, "the probe image lists the same readers"
+    assert slots[-1]["slotDescription"] in vpcd_reader_names(), "PC/SC readers come last"
+    assert body["ret_code"] == HipkiCode.NO_CARD
