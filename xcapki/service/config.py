@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import getpass
 import ipaddress
+import logging
 import os
 import sys
 import threading
@@ -106,6 +107,11 @@ def terminal_pin_prompter(request: PinRequest) -> str | None:
 def terminal_domain_approver(request: DomainRequest) -> bool:
     """Ask on the controlling terminal whether to trust the domain; False without one."""
     if not sys.stdin.isatty():
+        logging.getLogger("xcapki.service").warning(
+            "%s asked to be trusted, but there is no terminal to ask: refused (serve with"
+            " --approve-sites popup to answer in the browser)",
+            request.domain,
+        )
         return False
     asked_by = f" (asked by {request.requested_by})" if request.requested_by else ""
     with _terminal:

@@ -142,8 +142,12 @@ _SCRIPT = r"""
     var slot = state.slots[index];
     var pin = document.getElementById("pin").value;
     mark(5, true, slot.slotDescription);
-    mark(6, pin.length > 0 || document.getElementById("pin").dataset.local === "1",
-         pin ? "已輸入 entered" : "", REMEDY.pin_format);
+    [6, 7, 8, 9].forEach(function (step) {
+      row(step).className = "";
+      row(step).querySelector(".mark").textContent = "…";
+      row(step).querySelector(".detail").textContent = "";
+      row(step).querySelector(".remedy").textContent = "";
+    });
     var text = "xcapki self-test " + new Date().toISOString() + " " + Math.random();
     var request = {func: "MakeSignature", signatureType: "PKCS1", tbs: encodeURIComponent(text),
                    tbsEncoding: "NONE", hashAlgorithm: "SHA256", withCardSN: "false",
