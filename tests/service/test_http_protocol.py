@@ -271,6 +271,11 @@ def test_foreign_host_header_is_refused(live: LiveService, host: str) -> None:
         ("POST", "/decrypt"),
         ("GET", "/popupForm"),
         ("GET", "/addDomain?domain=evil.example.com"),
+        ("POST", "/addDomain"),
+        ("GET", "/p11Image.bmp"),
+        ("OPTIONS", "/pkcs11info"),
+        ("GET", "/selfTest.htm"),
+        ("GET", "/waiting.gif"),
         ("GET", "/openapi.json"),
     ):
         response = httpx.request(method, f"{live.base_url}{path}", headers=headers)
