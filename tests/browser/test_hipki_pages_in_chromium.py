@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PIN, screenshot
+from conftest import CHROMIUM, CHROMIUM_ARGS, PIN, screenshot
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hipki_desk import HipkiDesk, page_server, rewritten_pages, xcapki_serve
@@ -222,8 +222,6 @@ def _public_page(
     playwright: Any, profile: Path, site_url: str, *, allowed: bool
 ) -> tuple[Any, Any, list[str]]:
     """A page of ``site_url``'s site, on an address Chromium counts as public."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS
-
     port = site_url.rsplit(":", 1)[1]
     context = playwright.chromium.launch_persistent_context(
         str(profile),

@@ -162,10 +162,16 @@ def _openssl_verifies_digest(card: VirtualCard, digest: bytes, signature: bytes,
     ("algorithm", "hasher"),
     [("SHA256", hashlib.sha256), ("SHA1", hashlib.sha1), ("SHA512", hashlib.sha512)],
 )
+@pytest.mark.parametrize("kind", ["xca", "xca_ec"])
 def test_raw_signs_the_page_supplied_digest_and_openssl_verifies_it(
-    client: TestClient, softhsm_cards: StandardCards, tmp_path: Path, algorithm: str, hasher: Any
+    client: TestClient,
+    softhsm_cards: StandardCards,
+    tmp_path: Path,
+    algorithm: str,
+    hasher: Any,
+    kind: str,
 ) -> None:
-    card = softhsm_cards.xca
+    card = getattr(softhsm_cards, kind)
     digest = hasher(b"a document the page hashed").digest()
     package = sign_package(
         card,
