@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from xcapki.service.approval import APPROVAL_HEADERS
+from xcapki.service.approval import SiteApprovals
+from xcapki.service.approval_page import APPROVAL_HEADERS
 from xcapki.service.cards import CardAccess
 from xcapki.service.config import ServiceConfig
 from xcapki.service.cors import cors_headers, preflight_headers
@@ -131,10 +132,12 @@ def create_app(config: ServiceConfig) -> Starlette:
     """The HiPKI-compatible service as an ASGI app (for ``run_service``, tests, embedding)."""
     version = service_version(config)
     own_origins = loopback_origins(config.port)
+    trust = TrustList(config.trust_list_path)
+    approvals = SiteApprovals(config, version=version, trust=trust)
     operations = HipkiOperations(
         config,
         version=version,
-        trust=TrustList(config.trust_list_path),
+        trust=trust,
         cards=CardAccess(config),
         limiter=PinFailureLimiter(config.pin_rate_limit),
     )
@@ -189,7 +192,7 @@ def create_app(config: ServiceConfig) -> Starlette:
                 message="the domain is missing: open /addDomain?domain=<host name>",
             )
             return _Answer(missing, status_code=400)
-        page = operations.ask_domain(domain, request.headers.get("referer"))
+        page = approvals.ask_domain(domain, request.headers.get("referer"))
         return HTMLResponse(page, headers=APPROVAL_HEADERS)
 
     async def answer_domain(request: Request) -> dict[str, Any]:
@@ -201,13 +204,14 @@ def create_app(config: ServiceConfig) -> Starlette:
                 http_status=403,
             )
         form = parse_form(await read_body(request, config.max_body_bytes))
-        return await operations.answer_domain(form.get("ticket", ""), form.get("answer", ""))
+        return await approvals.answer_domain(form.get("ticket", ""), form.get("answer", ""))
 
     async def probe_image(request: Request) -> Response:
-        text = json.dumps(
-            await operations.probe(request.headers.get("origin")), separators=(",", ":")
-        )
-        headers = {**_JSON_HEADERS, **cors_headers(request.headers.get("origin"))}
+        origin = request.headers.get("origin")
+        if origin is not None and not operations.trusts(origin):
+            approvals.remember_probe(origin)
+        text = json.dumps(await operations.probe(origin), separators=(",", ":"))
+        headers = {**_JSON_HEADERS, **cors_headers(origin)}
         return Response(text_bitmap(text), media_type="image/bmp", headers=headers)
 
     async def waiting(request: Request) -> Response:

@@ -1,12 +1,14 @@
-"""``/addDomain``: the popup in which the user trusts a site, and the tickets behind it.
+"""``/addDomain``: the user trusts a site; what is trusted, who is told, and the tickets.
 
 A page opens ``/addDomain?domain=<its host>`` as a popup and waits for a
 ``postMessage`` from the service's origin carrying ``{"func":"addDomain",
 "ret_code":...}``. The popup names the site and lets the user trust or
 refuse it there (``DomainApproval.POPUP``), or tells the user to answer the
 service's own prompt (``DomainApproval.PROMPT``). Then it posts the answer
-to the opener's origin only (taken from the Referer the browser sent when
-the page opened it) and closes.
+to the opener's origin only and closes: the origin of the Referer the
+browser sent when the page opened it, else (an HTTPS page sends none to
+http://localhost) the origin that last probed ``/p11Image.bmp`` from that
+host, else ``https://<domain>``. The popup itself is ``approval_page``.
 
 A page must not be able to approve for the user:
 - the popup cannot be framed (``frame-ancestors 'none'``, ``X-Frame-Options``),
@@ -22,29 +24,31 @@ A page must not be able to approve for the user:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import json
+import asyncio
+import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-__all__ = [
-    "APPROVAL_HEADERS",
-    "PendingApproval",
-    "TicketBook",
-    "approval_page",
-    "opener_origin",
-]
+from anyio import to_thread
+
+from xcapki.service.approval_page import approval_page
+from xcapki.service.config import DomainApproval, DomainRequest, ServiceConfig
+from xcapki.service.errors import HipkiCode, HipkiError
+from xcapki.service.protocol import answer
+from xcapki.service.trust import TrustList, normalise_trust_entry
+
+__all__ = ["PendingApproval", "SiteApprovals", "TicketBook", "opener_origin"]
 
 TICKET_LIFETIME_SECONDS: Final = 600.0
 _TICKETS_KEPT: Final = 32
+_PROBES_KEPT: Final = 64
+_log = logging.getLogger("xcapki.service")
 
 
 def opener_origin(referer: str | None) -> str | None:
@@ -108,137 +112,140 @@ class TicketBook:
         return pending
 
 
-_SCRIPT = """
-(function () {
-  "use strict";
-  var data = document.getElementById("ask").dataset;
-  var status = document.getElementById("status");
-  var approve = document.getElementById("approve");
-  var refuse = document.getElementById("refuse");
-  var timer = null;
-  function finish(text) {
-    try {
-      if (window.opener && data.target) { window.opener.postMessage(text, data.target); }
-    } finally { window.close(); }
-  }
-  function send(decision) {
-    approve.disabled = true;
-    refuse.disabled = true;
-    clearTimeout(timer);
-    var form = new URLSearchParams();
-    form.set("ticket", data.ticket);
-    form.set("answer", decision);
-    fetch("/addDomain", {method: "POST", body: form, credentials: "omit", cache: "no-store"})
-      .then(function (response) { return response.text(); })
-      .catch(function () {
-        return JSON.stringify({func: "addDomain", ret_code: 0x7A000005, last_error: 0,
-                               message: "the local signing service did not answer"});
-      })
-      .then(function (text) {
-        var answer = {};
-        try { answer = JSON.parse(text); } catch (error) { answer = {}; }
-        status.textContent = answer.ret_code === 0 ? "已信任 Trusted" : "未信任 Not trusted";
-        finish(text);
-      });
-  }
-  function disarm() { approve.disabled = true; clearTimeout(timer); }
-  function arm() {
-    disarm();
-    if (document.visibilityState === "visible") {
-      timer = setTimeout(function () { approve.disabled = false; }, Number(data.delay));
-    }
-  }
-  if (data.state === "done") { finish(data.answer); return; }
-  if (data.state === "prompt") { send("prompt"); return; }
-  approve.addEventListener("click", function (event) {
-    if (event.isTrusted && !approve.disabled) { send("approve"); }
-  });
-  refuse.addEventListener("click", function () { send("refuse"); });
-  window.addEventListener("blur", disarm);
-  window.addEventListener("focus", arm);
-  document.addEventListener("visibilitychange", arm);
-  arm();
-})();
-"""
+class SiteApprovals:
+    """``/addDomain``: asks the user (in the popup or the service's prompt) whether to trust
+    a site, and remembers the yes in the trust list."""
 
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    def __init__(self, config: ServiceConfig, *, version: str, trust: TrustList) -> None:
+        self._config = config
+        self._version = version
+        self._trust = trust
+        self._tickets = TicketBook()
+        self._asking_user = asyncio.Lock()
+        self._probed: OrderedDict[str, str] = OrderedDict()
 
-APPROVAL_HEADERS: Final = {
-    "Content-Security-Policy": (
-        f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; style-src 'unsafe-inline';"
-        " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
+    def ask_domain(self, domain: str, referer: str | None) -> str:
+        """The ``/addDomain`` popup's HTML for ``domain``, asked by the page at ``referer``.
 
-_STYLE = (
-    "body{font-family:sans-serif;margin:1.5em;max-width:32em}"
-    " .site{font-size:1.3em;font-weight:bold;word-break:break-all}"
-    " button{font-size:1.1em;margin:0.5em 0.5em 0 0;padding:0.4em 1.2em}"
-    " .note{color:#555;font-size:0.9em}"
-)
-
-
-def approval_page(
-    *,
-    state: str,
-    entry: str,
-    requested_by: str | None,
-    target_origin: str | None,
-    ticket: str = "",
-    answer: dict[str, object] | None = None,
-    delay_seconds: float = 0.0,
-    message: str = "",
-) -> str:
-    """The popup's HTML; ``state`` is ``ask`` (buttons), ``prompt`` (answer the service's
-    own prompt) or ``done`` (post ``answer`` at once)."""
-    asked = html.escape(entry)
-    asker = ""
-    if requested_by and entry not in (requested_by, requested_by.split("://", 1)[-1]):
-        asker = f"<p>提出要求的網頁 Asked by: {html.escape(requested_by)}</p>"
-    attributes = {
-        "state": state,
-        "ticket": ticket,
-        "target": target_origin or "",
-        "delay": str(int(delay_seconds * 1000)),
-        "answer": json.dumps(answer or {}, separators=(",", ":")),
-    }
-    data = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in attributes.items())
-    if state == "ask":
-        body = (
-            f'<p>網站 <span class="site">{asked}</span>'
-            " 要求使用您的憑證 IC 卡（讀取憑證、簽章）。</p>"
-            f'<p>The site <span class="site">{asked}</span> asks to use your card (read its'
-            " certificates, sign).</p>"
-            f"{asker}"
-            "<p>只信任您正要登入的政府或銀行網站。Trust only the government or bank site you"
-            " are signing in to.</p>"
-            '<button id="approve" disabled>信任 Trust</button>'
-            '<button id="refuse">拒絕 Refuse</button>'
-            '<p class="note">「信任」按鈕會在本視窗顯示片刻後才能按下。The Trust button works'
-            " once this window has been shown for a moment.</p>"
+        The trusted entry is the domain (https on any port), or the opener's exact origin
+        when that is plain http; a page may ask only for its own host.
+        """
+        opener = opener_origin(referer)
+        entry = normalise_trust_entry(domain)
+        target = opener or self._probed.get(entry or "")
+        target = target or (entry if entry and "://" in entry else f"https://{entry}")
+        refusal = None
+        if entry is None:
+            refusal = f"{domain!r} is not a domain: the page must send /addDomain?domain=<host>"
+        elif opener is not None:
+            own = normalise_trust_entry(opener)
+            host = urlsplit(opener).hostname
+            if entry not in (own, host):
+                refusal = f"the page of {opener} asked to trust another site, {entry}: refused"
+            elif entry == host and opener.startswith("http://") and own is not None:
+                entry = own
+        if refusal is not None or entry is None:
+            _log.warning("addDomain %s from %s: %s", domain, opener or "(no referrer)", refusal)
+            refused = answer(
+                "addDomain", self._version, ret_code=HipkiCode.FORBIDDEN_DOMAIN, message=refusal
+            )
+            return approval_page(
+                state="done",
+                entry=domain,
+                requested_by=opener,
+                target_origin=target if entry else opener,
+                answer=refused,
+                message=refusal or "",
+            )
+        if entry in self._trust.entries:
+            _log.info("addDomain %s from %s: already trusted", entry, opener or "(no referrer)")
+            return approval_page(
+                state="done",
+                entry=entry,
+                requested_by=opener,
+                target_origin=target,
+                answer=answer("addDomain", self._version, domain=entry),
+                message=f"{entry} 已是信任網站 is already trusted",
+            )
+        ticket = self._tickets.issue(entry, target, opener)
+        popup = self._config.domain_approval is DomainApproval.POPUP
+        _log.info(
+            "addDomain %s from %s: asking the user %s",
+            entry,
+            opener or "(no referrer)",
+            "in the popup" if popup else "through the prompt",
         )
-    elif state == "prompt":
-        body = (
-            f'<p>網站 <span class="site">{asked}</span> 要求使用您的憑證 IC 卡：請在 xcapki'
-            " 的視窗或終端機回答。</p>"
-            f'<p>The site <span class="site">{asked}</span> asks to use your card: answer in'
-            " the xcapki window or terminal.</p>"
-            f"{asker}"
-            '<button id="approve" hidden disabled></button><button id="refuse" hidden></button>'
+        return approval_page(
+            state="ask" if popup else "prompt",
+            entry=entry,
+            requested_by=opener,
+            target_origin=target,
+            ticket=ticket,
+            delay_seconds=self._config.approval_delay_seconds,
         )
-    else:
-        body = (
-            f"<p>{html.escape(message)}</p>"
-            '<button id="approve" hidden disabled></button><button id="refuse" hidden></button>'
-        )
-    return (
-        '<!doctype html>\n<html lang="zh-Hant">\n<head><meta charset="utf-8">'
-        "<title>加入信任網站 Trust a site - xcapki</title>"
-        f"<style>{_STYLE}</style></head>\n"
-        f'<body><main id="ask" {data}>\n<h1>加入信任網站 Trust a site?</h1>\n{body}\n'
-        '<p id="status" class="note"></p></main>\n'
-        f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
-    )
+
+    async def answer_domain(self, ticket: str, decision: str) -> dict[str, Any]:
+        """The popup's answer (``approve``, ``refuse``, or ``prompt`` to ask the service's
+        prompt) to the question ``ticket`` stands for; trusted on approval."""
+        pending = self._tickets.take(ticket)
+        if pending is None:
+            raise HipkiError(
+                "this approval expired or was already answered: open /addDomain again",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        entry = pending.entry
+        popup = self._config.domain_approval is DomainApproval.POPUP
+        if decision == "approve" and popup:
+            waited = self._tickets.now() - pending.asked_at
+            if waited < self._config.approval_delay_seconds:
+                _log.warning("addDomain %s: approval %.1f s after asking, refused", entry, waited)
+                raise HipkiError(
+                    f"{entry} was approved before the popup was shown for"
+                    f" {self._config.approval_delay_seconds:g} seconds: open /addDomain again",
+                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+                )
+            approved = True
+        elif decision == "prompt" and not popup:
+            approved = await self._ask_prompt(entry, pending.requested_by)
+        elif decision == "refuse":
+            approved = False
+        else:
+            raise HipkiError(
+                f"answer {decision!r} does not fit: the popup answers approve or refuse",
+                ret_code=HipkiCode.BAD_REQUEST,
+                http_status=400,
+            )
+        if not approved:
+            _log.info("addDomain %s: the user did not trust it", entry)
+            raise HipkiError(
+                f"the user did not trust {entry}: it cannot use the card",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        await to_thread.run_sync(self._trust.add, entry)
+        _log.info("addDomain %s: trusted by the user", entry)
+        return answer("addDomain", self._version, domain=entry)
+
+    async def _ask_prompt(self, entry: str, requested_by: str | None) -> bool:
+        if self._asking_user.locked():
+            raise HipkiError(
+                "another site is waiting for the user's answer: try again after it",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+            )
+        async with self._asking_user:
+            return await to_thread.run_sync(
+                self._config.domain_approver, DomainRequest(domain=entry, requested_by=requested_by)
+            )
+
+    def remember_probe(self, origin: str) -> None:
+        """Keep the untrusted origin that probed, by host: when its /addDomain popup comes
+        without a Referer (an HTTPS page opening http://localhost sends none), the answer
+        still goes to that page's exact origin, port included."""
+        try:
+            host = urlsplit(origin).hostname
+        except ValueError:
+            return
+        if host and opener_origin(origin) == origin:
+            self._probed.pop(host, None)
+            self._probed[host] = origin
+            while len(self._probed) > _PROBES_KEPT:
+                self._probed.popitem(last=False)

@@ -10,25 +10,14 @@ the certificate's validity, and the signature.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import logging
-from collections import OrderedDict
 from typing import Any
-from urllib.parse import urlsplit
 
 from anyio import to_thread
 
 from xcapki.crypto.errors import CryptoError
-from xcapki.service.approval import TicketBook, approval_page, opener_origin
 from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess, LoggedInCard
-from xcapki.service.config import (
-    DomainApproval,
-    DomainRequest,
-    PinMode,
-    PinRequest,
-    ServiceConfig,
-)
+from xcapki.service.config import PinMode, PinRequest, ServiceConfig
 from xcapki.service.errors import (
     CKR_FUNCTION_CANCELED,
     CKR_PIN_INCORRECT,
@@ -42,15 +31,12 @@ from xcapki.service.protocol import SignatureType, SignRequest, answer, parse_si
 from xcapki.service.ratelimit import PinFailureLimiter
 from xcapki.service.signing import check_validity, make_signature
 from xcapki.service.translate import hipki_error_for
-from xcapki.service.trust import TrustList, normalise_trust_entry
+from xcapki.service.trust import TrustList
 from xcapki.token.errors import TokenError
 from xcapki.token.pin import Pin, PinState
 from xcapki.token.tokens import TokenInfo
 
 __all__ = ["HipkiOperations"]
-
-_log = logging.getLogger("xcapki.service")
-_PROBES_KEPT = 64
 
 
 def _operation_shown(request: SignRequest) -> str:
@@ -78,9 +64,6 @@ class HipkiOperations:
         self._trust = trust
         self._cards = cards
         self._limiter = limiter
-        self._asking_user = asyncio.Lock()
-        self._tickets = TicketBook()
-        self._probed: OrderedDict[str, str] = OrderedDict()
         self._lanes = ReaderLanes()
 
     def trusts(self, origin: str | None) -> bool:
@@ -227,138 +210,10 @@ class HipkiOperations:
                 self._limiter.record_failure(budget)
             raise
 
-    def ask_domain(self, domain: str, referer: str | None) -> str:
-        """The ``/addDomain`` popup's HTML for ``domain``, asked by the page at ``referer``.
-
-        The trusted entry is the domain (https on any port), or the opener's exact origin
-        when that is plain http; a page may ask only for its own host.
-        """
-        opener = opener_origin(referer)
-        entry = normalise_trust_entry(domain)
-        target = opener or self._probed.get(entry or "")
-        target = target or (entry if entry and "://" in entry else f"https://{entry}")
-        refusal = None
-        if entry is None:
-            refusal = f"{domain!r} is not a domain: the page must send /addDomain?domain=<host>"
-        elif opener is not None:
-            own = normalise_trust_entry(opener)
-            host = urlsplit(opener).hostname
-            if entry not in (own, host):
-                refusal = f"the page of {opener} asked to trust another site, {entry}: refused"
-            elif entry == host and opener.startswith("http://") and own is not None:
-                entry = own
-        if refusal is not None or entry is None:
-            _log.warning("addDomain %s from %s: %s", domain, opener or "(no referrer)", refusal)
-            refused = answer(
-                "addDomain", self.version, ret_code=HipkiCode.FORBIDDEN_DOMAIN, message=refusal
-            )
-            return approval_page(
-                state="done",
-                entry=domain,
-                requested_by=opener,
-                target_origin=target if entry else opener,
-                answer=refused,
-                message=refusal or "",
-            )
-        if entry in self._trust.entries:
-            _log.info("addDomain %s from %s: already trusted", entry, opener or "(no referrer)")
-            return approval_page(
-                state="done",
-                entry=entry,
-                requested_by=opener,
-                target_origin=target,
-                answer=answer("addDomain", self.version, domain=entry),
-                message=f"{entry} 已是信任網站 is already trusted",
-            )
-        ticket = self._tickets.issue(entry, target, opener)
-        popup = self._config.domain_approval is DomainApproval.POPUP
-        _log.info(
-            "addDomain %s from %s: asking the user %s",
-            entry,
-            opener or "(no referrer)",
-            "in the popup" if popup else "through the prompt",
-        )
-        return approval_page(
-            state="ask" if popup else "prompt",
-            entry=entry,
-            requested_by=opener,
-            target_origin=target,
-            ticket=ticket,
-            delay_seconds=self._config.approval_delay_seconds,
-        )
-
-    async def answer_domain(self, ticket: str, decision: str) -> dict[str, Any]:
-        """The popup's answer (``approve``, ``refuse``, or ``prompt`` to ask the service's
-        prompt) to the question ``ticket`` stands for; trusted on approval."""
-        pending = self._tickets.take(ticket)
-        if pending is None:
-            raise HipkiError(
-                "this approval expired or was already answered: open /addDomain again",
-                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-            )
-        entry = pending.entry
-        popup = self._config.domain_approval is DomainApproval.POPUP
-        if decision == "approve" and popup:
-            waited = self._tickets.now() - pending.asked_at
-            if waited < self._config.approval_delay_seconds:
-                _log.warning("addDomain %s: approval %.1f s after asking, refused", entry, waited)
-                raise HipkiError(
-                    f"{entry} was approved before the popup was shown for"
-                    f" {self._config.approval_delay_seconds:g} seconds: open /addDomain again",
-                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-                )
-            approved = True
-        elif decision == "prompt" and not popup:
-            approved = await self._ask_prompt(entry, pending.requested_by)
-        elif decision == "refuse":
-            approved = False
-        else:
-            raise HipkiError(
-                f"answer {decision!r} does not fit: the popup answers approve or refuse",
-                ret_code=HipkiCode.BAD_REQUEST,
-                http_status=400,
-            )
-        if not approved:
-            _log.info("addDomain %s: the user did not trust it", entry)
-            raise HipkiError(
-                f"the user did not trust {entry}: it cannot use the card",
-                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-            )
-        await to_thread.run_sync(self._trust.add, entry)
-        _log.info("addDomain %s: trusted by the user", entry)
-        return answer("addDomain", self.version, domain=entry)
-
-    async def _ask_prompt(self, entry: str, requested_by: str | None) -> bool:
-        if self._asking_user.locked():
-            raise HipkiError(
-                "another site is waiting for the user's answer: try again after it",
-                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-            )
-        async with self._asking_user:
-            return await to_thread.run_sync(
-                self._config.domain_approver, DomainRequest(domain=entry, requested_by=requested_by)
-            )
-
-    def _remember_probe(self, origin: str) -> None:
-        """Keep the untrusted origin that probed, by host: when its /addDomain popup comes
-        without a Referer (an HTTPS page opening http://localhost sends none), the answer
-        still goes to that page's exact origin, port included."""
-        try:
-            host = urlsplit(origin).hostname
-        except ValueError:
-            return
-        if host and opener_origin(origin) == origin:
-            self._probed.pop(host, None)
-            self._probed[host] = origin
-            while len(self._probed) > _PROBES_KEPT:
-                self._probed.popitem(last=False)
-
     async def probe(self, origin: str | None) -> dict[str, Any]:
         """``/p11Image.bmp``'s text: pkcs11info without certificates plus ``serverVersion``;
         an untrusted origin is told so (0x76000031) and gets no card serials."""
         trusted = self._trust.is_trusted(origin)
-        if not trusted and origin is not None:
-            self._remember_probe(origin)
         try:
             slots = await to_thread.run_sync(self._slots, False, trusted)
         except HipkiError as refusal:
