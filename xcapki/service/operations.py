@@ -48,7 +48,8 @@ def _operation_shown(request: SignRequest) -> str:
 
 
 class HipkiOperations:
-    """The service's behaviour: pkcs11info, sign, decrypt, addDomain; answers are HiPKI JSON."""
+    """The service's behaviour: pkcs11info and its image probe, sign, decrypt; answers are
+    HiPKI JSON (addDomain is ``SiteApprovals``)."""
 
     def __init__(
         self,
