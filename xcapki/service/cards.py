@@ -128,28 +128,27 @@ class CardAccess:
         listing = self._listing
         if listing is not None and self._clock() - listing[0] < reuse_seconds:
             return listing[1]
-        module = self.module()
-        try:
-            try:
-                found = module.tokens()
-            except DeviceError:
-                module.refresh()
-                found = module.tokens()
-        except TokenError as exc:
-            raise hipki_error_for(exc) from None
-        tokens = tuple(token for token in found if token.initialized)
+        tokens = tuple(token for token in self._module_tokens() if token.initialized)
         self._known_readers = frozenset(token.reader_name for token in tokens)
         self._listing = (self._clock(), tokens)
         return tokens
 
+    def _module_tokens(self) -> tuple[TokenInfo, ...]:
+        """The module's tokens, blank ones included, refreshing a module whose listing fails."""
+        module = self.module()
+        try:
+            try:
+                return module.tokens()
+            except DeviceError:
+                module.refresh()
+                return module.tokens()
+        except TokenError as exc:
+            raise hipki_error_for(exc) from None
+
     def reader_slots(self) -> tuple[ReaderSlot, ...]:
         """Every reader in the order pages number them: the module's slots (a blank token
         counts as an empty reader), then PC/SC readers the module does not name."""
-        module = self.module()
-        try:
-            found = module.tokens()
-        except TokenError as exc:
-            raise hipki_error_for(exc) from None
+        found = self._module_tokens()
         slots = [ReaderSlot(t.reader_name, t if t.initialized else None) for t in found]
         named = {slot.reader_name.rstrip(" \x00") for slot in slots}
         slots += [ReaderSlot(name, None) for name in _pcsc_reader_names() if name not in named]
