@@ -10,6 +10,7 @@ temporary file that already trusts the demo page's origin.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -42,6 +43,14 @@ def demo_card(directory: Path) -> None:
     os.environ["XCAPKI_PIN"] = card.pin
 
 
+def probe_image(bmp: bytes) -> dict[str, object]:
+    """Read /p11Image.bmp as HiPKI pages do: row 0, B, G, R per pixel, until a blue of 0."""
+    offset, width = int.from_bytes(bmp[10:14], "little"), int.from_bytes(bmp[18:22], "little")
+    row = bmp[offset : offset + 3 * width]  # one row, its bytes B, G, R, B, G, R, ...
+    text = row.split(b"\0", 1)[0]  # the text holds no NUL: the first 0 is the stop pixel
+    return dict(json.loads(text.decode("ascii")))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="service-example-") as directory:
         if MODULE_ENVIRONMENT_VARIABLE not in os.environ:
@@ -63,9 +72,14 @@ def main() -> None:
         try:
             base = f"http://localhost:{port}"
             print(httpx.get(f"{base}/").text.strip())
+            probe = probe_image(httpx.get(f"{base}/p11Image.bmp", headers={"Origin": PAGE}).content)
+            print(
+                "probe image: ret_code", probe["ret_code"], "serverVersion", probe["serverVersion"]
+            )
             slots = httpx.get(f"{base}/pkcs11info", headers={"Origin": PAGE}).json()["slots"]
-            reader = slots[0]["slotDescription"]
-            print("card", slots[0]["token"]["serialNumber"], "in", reader)
+            card = next(slot for slot in slots if slot["token"] is not None)  # null: no card
+            reader = card["slotDescription"]
+            print("card", card["token"]["serialNumber"], "in", reader)
             package = {
                 "func": "MakeSignature", "signatureType": "PKCS7", "tbs": quote("登入挑戰 42"),
                 "hashAlgorithm": "SHA256", "withCardSN": "true", "nonce": "portal-nonce",
@@ -82,6 +96,13 @@ def main() -> None:
             print(
                 "signed content:", signed.content.decode(), "by", signed.signer_certificate.subject
             )
+            digest = hashlib.sha256(b"a document the page hashed").digest()
+            raw = dict(package, signatureType="RAW", tbs=base64.b64encode(digest).decode(),
+                       tbsEncoding="base64")  # fmt: skip
+            answer = httpx.post(
+                f"{base}/sign", data={"tbsPackage": json.dumps(raw)}, headers={"Origin": PAGE}
+            ).json()
+            print("RAW signature of a page-supplied SHA-256:", answer["ret_code"] == 0)
         finally:
             server.should_exit = True
             thread.join()

@@ -61,6 +61,7 @@ def _doctor(
         "portal_dns",
         "portal_tls",
         "service_port",
+        "local_network_access",
     ]
     return result.code, {check["id"]: check for check in document["checks"]}
 

@@ -30,7 +30,8 @@ def user() -> UserAnswers:
 
 @pytest.fixture
 def config(softhsm_cards: StandardCards, tmp_path: Path, user: UserAnswers) -> ServiceConfig:
-    """Page PIN mode on the virtual cards' module, with TRUSTED already trusted."""
+    """Page PIN mode on the virtual cards' module, with TRUSTED already trusted; the /addDomain
+    popup's trust button works at once (its delay is tested on its own)."""
     trust_file = tmp_path / "trusted-origins.json"
     trust_file.write_text(f'{{"origins": ["{TRUSTED.removeprefix("https://")}"]}}')
     return ServiceConfig(
@@ -38,6 +39,7 @@ def config(softhsm_cards: StandardCards, tmp_path: Path, user: UserAnswers) -> S
         trust_list_path=trust_file,
         pin_prompter=user.ask_pin,
         domain_approver=user.approve,
+        approval_delay_seconds=0.0,
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import socket
 import threading
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import uvicorn
@@ -47,6 +49,33 @@ class UserAnswers:
 def client_for(config: ServiceConfig) -> TestClient:
     """An in-process client whose Host is the service's own loopback name."""
     return TestClient(create_app(config), base_url=f"http://127.0.0.1:{config.port}")
+
+
+def popup_ticket(page: str) -> str:
+    """The one-time ticket an /addDomain popup holds (empty when it asks nothing)."""
+    found = re.search(r'data-ticket="([^"]*)"', page)
+    assert found is not None, "the popup carries its ticket"
+    return found.group(1)
+
+
+def answer_popup(client: TestClient, ticket: str, answer: str) -> dict[str, Any]:
+    """What the popup's script sends when the user presses a button (from its own origin)."""
+    response = client.post(
+        "/addDomain",
+        data={"ticket": ticket, "answer": answer},
+        headers={"Origin": f"http://localhost:{client.base_url.port}"},
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def approve_in_popup(
+    client: TestClient, domain: str, *, referer: str | None = None, answer: str = "approve"
+) -> dict[str, Any]:
+    """Open /addDomain as the page would and answer it as the user would."""
+    headers = {} if referer is None else {"Referer": referer}
+    page = client.get("/addDomain", params={"domain": domain}, headers=headers)
+    return answer_popup(client, popup_ticket(page.text), answer)
 
 
 def free_port() -> int:

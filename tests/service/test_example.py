@@ -30,3 +30,5 @@ def test_service_example_signs_on_a_throwaway_card() -> None:
     assert "version:0.1.0.0" in result.stdout
     assert "ret_code 0x0" in result.stdout
     assert "signed content: 登入挑戰 42" in result.stdout
+    assert "probe image: ret_code 0" in result.stdout
+    assert "RAW signature of a page-supplied SHA-256: True" in result.stdout

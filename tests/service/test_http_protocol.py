@@ -51,7 +51,8 @@ def test_pkcs11info_lists_every_card_by_reader_and_serial(
     body = httpx.get(f"{live.base_url}/pkcs11info", headers={"Origin": TRUSTED}).json()
     assert (body["func"], body["ret_code"], body["last_error"]) == ("pkcs11info", 0, 0)
     assert body["version"] == "0.1.0.0"
-    by_serial = {slot["token"]["serialNumber"]: slot for slot in body["slots"]}
+    cards = [slot for slot in body["slots"] if slot["token"] is not None]
+    by_serial = {slot["token"]["serialNumber"]: slot for slot in cards}
     for card in (softhsm_cards.xca, softhsm_cards.moica, softhsm_cards.gca):
         slot = by_serial[card.serial]
         assert slot["slotDescription"] == reader_of(card)
@@ -69,7 +70,7 @@ def test_pkcs11info_shows_other_origins_the_cards_but_not_who_they_are(
     cards = (softhsm_cards.xca, softhsm_cards.moica, softhsm_cards.gca)
     assert {reader_of(card) for card in cards} <= readers, "a page still sees a card is present"
     for slot in body["slots"]:
-        assert slot["token"] == {"serialNumber": "", "label": ""}
+        assert slot["token"] in ({"serialNumber": "", "label": ""}, None)
     for card in cards:
         assert card.serial not in str(body)
 
@@ -78,7 +79,7 @@ def test_pkcs11info_with_certificates_has_the_reference_fields(
     live: LiveService, softhsm_cards: StandardCards
 ) -> None:
     response = httpx.post(f"{live.base_url}/pkcs11info?withcert=true", headers={"Origin": TRUSTED})
-    slots = {s["token"]["serialNumber"]: s for s in response.json()["slots"]}
+    slots = {s["token"]["serialNumber"]: s for s in response.json()["slots"] if s["token"]}
     moica = softhsm_cards.moica
     certs = {c["label"]: c for c in slots[moica.serial]["token"]["certs"]}
     assert set(certs) == {"cert1", "cert2"}, "CA certificates on the card are not user certs"
@@ -270,6 +271,11 @@ def test_foreign_host_header_is_refused(live: LiveService, host: str) -> None:
         ("POST", "/decrypt"),
         ("GET", "/popupForm"),
         ("GET", "/addDomain?domain=evil.example.com"),
+        ("POST", "/addDomain"),
+        ("GET", "/p11Image.bmp"),
+        ("OPTIONS", "/pkcs11info"),
+        ("GET", "/selfTest.htm"),
+        ("GET", "/waiting.gif"),
         ("GET", "/openapi.json"),
     ):
         response = httpx.request(method, f"{live.base_url}{path}", headers=headers)

@@ -209,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="page",
         help="page: the web page sends the PIN (HiPKI); local: xcapki asks",
     )
+    serve.add_argument(
+        "--approve-sites",
+        choices=("popup", "terminal"),
+        default="popup",
+        help="where you trust a site asking through /addDomain: in its popup, or this terminal",
+    )
 
     virtual = _command(commands, "virtual-card", "virtual_card", "SoftHSM2 virtual test cards")
     virtual_actions = virtual.add_subparsers(dest="virtual_action", required=True, metavar="ACTION")

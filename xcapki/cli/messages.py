@@ -600,6 +600,38 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "find it with: ss -ltnp 'sport = :{port}', and stop it, or serve on another --port",
         _Z: "請以 ss -ltnp 'sport = :{port}' 找出並停止該程式，或改用其他 --port",
     },
+    # doctor: Chromium's Local Network Access (browser_checks.py)
+    "check.local_network_access": {
+        _E: "Browser access to the local service",
+        _Z: "瀏覽器連到本機服務",
+    },
+    "doctor.lna.not_enforced": {
+        _E: "no Chrome, Chromium or Edge that restricts local network access was found",
+        _Z: "沒有找到會限制連到本機服務的 Chrome、Chromium 或 Edge",
+    },
+    "doctor.lna.allowed": {
+        _E: "{browsers}: a managed policy lets {portal} reach the local service",
+        _Z: "{browsers}：管理政策已允許 {portal} 連到本機服務",
+    },
+    "doctor.lna.https": {
+        _E: "in {browsers}, {portal} needs your permission to reach the local service: press"
+        " Allow when the browser asks about devices on your local network",
+        _Z: "在 {browsers} 中，{portal} 需要您允許才能連到本機服務：瀏覽器詢問區域網路裝置時"
+        "請按「允許」",
+    },
+    "doctor.lna.http": {
+        _E: "in {browsers}, the plain-http page {portal} cannot reach the local service (its"
+        " component check fails; popups still work)",
+        _Z: "在 {browsers} 中，http 網頁 {portal} 無法連到本機服務（元件檢查會失敗；"
+        "彈出視窗仍可使用）",
+    },
+    "doctor.lna.remedy": {
+        _E: "allow the site in the browser's site settings (Local network access), or have an"
+        " administrator list it in the LocalNetworkAccessAllowedForUrls policy (see"
+        " docs/service.md)",
+        _Z: "請在瀏覽器的網站設定中允許「區域網路存取」，或請管理者將網站加入"
+        " LocalNetworkAccessAllowedForUrls 政策（參考 docs/service.md）",
+    },
     # virtual-card
     "virtual.made": {
         _E: "Made virtual card {serial} ({authority}, {organisation}).",

@@ -11,6 +11,7 @@ from xcapki.service.app import create_app
 from xcapki.service.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    DomainApproval,
     DomainApprover,
     DomainRequest,
     PinMode,
@@ -34,6 +35,7 @@ from xcapki.service.runner import run_service
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "DomainApproval",
     "DomainApprover",
     "DomainRequest",
     "HipkiCode",

@@ -15,8 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from xcapki.service.approval import SiteApprovals
+from xcapki.service.approval_page import APPROVAL_HEADERS
 from xcapki.service.cards import CardAccess
 from xcapki.service.config import ServiceConfig
+from xcapki.service.cors import cors_headers, preflight_headers
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.http import (
     HostGuard,
@@ -28,6 +31,7 @@ from xcapki.service.http import (
 from xcapki.service.openapi import openapi_document
 from xcapki.service.operations import HipkiOperations
 from xcapki.service.popup import POPUP_HEADERS, POPUP_HTML
+from xcapki.service.probe_image import WAITING_GIF, text_bitmap
 from xcapki.service.protocol import (
     PackageFunction,
     answer,
@@ -36,6 +40,7 @@ from xcapki.service.protocol import (
     parse_tbs_package,
 )
 from xcapki.service.ratelimit import PinFailureLimiter
+from xcapki.service.self_test import SELF_TEST_HEADERS, SELF_TEST_HTML
 from xcapki.service.trust import TrustList
 
 __all__ = ["create_app", "service_version"]
@@ -46,6 +51,12 @@ _ANSWER_HEADERS = [
     *((name.lower().encode(), value.encode()) for name, value in _JSON_HEADERS.items()),
 ]
 _ANSWER_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
 
 
 class _Answer(Response):
@@ -76,8 +87,11 @@ def service_version(config: ServiceConfig) -> str:
 Handler = Callable[[Request], Awaitable[dict[str, Any]]]
 
 
-def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap ``handler`` so a ``HipkiError`` becomes its HiPKI answer."""
+def _json_endpoint(
+    version: str, handler: Handler, *, cors: Callable[[str | None], bool] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``handler`` so a ``HipkiError`` becomes its HiPKI answer; with ``cors``, an origin
+    it accepts may read the answer (a trusted page's direct XMLHttpRequest)."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -92,7 +106,24 @@ def _json_endpoint(version: str, handler: Handler) -> Callable[[Request], Awaita
                 message=str(refusal),
             )
             status = refusal.http_status
-        return _Answer(body, status_code=status)
+        response = _Answer(body, status_code=status)
+        if cors is not None:
+            origin = request.headers.get("origin")
+            if origin is not None and cors(origin):
+                response.raw_headers += _encoded(cors_headers(origin))
+        return response
+
+    return endpoint
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _by_method(default: Endpoint, **others: Endpoint) -> Endpoint:
+    """One endpoint per HTTP method on a path (one route, so a 405 lists every method)."""
+
+    async def endpoint(request: Request) -> Response:
+        return await others.get(request.method, default)(request)
 
     return endpoint
 
@@ -101,10 +132,12 @@ def create_app(config: ServiceConfig) -> Starlette:
     """The HiPKI-compatible service as an ASGI app (for ``run_service``, tests, embedding)."""
     version = service_version(config)
     own_origins = loopback_origins(config.port)
+    trust = TrustList(config.trust_list_path)
+    approvals = SiteApprovals(config, version=version, trust=trust)
     operations = HipkiOperations(
         config,
         version=version,
-        trust=TrustList(config.trust_list_path),
+        trust=trust,
         cards=CardAccess(config),
         limiter=PinFailureLimiter(config.pin_rate_limit),
     )
@@ -149,15 +182,49 @@ def create_app(config: ServiceConfig) -> Starlette:
             )
         return await operations.decrypt(package, page_origin(request, form, own_origins))
 
-    async def add_domain(request: Request) -> dict[str, Any]:
+    async def add_domain(request: Request) -> Response:
         domain = request.query_params.get("domain")
         if domain is None:
-            raise HipkiError(
-                "the domain is missing: open /addDomain?domain=<host name>",
+            missing = answer(
+                "addDomain",
+                version,
                 ret_code=HipkiCode.BAD_REQUEST,
-                http_status=400,
+                message="the domain is missing: open /addDomain?domain=<host name>",
             )
-        return await operations.add_domain(domain, request.headers.get("origin"))
+            return _Answer(missing, status_code=400)
+        page = approvals.ask_domain(domain, request.headers.get("referer"))
+        return HTMLResponse(page, headers=APPROVAL_HEADERS)
+
+    async def answer_domain(request: Request) -> dict[str, Any]:
+        origin = request.headers.get("origin")
+        if origin is None or origin.lower() not in own_origins:
+            raise HipkiError(
+                "only the /addDomain popup itself can answer it: approve in the popup",
+                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+                http_status=403,
+            )
+        form = parse_form(await read_body(request, config.max_body_bytes))
+        return await approvals.answer_domain(form.get("ticket", ""), form.get("answer", ""))
+
+    async def probe_image(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and not operations.trusts(origin):
+            approvals.remember_probe(origin)
+        text = json.dumps(await operations.probe(origin), separators=(",", ":"))
+        headers = {**_JSON_HEADERS, **cors_headers(origin)}
+        return Response(text_bitmap(text), media_type="image/bmp", headers=headers)
+
+    async def waiting(request: Request) -> Response:
+        return Response(WAITING_GIF, media_type="image/gif", headers={"Cache-Control": "no-store"})
+
+    async def self_test(request: Request) -> Response:
+        return HTMLResponse(SELF_TEST_HTML, headers=SELF_TEST_HEADERS)
+
+    async def preflight(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if not operations.trusts(origin):
+            return PlainTextResponse("this site is not trusted to use the card", status_code=403)
+        return Response(status_code=204, headers=preflight_headers(request))
 
     async def popup_form(request: Request) -> Response:
         return HTMLResponse(POPUP_HTML, headers=POPUP_HEADERS)
@@ -186,10 +253,24 @@ def create_app(config: ServiceConfig) -> Starlette:
     return Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
-            Route("/pkcs11info", _json_endpoint(version, pkcs11info), methods=["GET", "POST"]),
+            Route(
+                "/pkcs11info",
+                _by_method(
+                    _json_endpoint(version, pkcs11info, cors=operations.trusts),
+                    OPTIONS=preflight,
+                ),
+                methods=["GET", "POST", "OPTIONS"],
+            ),
             Route("/sign", _json_endpoint(version, sign), methods=["POST"]),
             Route("/decrypt", _json_endpoint(version, decrypt), methods=["POST"]),
-            Route("/addDomain", _json_endpoint(version, add_domain), methods=["GET"]),
+            Route(
+                "/addDomain",
+                _by_method(add_domain, POST=_json_endpoint(version, answer_domain)),
+                methods=["GET", "POST"],
+            ),
+            Route("/p11Image.bmp", probe_image, methods=["GET"]),
+            Route("/waiting.gif", waiting, methods=["GET"]),
+            Route("/selfTest.htm", self_test, methods=["GET"]),
             Route("/popupForm", popup_form, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],

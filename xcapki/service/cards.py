@@ -29,6 +29,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.algorithms import SignatureScheme
+from xcapki.reader.errors import ReaderError
+from xcapki.reader.readers import list_readers
 from xcapki.service.config import ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.signing import bare_scheme
@@ -47,7 +49,7 @@ from xcapki.token.session import TokenSession, login
 from xcapki.token.signing import TokenSigner
 from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
 
-__all__ = ["LISTING_REUSE_SECONDS", "CardAccess", "LoggedInCard"]
+__all__ = ["LISTING_REUSE_SECONDS", "CardAccess", "LoggedInCard", "ReaderSlot"]
 
 LISTING_REUSE_SECONDS: Final = 0.5
 """How long a signature may reuse the last token listing instead of asking the module again.
@@ -55,6 +57,22 @@ LISTING_REUSE_SECONDS: Final = 0.5
 Listing takes the module's lock, so a listing per signature would stall the card. A
 card pulled since the listing fails its signature (0x76000006) and the listing is
 dropped; a reader not in the listing is looked up afresh."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderSlot:
+    """A reader as pages list it: its name, and its card (None when the reader is empty)."""
+
+    reader_name: str
+    token: TokenInfo | None
+
+
+def _pcsc_reader_names() -> tuple[str, ...]:
+    """The PC/SC readers, or none when PC/SC is unavailable (a software token needs none)."""
+    try:
+        return tuple(reader.name for reader in list_readers())
+    except ReaderError:
+        return ()
 
 
 @dataclass(slots=True)
@@ -110,25 +128,52 @@ class CardAccess:
         listing = self._listing
         if listing is not None and self._clock() - listing[0] < reuse_seconds:
             return listing[1]
-        module = self.module()
-        try:
-            try:
-                found = module.tokens()
-            except DeviceError:
-                module.refresh()
-                found = module.tokens()
-        except TokenError as exc:
-            raise hipki_error_for(exc) from None
-        tokens = tuple(token for token in found if token.initialized)
+        tokens = tuple(token for token in self._module_tokens() if token.initialized)
         self._known_readers = frozenset(token.reader_name for token in tokens)
         self._listing = (self._clock(), tokens)
         return tokens
 
-    def choose(self, slot_description: str | None, *, reuse_seconds: float = 0.0) -> TokenInfo:
-        """The card in the named reader, or the only card when no reader is named.
+    def _module_tokens(self) -> tuple[TokenInfo, ...]:
+        """The module's tokens, blank ones included, refreshing a module whose listing fails."""
+        module = self.module()
+        try:
+            try:
+                return module.tokens()
+            except DeviceError:
+                module.refresh()
+                return module.tokens()
+        except TokenError as exc:
+            raise hipki_error_for(exc) from None
+
+    def reader_slots(self) -> tuple[ReaderSlot, ...]:
+        """Every reader in the order pages number them: the module's slots (a blank token
+        counts as an empty reader), then PC/SC readers the module does not name."""
+        found = self._module_tokens()
+        slots = [ReaderSlot(t.reader_name, t if t.initialized else None) for t in found]
+        named = {slot.reader_name.rstrip(" \x00") for slot in slots}
+        slots += [ReaderSlot(name, None) for name in _pcsc_reader_names() if name not in named]
+        return tuple(slots)
+
+    def reader_at(self, index: int) -> str:
+        """The name of reader number ``index`` (from 0) of ``reader_slots``."""
+        slots = self.reader_slots()
+        if not 0 <= index < len(slots):
+            raise HipkiError(
+                f"there is no reader number {index}: {len(slots)} readers are attached; send"
+                " the slotDescription that pkcs11info lists",
+                ret_code=HipkiCode.NO_CARD,
+            )
+        return slots[index].reader_name
+
+    def choose(
+        self, slot_description: str | int | None, *, reuse_seconds: float = 0.0
+    ) -> TokenInfo:
+        """The card in the named (or numbered) reader, or the only card when none is named.
 
         A reused listing that lacks the reader is not trusted: the module is asked again.
         """
+        if isinstance(slot_description, int):
+            slot_description = self.reader_at(slot_description)
         wanted = None if slot_description is None else slot_description.rstrip(" \x00")
         selector = None if wanted is None else TokenSelector(reader_name=wanted)
         try:
@@ -158,7 +203,7 @@ class CardAccess:
         """Make the next ``choose`` ask the module, after a card failed to answer."""
         self._listing = None
 
-    def lane_key(self, slot_description: str | None) -> str:
+    def lane_key(self, slot_description: str | int | None) -> str:
         """The lane (worker thread) for requests naming ``slot_description``.
 
         Readers not seen in the last listing share one lane, so pages cannot grow the

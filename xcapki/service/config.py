@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import getpass
 import ipaddress
+import logging
 import os
 import sys
 import threading
@@ -24,6 +25,7 @@ from xcapki.token.pin import PinState
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "DomainApproval",
     "DomainApprover",
     "DomainRequest",
     "PinMode",
@@ -47,6 +49,15 @@ class PinMode(enum.Enum):
     """HiPKI-compatible: the page sends the PIN in ``tbsPackage``."""
     LOCAL = "local"
     """Secure: the service asks the user itself; a PIN sent by the page is ignored."""
+
+
+class DomainApproval(enum.Enum):
+    """Where the user answers ``/addDomain``."""
+
+    POPUP = "popup"
+    """In the popup the page opened (buttons; the trust button waits a moment)."""
+    PROMPT = "prompt"
+    """Through ``ServiceConfig.domain_approver`` (the terminal, or a desktop dialog)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +107,11 @@ def terminal_pin_prompter(request: PinRequest) -> str | None:
 def terminal_domain_approver(request: DomainRequest) -> bool:
     """Ask on the controlling terminal whether to trust the domain; False without one."""
     if not sys.stdin.isatty():
+        logging.getLogger("xcapki.service").warning(
+            "%s asked to be trusted, but there is no terminal to ask: refused (serve with"
+            " --approve-sites popup to answer in the browser)",
+            request.domain,
+        )
         return False
     asked_by = f" (asked by {request.requested_by})" if request.requested_by else ""
     with _terminal:
@@ -140,7 +156,11 @@ class ServiceConfig:
     pin_rate_limit: PinRateLimit = PinRateLimit()
     max_body_bytes: int = 1 << 20
     pin_prompter: PinPrompter = terminal_pin_prompter
+    domain_approval: DomainApproval = DomainApproval.POPUP
     domain_approver: DomainApprover = terminal_domain_approver
+    """Asked in ``DomainApproval.PROMPT``."""
+    approval_delay_seconds: float = 2.0
+    """How long the popup must be shown before its trust button works (anti-clickjacking)."""
     session_idle_seconds: float = 300.0
     """A card session unused this long is logged out."""
     reported_version: str | None = None
@@ -157,5 +177,7 @@ class ServiceConfig:
             raise ServiceConfigError("max_body_bytes below 1024 refuses every request: raise it")
         if self.pin_rate_limit.max_failures < 1 or self.pin_rate_limit.window_seconds <= 0:
             raise ServiceConfigError("the PIN rate limit needs at least 1 failure and a window > 0")
+        if not 0 <= self.approval_delay_seconds <= 60:
+            raise ServiceConfigError("approval_delay_seconds must be between 0 and 60")
         if self.session_idle_seconds <= 0:
             raise ServiceConfigError("session_idle_seconds must be positive")

@@ -47,6 +47,8 @@ _CERT = {
         "subjectID": {"type": "string"},
         "notBefore": {"type": "string"},
         "notAfter": {"type": "string"},
+        "notBeforeT": {"type": "integer", "description": "seconds since the epoch"},
+        "notAfterT": {"type": "integer", "description": "seconds since the epoch"},
     },
 }  # fmt: skip
 
@@ -57,6 +59,8 @@ _SLOT = {
         "slotDescription": {"type": "string"},
         "token": {
             "type": "object",
+            "nullable": True,
+            "description": "null for a reader without a card",
             "required": ["serialNumber"],
             "properties": {
                 "serialNumber": {"type": "string"},
@@ -72,7 +76,8 @@ _PACKAGE = {
     "required": ["func"],
     "properties": {
         "func": {"type": "string", "enum": ["MakeSignature", "DecryptData"]},
-        "signatureType": {"type": "string", "enum": ["PKCS7", "PKCS1"]},
+        "signatureType": {"type": "string", "enum": ["PKCS7", "PKCS1", "RAW"],
+                          "description": "RAW: tbs is a digest the page computed (base64)"},
         "tbs": {"type": "string", "pattern": "^[A-Za-z0-9._~%-]*$",
                 "description": "URL-encoded by the page"},
         "tbsEncoding": {"type": "string", "enum": ["NONE", "base64"]},
@@ -81,7 +86,8 @@ _PACKAGE = {
         "pin": {"type": "string", "pattern": "^[A-Za-z0-9]*$",
                 "description": "URL-encoded by the page; ignored in local PIN mode"},
         "nonce": {"type": "string"},
-        "slotDescription": {"type": "string", "description": "the reader, from pkcs11info"},
+        "slotDescription": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}],
+                            "description": "the reader, or its number, from pkcs11info"},
         "cipher": {"type": "string", "description": "DecryptData: base64 of the cipher"},
         "cipherType": {"type": "string", "enum": ["PKCS7", "PKCS1"]},
         "plainEncoding": {"type": "string", "enum": ["NONE", "base64"]},
@@ -159,6 +165,15 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/pkcs11info": {
                 "get": {"operationId": "pkcs11info", **info},
                 "post": {"operationId": "pkcs11infoPost", **info},
+                "options": {
+                    "operationId": "pkcs11infoPreflight",
+                    "description": "CORS preflight: answered for trusted origins only",
+                    "responses": {
+                        "204": {"description": "a trusted origin may read pkcs11info"},
+                        "403": {"description": "the origin is not trusted",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    },
+                },
             },
             "/sign": {
                 "post": {
@@ -177,11 +192,34 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/addDomain": {
                 "get": {
                     "operationId": "addDomain",
+                    "description": "the popup asking the user to trust the site (HTML)",
                     "parameters": [
                         {"name": "domain", "in": "query", "required": True,
                          "schema": {"type": "string"}},
                     ],
-                    "responses": _responses(_answer({"domain": {"type": "string"}}), 400),
+                    "responses": {
+                        "200": {"description": "the popup", "content": {"text/html": {
+                            "schema": {"type": "string"}}}},
+                        "400": _responses(_answer(), 400)["400"],
+                        "403": _responses(_answer())["403"],
+                    },
+                },
+                "post": {
+                    "operationId": "addDomainAnswer",
+                    "description": "the /addDomain popup's own answer (GET /addDomain is the"
+                    " popup's HTML); only the service's origin may send it",
+                    "requestBody": {"required": True, "content": {
+                        "application/x-www-form-urlencoded": {"schema": {
+                            "type": "object",
+                            "required": ["ticket", "answer"],
+                            "properties": {
+                                "ticket": {"type": "string"},
+                                "answer": {"type": "string",
+                                           "enum": ["approve", "refuse", "prompt"]},
+                            },
+                        }},
+                    }},
+                    "responses": _responses(_answer({"domain": {"type": "string"}}), 400, 413),
                 }
             },
         },

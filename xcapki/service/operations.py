@@ -10,7 +10,6 @@ the certificate's validity, and the signature.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
@@ -18,7 +17,7 @@ from anyio import to_thread
 
 from xcapki.crypto.errors import CryptoError
 from xcapki.service.cards import LISTING_REUSE_SECONDS, CardAccess, LoggedInCard
-from xcapki.service.config import DomainRequest, PinMode, PinRequest, ServiceConfig
+from xcapki.service.config import PinMode, PinRequest, ServiceConfig
 from xcapki.service.decrypting import decrypt_cipher, plain_field
 from xcapki.service.errors import (
     CKR_FUNCTION_CANCELED,
@@ -28,9 +27,10 @@ from xcapki.service.errors import (
     HipkiError,
 )
 from xcapki.service.lanes import ReaderLanes
-from xcapki.service.pkcs11info import slot_entry
+from xcapki.service.pkcs11info import empty_slot_entry, slot_entry
 from xcapki.service.protocol import (
     DecryptRequest,
+    SignatureType,
     SignRequest,
     answer,
     parse_decrypt_request,
@@ -39,7 +39,7 @@ from xcapki.service.protocol import (
 from xcapki.service.ratelimit import PinFailureLimiter
 from xcapki.service.signing import check_validity, make_signature
 from xcapki.service.translate import hipki_error_for
-from xcapki.service.trust import TrustList, normalise_trust_entry
+from xcapki.service.trust import TrustList
 from xcapki.token.errors import TokenError
 from xcapki.token.objects import KeyPurpose
 from xcapki.token.pin import Pin, PinState
@@ -48,8 +48,17 @@ from xcapki.token.tokens import TokenInfo
 __all__ = ["HipkiOperations"]
 
 
+def _operation_shown(request: SignRequest) -> str:
+    """What the user is told is signed; a RAW digest's meaning is known only to the page."""
+    algorithm = request.hash_algorithm.value
+    if request.signature_type is SignatureType.RAW:
+        return f"RAW signature of a hash supplied by the page ({algorithm}, {request.tbs.hex()})"
+    return f"{request.signature_type.value} signature ({algorithm}) of {len(request.tbs)} bytes"
+
+
 class HipkiOperations:
-    """The service's behaviour: pkcs11info, sign, decrypt, addDomain; answers are HiPKI JSON."""
+    """The service's behaviour: pkcs11info and its image probe, sign, decrypt; answers are
+    HiPKI JSON (addDomain is ``SiteApprovals``)."""
 
     def __init__(
         self,
@@ -65,8 +74,11 @@ class HipkiOperations:
         self._trust = trust
         self._cards = cards
         self._limiter = limiter
-        self._asking_user = asyncio.Lock()
         self._lanes = ReaderLanes()
+
+    def trusts(self, origin: str | None) -> bool:
+        """Whether the user trusted the page of ``origin`` to use the card."""
+        return self._trust.is_trusted(origin)
 
     def _require_trusted(self, origin: str | None) -> tuple[str, str]:
         """``origin`` and the trust entry admitting it: the key of its PIN failure budget, so
@@ -104,15 +116,21 @@ class HipkiOperations:
         return answer("pkcs11info", self.version, slots=slots)
 
     def _slots(self, with_certs: bool, identified: bool) -> list[dict[str, object]]:
-        """Certificates are read without login (no PIN, no try) from each card."""
+        """Every reader, numbered as a page may name it; certificates are read without login
+        (no PIN, no try) from each card."""
         module = self._cards.module()
         slots = []
-        for token in self._cards.tokens():
+        for reader in self._cards.reader_slots():
+            token = reader.token
+            if token is None:
+                slots.append(empty_slot_entry(reader.reader_name))
+                continue
             certificates = None
             if with_certs:
                 try:
                     certificates = module.public_certificates(token)
                 except TokenError:
+                    slots.append(empty_slot_entry(reader.reader_name))
                     continue
             slots.append(slot_entry(token, certificates, identified=identified))
         return slots
@@ -219,8 +237,7 @@ class HipkiOperations:
             origin=origin,
             token=token.describe(),
             pin_state=token.pin_state,
-            operation=f"{request.signature_type.value} signature ({request.hash_algorithm.value})"
-            f" of {len(request.tbs)} bytes",
+            operation=_operation_shown(request),
         )
         value = self._config.pin_prompter(asked)
         if value is None:
@@ -244,32 +261,33 @@ class HipkiOperations:
                 self._limiter.record_failure(budget)
             raise
 
-    async def add_domain(self, domain: str, requested_by: str | None) -> dict[str, Any]:
-        """Ask the user whether to trust ``domain``; remember the answer yes."""
-        entry = normalise_trust_entry(domain)
-        if entry is None:
-            raise HipkiError(
-                f"{domain!r} is not a domain or origin: send /addDomain?domain=<host name>",
-                ret_code=HipkiCode.FORBIDDEN_DOMAIN,
+    async def probe(self, origin: str | None) -> dict[str, Any]:
+        """``/p11Image.bmp``'s text: pkcs11info without certificates plus ``serverVersion``;
+        an untrusted origin is told so (0x76000031) and gets no card serials."""
+        trusted = self._trust.is_trusted(origin)
+        try:
+            slots = await to_thread.run_sync(self._slots, False, trusted)
+        except HipkiError as refusal:
+            return answer(
+                "pkcs11info",
+                self.version,
+                ret_code=refusal.ret_code,
+                last_error=refusal.last_error,
+                message=str(refusal),
+                slots=[],
+                serverVersion=self.version,
             )
-        if entry not in self._trust.entries:
-            if self._asking_user.locked():
-                raise HipkiError(
-                    "another site is waiting for the user's answer: try again after it",
-                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-                )
-            async with self._asking_user:
-                approved = await to_thread.run_sync(
-                    self._config.domain_approver,
-                    DomainRequest(domain=entry, requested_by=requested_by),
-                )
-            if not approved:
-                raise HipkiError(
-                    f"the user did not trust {entry}: it cannot use the card",
-                    ret_code=HipkiCode.FORBIDDEN_DOMAIN,
-                )
-            await to_thread.run_sync(self._trust.add, entry)
-        return answer("addDomain", self.version, domain=entry)
+        if trusted:
+            return answer("pkcs11info", self.version, slots=slots, serverVersion=self.version)
+        return answer(
+            "pkcs11info",
+            self.version,
+            ret_code=HipkiCode.SITE_NOT_TRUSTED,
+            message=f"the site {origin or '(unknown origin)'} is not trusted to use the card:"
+            " open /addDomain?domain=<its host> and approve it",
+            slots=slots,
+            serverVersion=self.version,
+        )
 
     async def close_idle_sessions(self) -> None:
         """Log out of cards idle past the limit (skipping cards in use)."""

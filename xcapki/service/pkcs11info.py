@@ -13,7 +13,7 @@ from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.token.objects import KeyPurpose, TokenCertificate
 from xcapki.token.tokens import TokenInfo
 
-__all__ = ["certificate_entry", "slot_entry"]
+__all__ = ["certificate_entry", "empty_slot_entry", "slot_entry"]
 
 _USAGE = {
     KeyPurpose.SIGNING: "digitalSignature",
@@ -21,9 +21,13 @@ _USAGE = {
 }
 
 
+_ATTRIBUTE_NAMES = {NameOID.SERIAL_NUMBER: "serialNumber"}
+
+
 def _distinguished_name(name: x509.Name) -> str:
-    """The DN in certificate order (C first), as HiPKI prints it."""
-    return ", ".join(rdn.rfc4514_string() for rdn in name.rdns)
+    """The DN in certificate order (C first), as HiPKI prints it (``serialNumber=`` by name:
+    pages read a MOICA holder's ID digits from it)."""
+    return ", ".join(rdn.rfc4514_string(_ATTRIBUTE_NAMES) for rdn in name.rdns)
 
 
 def _common_name(name: x509.Name) -> str:
@@ -32,15 +36,20 @@ def _common_name(name: x509.Name) -> str:
 
 
 def _subject_id(certificate: x509.Certificate) -> str:
-    """統一編號 for organisations, the ID number's last four digits for MOICA."""
+    """統一編號 for organisations, the ID number's last four digits for MOICA (from the
+    profile's attribute, else the subject's serialNumber, where MOICA cards also carry them)."""
     try:
         profile = TaiwanCertificate.from_certificate(certificate)
     except CryptoError:
         return ""
-    return profile.unified_business_number or profile.moica_id_digits or ""
+    found = profile.unified_business_number or profile.moica_id_digits
+    if found:
+        return found
+    serials = certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(serials[0].value) if serials else ""
 
 
-def certificate_entry(found: TokenCertificate) -> dict[str, str]:
+def certificate_entry(found: TokenCertificate) -> dict[str, str | int]:
     """One ``certs`` entry."""
     certificate = found.certificate
     return {
@@ -54,7 +63,14 @@ def certificate_entry(found: TokenCertificate) -> dict[str, str]:
         "subjectID": _subject_id(certificate),
         "notBefore": certificate.not_valid_before_utc.strftime("%Y%m%d%H%M%S"),
         "notAfter": certificate.not_valid_after_utc.strftime("%Y%m%d%H%M%S"),
+        "notBeforeT": int(certificate.not_valid_before_utc.timestamp()),
+        "notAfterT": int(certificate.not_valid_after_utc.timestamp()),
     }
+
+
+def empty_slot_entry(reader_name: str) -> dict[str, object]:
+    """A reader without a card: pages take a ``token`` that is not an object as no card."""
+    return {"slotDescription": reader_name, "token": None}
 
 
 def slot_entry(
@@ -63,7 +79,7 @@ def slot_entry(
     *,
     identified: bool,
 ) -> dict[str, object]:
-    """One ``slots`` entry; ``certs`` only when certificates were asked for.
+    """One ``slots`` entry with a card; ``certs`` only when certificates were asked for.
 
     Without ``identified`` the card's serial number and label are empty strings: they
     stay the same on every site, so any page could track the user by them. The entry

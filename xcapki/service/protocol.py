@@ -46,10 +46,12 @@ class PackageFunction(enum.Enum):
 
 
 class SignatureType(enum.Enum):
-    """``signatureType``: an attached CMS SignedData, or the bare signature."""
+    """``signatureType``: an attached CMS SignedData, the bare signature of ``tbs``, or the
+    bare signature of a digest the page computed (``tbs`` is then that digest)."""
 
     PKCS7 = "PKCS7"
     PKCS1 = "PKCS1"
+    RAW = "RAW"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +64,8 @@ class SignRequest:
     with_card_serial: bool
     pin: Pin | None = field(repr=False)
     nonce: bytes | None
-    slot_description: str | None
+    slot_description: str | int | None
+    """The reader's name, or its number in pkcs11info's list (some pages send that)."""
 
 
 def _bad(message: str) -> HipkiError:
@@ -126,6 +129,15 @@ def _flag(package: Mapping[str, Any], name: str) -> bool:
     raise _bad(f'{name} must be "true" or "false"')
 
 
+def _slot(package: Mapping[str, Any]) -> str | int | None:
+    value = package.get("slotDescription")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise _bad("slotDescription as a reader number must be 0 or more")
+        return value
+    return _text(package, "slotDescription") or None
+
+
 def _percent_decoded(value: str, name: str) -> str:
     try:
         return unquote(value, errors="strict")
@@ -151,9 +163,14 @@ def parse_sign_request(package: Mapping[str, Any]) -> SignRequest:
             raise _bad("tbs is not base64 although tbsEncoding is base64") from None
     else:
         tbs = tbs_text.encode("utf-8")
+    if signature_type is SignatureType.RAW and len(tbs) != hash_algorithm.digest_size:
+        raise _bad(
+            f"a RAW signature signs a {hash_algorithm.value} digest of"
+            f" {hash_algorithm.digest_size} bytes, but tbs holds {len(tbs)}: send the digest"
+            " itself (base64) with the matching hashAlgorithm"
+        )
     raw_pin = _text(package, "pin")
     nonce = _text(package, "nonce")
-    slot = _text(package, "slotDescription")
     return SignRequest(
         signature_type=signature_type,
         tbs=tbs,
@@ -161,7 +178,7 @@ def parse_sign_request(package: Mapping[str, Any]) -> SignRequest:
         with_card_serial=_flag(package, "withCardSN"),
         pin=None if raw_pin is None else Pin(_percent_decoded(raw_pin, "pin")),
         nonce=nonce.encode("utf-8") if nonce else None,
-        slot_description=slot or None,
+        slot_description=_slot(package),
     )
 
 

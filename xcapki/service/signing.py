@@ -12,7 +12,7 @@ from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import sign_hipki
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.protocol import SignatureType, SignRequest
-from xcapki.signer import Signer
+from xcapki.token.signing import TokenSigner
 
 __all__ = ["bare_scheme", "check_validity", "make_signature"]
 
@@ -43,7 +43,7 @@ def bare_scheme(certificate: x509.Certificate) -> SignatureScheme:
 
 
 def make_signature(
-    signer: Signer,
+    signer: TokenSigner,
     request: SignRequest,
     *,
     card_serial: str,
@@ -52,7 +52,10 @@ def make_signature(
 ) -> bytes:
     """PKCS7: attached CMS with signingTime, nonce and card serial, carrying the signer's
     certificate and its issuing CA's (``issuers``, from the card); PKCS1: the bare signature
-    in ``scheme`` (``bare_scheme`` of the signer's certificate, worked out once per login)."""
+    in ``scheme`` (``bare_scheme`` of the signer's certificate, worked out once per login);
+    RAW: the bare signature of the digest the page sent as ``tbs`` (the length was checked)."""
+    if request.signature_type is SignatureType.RAW:
+        return signer.sign_digest(request.tbs, hash_algorithm=request.hash_algorithm)
     if request.signature_type is SignatureType.PKCS7:
         return sign_hipki(
             request.tbs,

@@ -13,7 +13,7 @@ import json
 import secrets
 import socket
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -255,7 +255,10 @@ class TestPki:
     # cards
 
     def issue_card(self, spec: CardSpec) -> IssuedCard:
-        """Issue a signing and an encryption certificate for one card."""
+        """Issue a signing and an encryption certificate for one card (a MOICA card always
+        carries the holder's ID digits, as real ones do: random unless the spec names them)."""
+        if spec.authority is Authority.MOICA and spec.moica_id_digits is None:
+            spec = replace(spec, moica_id_digits=f"{secrets.randbelow(10_000):04d}")
         issuer = self.ca(spec.authority)
         card_serial = spec.card_serial or new_card_serial()
         card_directory = self.directory / "cards" / card_serial
@@ -729,4 +732,7 @@ def _card_subject(spec: CardSpec) -> x509.Name:
     attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, spec.organisation_name))
     if spec.authority is Authority.MOEACA and spec.unified_business_number:
         attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, spec.unified_business_number))
+    if spec.authority is Authority.MOICA and spec.moica_id_digits:
+        # Real MOICA certificates carry the ID's last four digits here too, where pages read them.
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, spec.moica_id_digits))
     return x509.Name(attributes)

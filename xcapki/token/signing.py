@@ -173,6 +173,30 @@ class TokenSigner:
         signature = self._session._sign(self._key_id, plan.mechanism, payload)
         return der_ecdsa_signature(signature) if plan.ecdsa else signature
 
+    def sign_digest(self, digest: bytes, *, hash_algorithm: HashAlgorithm) -> bytes:
+        """Sign a digest computed elsewhere: RSA signs its PKCS#1 v1.5 DigestInfo, EC the
+        digest itself (DER-encoded). The caller vouches for what the digest stands for."""
+        from xcapki.token._pkcs11 import PreparedMechanism
+
+        if len(digest) != hash_algorithm.digest_size:
+            raise DataError(
+                f"a {hash_algorithm.value} digest is {hash_algorithm.digest_size} bytes, not"
+                f" {len(digest)}: pass the digest itself"
+            )
+        kind = self.token_certificate.key_kind
+        if kind is KeyKind.OTHER:
+            raise MechanismError("this key can sign neither RSA nor ECDSA digests: use another key")
+        ecdsa = kind is KeyKind.EC
+        mechanism = CKM_ECDSA if ecdsa else CKM_RSA_PKCS
+        if mechanism not in self._session._mechanisms():
+            raise MechanismError(
+                f"the token does not offer mechanism {mechanism:#x} to sign a digest: sign the"
+                " data instead of its digest"
+            )
+        payload = digest if ecdsa else _DIGEST_INFO_PREFIX[hash_algorithm] + digest
+        signature = self._session._sign(self._key_id, PreparedMechanism(mechanism, None), payload)
+        return der_ecdsa_signature(signature) if ecdsa else signature
+
     def _plan(self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> _Plan:
         from xcapki.token._pkcs11 import PreparedMechanism
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from xcapki.cli.console import Console
+from xcapki.cli.doctor.browser_checks import check_local_network_access
 from xcapki.cli.doctor.model import Check, CheckId, Recorder, Verdict
 from xcapki.cli.doctor.network_checks import check_network, check_service_port
 from xcapki.cli.doctor.reader_checks import PCSC_CHECKS, check_pcsc
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         console.progress("progress.check", name=console.text("check.portal_tls"))
         check_network(recorder, args.portal_url, args.timeout)
     check_service_port(recorder, args.service_port, args.timeout)
+    check_local_network_access(recorder, args.portal_url)
     failed = sum(check.verdict is Verdict.FAIL for check in recorder.checks)
     warnings = sum(check.verdict is Verdict.WARN for check in recorder.checks)
     code = ExitCode.FAILED if failed else ExitCode.OK

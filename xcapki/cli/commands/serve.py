@@ -25,7 +25,13 @@ def _port_free(host: str, port: int) -> bool:
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """Serve until Ctrl-C; SERVICE when the service cannot start."""
     try:
-        from xcapki.service import PinMode, ServiceConfig, ServiceError, run_service
+        from xcapki.service import (
+            DomainApproval,
+            PinMode,
+            ServiceConfig,
+            ServiceError,
+            run_service,
+        )
     except ImportError as exc:
         raise ServiceUnavailableError(
             f"the signing service needs the 'service' extra ({exc.name} is missing): install"
@@ -37,6 +43,9 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
             port=args.port,
             module_path=Path(args.module) if args.module else None,
             pin_mode=PinMode(args.pin_mode),
+            domain_approval=DomainApproval.PROMPT
+            if args.approve_sites == "terminal"
+            else DomainApproval.POPUP,
         )
     except ServiceError as error:
         raise ServiceUnavailableError(str(error)) from None

@@ -48,6 +48,7 @@ class CheckId(enum.Enum):
     PORTAL_DNS = "portal_dns"
     PORTAL_TLS = "portal_tls"
     SERVICE_PORT = "service_port"
+    LOCAL_NETWORK_ACCESS = "local_network_access"
 
     @property
     def question(self) -> ManualQuestion | None:
@@ -68,6 +69,7 @@ _QUESTIONS = {
     CheckId.PORTAL_DNS: ManualQuestion.NETWORK,
     CheckId.PORTAL_TLS: ManualQuestion.NETWORK,
     CheckId.SERVICE_PORT: ManualQuestion.COMPONENT,
+    CheckId.LOCAL_NETWORK_ACCESS: ManualQuestion.COMPONENT,
 }
 
 
