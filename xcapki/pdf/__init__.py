@@ -1,11 +1,16 @@
 """PDF signatures (PAdES) made with an xcapki ``Signer`` and checked against GPKI trust.
 
-Needs the ``pdf`` extra (pyHanko). ``sign_pdf`` signs at PAdES B-B, B-T, B-LT
-or B-LTA, optionally with a visible stamp; ``verify_pdf`` checks every
-signature of a document. See docs/pdf.md.
+``sign_pdf`` signs at PAdES B-B, B-T, B-LT or B-LTA, optionally with a visible
+stamp; ``verify_pdf`` checks every signature of a document. Both need the
+``pdf`` extra (pyHanko), which loads on their first use, so the options,
+results and errors here can be imported (by the CLI, say) without it. See
+docs/pdf.md.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from xcapki.pdf.errors import (
     PdfError,
@@ -24,8 +29,16 @@ from xcapki.pdf.results import (
     SignatureKind,
     TimestampCheck,
 )
-from xcapki.pdf.sign import SignedPdf, sign_pdf
-from xcapki.pdf.verify import verify_pdf
+
+if TYPE_CHECKING:
+    from xcapki.pdf.sign import SignedPdf, sign_pdf
+    from xcapki.pdf.verify import verify_pdf
+
+_NEEDS_PYHANKO = {
+    "SignedPdf": "xcapki.pdf.sign",
+    "sign_pdf": "xcapki.pdf.sign",
+    "verify_pdf": "xcapki.pdf.verify",
+}
 
 __all__ = [
     "DEFAULT_BOX",
@@ -47,3 +60,19 @@ __all__ = [
     "sign_pdf",
     "verify_pdf",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load the signing and verification functions (and pyHanko) on first use."""
+    module = _NEEDS_PYHANKO.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xcapki.pdf' has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise PdfUsageError(
+            f"PDF signing needs pyHanko, which is not installed ({exc}); "
+            "install it with: pip install 'xcapki[pdf]'"
+        ) from exc
+    globals()[name] = value
+    return value

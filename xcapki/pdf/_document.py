@@ -19,6 +19,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 
 from xcapki.pdf.errors import PdfFormatError, PdfUsageError
+from xcapki.pdf.header import HEADER_WINDOW, is_pdf
 
 __all__ = [
     "PARSE_FAILURES",
@@ -29,7 +30,6 @@ __all__ = [
     "signature_field_names",
 ]
 
-_HEADER_WINDOW: Final = 1024
 _HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF \r\n\t")
 PARSE_FAILURES: Final = (
     PyHankoPdfError,
@@ -43,11 +43,6 @@ PARSE_FAILURES: Final = (
 )
 
 
-def is_pdf(head: bytes) -> bool:
-    """Whether ``head`` (the file's first bytes) carries a PDF header."""
-    return b"%PDF-" in head[:_HEADER_WINDOW]
-
-
 @contextmanager
 def open_document(source: str | os.PathLike[str]) -> Iterator[tuple[IO[bytes], PdfFileReader]]:
     """The open file and pyHanko's strict reader over it; ``PdfFormatError`` if unreadable."""
@@ -57,7 +52,7 @@ def open_document(source: str | os.PathLike[str]) -> Iterator[tuple[IO[bytes], P
     except OSError as exc:
         raise PdfUsageError(f"cannot read {name} ({exc.strerror}); check the path") from exc
     with handle:
-        if not is_pdf(handle.read(_HEADER_WINDOW)):
+        if not is_pdf(handle.read(HEADER_WINDOW)):
             raise PdfFormatError(f"{name} is not a PDF (no %PDF- header); give a PDF file")
         handle.seek(0)
         try:

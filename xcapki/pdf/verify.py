@@ -308,8 +308,13 @@ def _timestamp(status: Any) -> TimestampCheck | None:
         time=status.timestamp,
         intact=bool(status.intact and status.valid),
         trusted=bool(status.trusted),
-        authority=status.signing_cert.subject.human_friendly,
+        authority=_common_name(status.signing_cert),
     )
+
+
+def _common_name(certificate: asn1_x509.Certificate) -> str:
+    name = certificate.subject.native.get("common_name")
+    return str(name) if name else str(certificate.subject.human_friendly)
 
 
 def _failure(status: Any, later: LaterChanges, revocation: RevocationState) -> str | None:
