@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from documents import write_pdf
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.signer import Signer
 from xcapki.testing import PkiServices, StandardCards, TestPki, TimestampAuthority, VirtualCard
+from xcapki.testing.pdf_documents import write_pdf
 from xcapki.token import KeyPurpose, TokenSelector, load_module, login
 from xcapki.token.session import TokenSession
 

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from documents import write_pdf
 from pdf_tools import run_pdfsig
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.pdf_options import LEVEL_CHOICES
 from xcapki.pdf import PadesLevel
 from xcapki.testing import PkiServices, TestPki, TimestampAuthority, VirtualCard
+from xcapki.testing.pdf_documents import write_pdf
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp, pytest.mark.openssl, pytest.mark.poppler]
 

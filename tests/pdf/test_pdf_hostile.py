@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
-from documents import write_pdf
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation.status import RevocationMode
 from xcapki.pdf import PadesLevel, PdfFormatError, PdfUsageError, sign_pdf, verify_pdf
 from xcapki.signer import Signer
 from xcapki.testing import VirtualCard
+from xcapki.testing.pdf_documents import write_pdf
 
 pytestmark = [pytest.mark.softhsm]
 

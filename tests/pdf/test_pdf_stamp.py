@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from documents import write_pdf
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.pdf import PadesLevel, PdfUsageError, VisibleSignature, sign_pdf, verify_pdf
 from xcapki.pdf.stamp import stamp_lines
 from xcapki.signer import Signer
 from xcapki.testing import PkiServices, VirtualCard
+from xcapki.testing.pdf_documents import write_pdf
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp, pytest.mark.poppler]
 

@@ -25,6 +25,8 @@ from xcapki.signer import Signer
 
 __all__ = ["CardPdfSigner", "default_scheme", "to_asn1"]
 
+_CMS_MARGIN = 4096
+"""Bytes beyond certificates and signature: signed attributes, identifiers, algorithms."""
 _DIGEST_NAMES = {algorithm.value.lower(): algorithm for algorithm in HashAlgorithm}
 
 
@@ -91,15 +93,18 @@ class CardPdfSigner(PyHankoSigner):
             raise PdfUsageError(
                 "signer must be an xcapki Signer (TokenSession.signer(...) or KeySigner)"
             )
+        chain = tuple(chain)
         chosen = scheme or default_scheme(signer.certificate)
         if chosen is SignatureScheme.RSA_PSS and default_scheme(signer.certificate) is not (
             SignatureScheme.RSA_PKCS1V15
         ):
             raise PdfUsageError("RSA-PSS needs an RSA key; leave the scheme unset for EC keys")
+        self._chain_size = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in chain)
         self._xcapki_signer = signer
         self._hash_algorithm = hash_algorithm
         self._scheme = chosen
         self._placeholder = bytes(_placeholder_length(signer.certificate))
+        self._chain_size += len(signer.certificate.public_bytes(serialization.Encoding.DER))
         super().__init__(
             signing_cert=to_asn1(signer.certificate),
             cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
@@ -111,6 +116,14 @@ class CardPdfSigner(PyHankoSigner):
     @property
     def hash_algorithm(self) -> HashAlgorithm:
         return self._hash_algorithm
+
+    def untimestamped_size(self) -> int:
+        """Room for this signer's CMS without a timestamp, in hex digits with a wide margin.
+
+        Giving pyHanko this size spares it a trial CMS built only to measure
+        one, which is a large part of signing a small PDF.
+        """
+        return 2 * (self._chain_size + len(self._placeholder) + _CMS_MARGIN)
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False

@@ -132,7 +132,10 @@ def sign_pdf(
         writer = IncrementalPdfFileWriter.from_reader(reader)
         if visible is not None:
             _check_page(writer, visible.page)
-        size = _write_atomically(target, lambda out: _sign(pdf_signer, writer, out, backend))
+        reserved = None if level.needs_timestamp else card.untimestamped_size()
+        size = _write_atomically(
+            target, lambda out: _sign(pdf_signer, writer, out, backend, reserved)
+        )
     return SignedPdf(
         output=target,
         size=size,
@@ -148,10 +151,11 @@ def _sign(
     writer: IncrementalPdfFileWriter,
     out: IO[bytes],
     backend: AIOHttpFetcherBackend | None,
+    reserved: int | None,
 ) -> None:
     async def run() -> None:
         try:
-            await pdf_signer.async_sign_pdf(writer, output=out)
+            await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
         finally:
             if backend is not None:
                 await backend.close()  # type: ignore[no-untyped-call]

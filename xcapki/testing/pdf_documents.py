@@ -1,5 +1,7 @@
 """Test PDFs written byte by byte, independently of pyHanko and of xcapki.pdf.
 
+For the PDF tests and benchmarks (``write_pdf``).
+
 Each document is a classic PDF 1.7 file: a catalog, a page tree, pages with a
 Helvetica text line, an optional incompressible filler stream (to reach a size),
 and a cross-reference table whose offsets are computed while writing.
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+__all__ = ["write_pdf"]
 
 FILLER_CHUNK = 1 << 20
 
