@@ -72,6 +72,7 @@ def _font_bytes(path: Path, text: str) -> bytes:
             font = TTFont(str(path), lazy=True)
         options = subset.Options()
         options.notdef_outline = True
+        options.drop_tables += ["FFTM"]  # FontForge's timestamps: nothing to draw
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=text + _ALWAYS_DRAWN)
         subsetter.subset(font)
