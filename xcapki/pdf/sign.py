@@ -169,15 +169,22 @@ def _sign(
             f"the time-stamping authority did not answer usefully ({_cause(exc)}); "
             "check the TSA URL and the network, or sign at PAdES B-B"
         ) from exc
-    except (cv_errors.PathValidationError, cv_errors.PathBuildingError) as exc:
-        raise PdfSigningError(
-            f"the revocation data for B-LT could not be collected ({exc}); check that the "
-            "trust store holds the signer's root and that its OCSP and CRL servers answer"
-        ) from exc
+    except (cv_errors.ValidationError, cv_errors.PathBuildingError) as exc:
+        raise _no_revocation_data(exc) from exc
     except SigningError as exc:
+        if isinstance(exc.__cause__, cv_errors.ValidationError | cv_errors.PathBuildingError):
+            raise _no_revocation_data(exc) from exc
         raise PdfSigningError(f"pyHanko could not finish the signature ({exc})") from exc
     except PyHankoPdfError as exc:
         raise PdfSigningError(f"the signed document could not be written ({exc})") from exc
+
+
+def _no_revocation_data(exc: BaseException) -> PdfSigningError:
+    return PdfSigningError(
+        f"the revocation data for B-LT could not be collected ({_cause(exc)}); the signer's "
+        "certificate must be valid, not revoked, and chain to a root of the trust store, and "
+        "its OCSP or CRL servers must answer"
+    )
 
 
 def _cause(exc: BaseException) -> str:
