@@ -31,10 +31,13 @@ from xcapki.pdf.results import (
 )
 
 if TYPE_CHECKING:
+    from xcapki.pdf.external import PreparedPdfSignature, prepare_pdf_signature
     from xcapki.pdf.sign import SignedPdf, sign_pdf
     from xcapki.pdf.verify import verify_pdf
 
 _NEEDS_PYHANKO = {
+    "PreparedPdfSignature": "xcapki.pdf.external",
+    "prepare_pdf_signature": "xcapki.pdf.external",
     "SignedPdf": "xcapki.pdf.sign",
     "sign_pdf": "xcapki.pdf.sign",
     "verify_pdf": "xcapki.pdf.verify",
@@ -51,12 +54,14 @@ __all__ = [
     "PdfSigningError",
     "PdfUsageError",
     "PdfVerification",
+    "PreparedPdfSignature",
     "RevocationEvidence",
     "SignatureKind",
     "SignedPdf",
     "TimestampCheck",
     "TimestampError",
     "VisibleSignature",
+    "prepare_pdf_signature",
     "sign_pdf",
     "verify_pdf",
 ]

@@ -23,7 +23,7 @@ from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.pdf.errors import PdfUsageError
 from xcapki.signer import Signer
 
-__all__ = ["CardPdfSigner", "default_scheme", "to_asn1"]
+__all__ = ["CardPdfSigner", "default_scheme", "signature_mechanism", "to_asn1"]
 
 _CMS_MARGIN = 4096
 """Bytes beyond certificates and signature: signed attributes, identifiers, algorithms."""
@@ -47,7 +47,10 @@ def default_scheme(certificate: x509.Certificate) -> SignatureScheme:
     )
 
 
-def _mechanism(scheme: SignatureScheme, digest: HashAlgorithm) -> algos.SignedDigestAlgorithm:
+def signature_mechanism(
+    scheme: SignatureScheme, digest: HashAlgorithm
+) -> algos.SignedDigestAlgorithm:
+    """The CMS signature algorithm for ``scheme`` with ``digest``, as xcapki signs it."""
     name = digest.value.lower()
     if scheme is SignatureScheme.RSA_PKCS1V15:
         return algos.SignedDigestAlgorithm({"algorithm": f"{name}_rsa"})
@@ -110,7 +113,7 @@ class CardPdfSigner(PyHankoSigner):
             cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
                 [to_asn1(c) for c in chain]
             ),
-            signature_mechanism=_mechanism(chosen, hash_algorithm),
+            signature_mechanism=signature_mechanism(chosen, hash_algorithm),
         )
 
     @property

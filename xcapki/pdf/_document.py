@@ -9,6 +9,7 @@ as signed.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,13 +45,23 @@ PARSE_FAILURES: Final = (
 
 
 @contextmanager
-def open_document(source: str | os.PathLike[str]) -> Iterator[tuple[IO[bytes], PdfFileReader]]:
-    """The open file and pyHanko's strict reader over it; ``PdfFormatError`` if unreadable."""
-    name = os.fspath(source)
-    try:
-        handle = open(name, "rb")  # noqa: SIM115 - closed below, after the caller is done
-    except OSError as exc:
-        raise PdfUsageError(f"cannot read {name} ({exc.strerror}); check the path") from exc
+def open_document(
+    source: str | os.PathLike[str] | bytes,
+) -> Iterator[tuple[IO[bytes], PdfFileReader]]:
+    """The open file (or the bytes given) and pyHanko's strict reader over it.
+
+    ``PdfUsageError`` if the file cannot be opened, ``PdfFormatError`` if it is
+    not a readable PDF.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        name = "the document"
+        handle: IO[bytes] = io.BytesIO(bytes(source))
+    else:
+        name = os.fspath(source)
+        try:
+            handle = open(name, "rb")  # noqa: SIM115 - closed below, after the caller is done
+        except OSError as exc:
+            raise PdfUsageError(f"cannot read {name} ({exc.strerror}); check the path") from exc
     with handle:
         if not is_pdf(handle.read(HEADER_WINDOW)):
             raise PdfFormatError(f"{name} is not a PDF (no %PDF- header); give a PDF file")

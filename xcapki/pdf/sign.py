@@ -9,7 +9,6 @@ signature stays valid. The output appears only once complete.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import os
 import tempfile
@@ -36,6 +35,7 @@ from xcapki.crypto.trust import TrustStore
 from xcapki.errors import XcapkiError
 from xcapki.pdf._card_signer import CardPdfSigner, to_asn1
 from xcapki.pdf._document import open_document, signature_field_names
+from xcapki.pdf._event_loop import run_to_completion
 from xcapki.pdf.errors import PdfSigningError, PdfUsageError, TimestampError
 from xcapki.pdf.options import PadesLevel, VisibleSignature
 from xcapki.pdf.stamp import stamp_style
@@ -161,7 +161,7 @@ def _sign(
                 await backend.close()  # type: ignore[no-untyped-call]
 
     try:
-        asyncio.run(run())
+        run_to_completion(run)
     except XcapkiError:
         raise
     except TimestampRequestError as exc:

@@ -11,7 +11,6 @@ OCSP responder and CRL distribution point.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation.status import RevocationMode, RevocationState
 from xcapki.pdf._card_signer import to_asn1
 from xcapki.pdf._document import PARSE_FAILURES, check_byte_range, check_gap, open_document
+from xcapki.pdf._event_loop import run_to_completion
 from xcapki.pdf.errors import PdfFormatError
 from xcapki.pdf.options import PadesLevel
 from xcapki.pdf.results import (
@@ -103,13 +103,13 @@ class _Evidence:
 
 
 def verify_pdf(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | bytes,
     *,
     trust_store: TrustStore | None = None,
     revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
     network_timeout: datetime.timedelta = DEFAULT_NETWORK_TIMEOUT,
 ) -> PdfVerification:
-    """Check every signature and document timestamp of the PDF at ``source``.
+    """Check every signature and document timestamp of the PDF at ``source`` (or its bytes).
 
     ``trust_store`` defaults to the bundled GRCA roots. A document that is
     damaged or whose signatures are laid out to deceive raises
@@ -117,7 +117,7 @@ def verify_pdf(
     """
     store = trust_store or TrustStore.bundled()
     with open_document(source) as (handle, reader):
-        size = os.fstat(handle.fileno()).st_size
+        size = handle.seek(0, os.SEEK_END)
         try:
             signatures = list(reader.embedded_signatures)
             evidence = _read_evidence(reader)
@@ -129,7 +129,7 @@ def verify_pdf(
         for signature in signatures:
             _check_layout(signature, handle, size)
         checker = _Checker(store, evidence, revocation_mode, network_timeout, signatures)
-        checks = asyncio.run(checker.check_all())
+        checks = run_to_completion(checker.check_all)
     return PdfVerification(signatures=checks, revisions=revisions)
 
 

@@ -9,10 +9,12 @@ and a cross-reference table whose offsets are computed while writing.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["write_pdf"]
+__all__ = ["pdf_bytes", "write_pdf"]
 
 FILLER_CHUNK = 1 << 20
 
@@ -30,6 +32,19 @@ def write_pdf(path: Path, *, pages: int = 1, text: str = "Annual report", size: 
 
     The filler is written in chunks, so a 50 MB document never sits in memory.
     """
+    with path.open("wb") as out:
+        _write(out, pages=pages, text=text, size=size)
+    return path
+
+
+def pdf_bytes(*, pages: int = 1, text: str = "Annual report") -> bytes:
+    """A small PDF of ``pages`` pages as bytes; ``text`` (Latin-1) heads each page."""
+    out = io.BytesIO()
+    _write(out, pages=pages, text=text, size=0)
+    return out.getvalue()
+
+
+def _write(out: BinaryIO, *, pages: int, text: str, size: int) -> None:
     page_numbers = [3 + 2 * index for index in range(pages)]
     font = 3 + 2 * pages
     filler = font + 1
@@ -55,26 +70,24 @@ def write_pdf(path: Path, *, pages: int = 1, text: str = "Annual report", size: 
         objects.append((number + 1, _stream(b"", line)))
     objects.append((font, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"))
     offsets: dict[int, int] = {}
-    with path.open("wb") as out:
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-        for number, body in objects:
-            offsets[number] = out.tell()
-            out.write(_object(number, body))
-        count = font + 1
-        if size > 0:
-            offsets[filler] = out.tell()
-            count = filler + 1
-            length = max(size - out.tell(), 1)
-            out.write(b"%d 0 obj\n<< /Length %d >>\nstream\n" % (filler, length))
-            remaining = length
-            while remaining:
-                chunk = min(remaining, FILLER_CHUNK)
-                out.write(os.urandom(chunk))
-                remaining -= chunk
-            out.write(b"\nendstream\nendobj\n")
-        xref = out.tell()
-        out.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
-        for number in range(1, count):
-            out.write(b"%010d 00000 n \n" % offsets[number])
-        out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (count, xref))
-    return path
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    for number, body in objects:
+        offsets[number] = out.tell()
+        out.write(_object(number, body))
+    count = font + 1
+    if size > 0:
+        offsets[filler] = out.tell()
+        count = filler + 1
+        length = max(size - out.tell(), 1)
+        out.write(b"%d 0 obj\n<< /Length %d >>\nstream\n" % (filler, length))
+        remaining = length
+        while remaining:
+            chunk = min(remaining, FILLER_CHUNK)
+            out.write(os.urandom(chunk))
+            remaining -= chunk
+        out.write(b"\nendstream\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
+    for number in range(1, count):
+        out.write(b"%010d 00000 n \n" % offsets[number])
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (count, xref))
