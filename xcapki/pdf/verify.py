@@ -185,7 +185,6 @@ class _Checker:
         self.store = store
         self.evidence = evidence
         self.mode = mode
-        self.timeout = timeout
         self.signatures = signatures
         self.roots = [to_asn1(root.certificate) for root in store.roots]
         self.intermediates = [to_asn1(i.certificate) for i in store.intermediates]
