@@ -129,3 +129,31 @@ def test_b_lt_verifies_from_embedded_answers_without_asking_the_responders(
     assert verified.signatures[0].revocation_evidence is RevocationEvidence.EMBEDDED
     after = {ca.name: pki_services.responder(ca).request_count for ca in test_pki.authorities}
     assert after == counts
+
+
+def test_b_lt_asks_each_certificates_responder_once(
+    report_pdf: Path,
+    tmp_path: Path,
+    card_signer: Signer,
+    xca_card: VirtualCard,
+    test_pki: TestPki,
+    pdf_trust: TrustStore,
+    tsa: TimestampAuthority,
+    pki_services: PkiServices,
+) -> None:
+    before = {ca.name: pki_services.responder(ca).request_count for ca in test_pki.authorities}
+    sign_pdf(
+        report_pdf,
+        tmp_path / "signed.pdf",
+        card_signer,
+        level=PadesLevel.B_LT,
+        chain=[xca_card.card.issuer],
+        trust_store=pdf_trust,
+        tsa_url=tsa.url,
+    )
+    asked = {
+        ca.name: pki_services.responder(ca).request_count - before[ca.name]
+        for ca in test_pki.authorities
+    }
+    # the card's certificate at the XCA; the XCA's and the TSA's certificates at the root
+    assert asked == dict.fromkeys(asked, 0) | {"xca": 1, "grca": 2}
