@@ -117,3 +117,30 @@ def test_an_unsigned_pdf_verifies_to_no_signatures(tmp_path: Path, pdf_trust: Tr
     result = verify_pdf(write_pdf(tmp_path / "plain.pdf"), trust_store=pdf_trust)
     assert result.signatures == ()
     assert not result.valid
+
+
+def _point_object_outside(path: Path, number: int) -> None:
+    """Make the newest xref entry of object ``number`` point past the end of the file."""
+    data = bytearray(path.read_bytes())
+    at = data.rindex(b"\nxref\n") + len(b"\nxref\n")
+    while True:
+        header = re.match(rb"(\d+) (\d+)\r?\n", data[at:])
+        assert header is not None, "object not in the newest xref section"
+        first, count = int(header.group(1)), int(header.group(2))
+        at += header.end()
+        if first <= number < first + count:
+            entry = at + 20 * (number - first)
+            data[entry : entry + 10] = b"9999999999"
+            path.write_bytes(bytes(data))
+            return
+        at += 20 * count
+
+
+def test_a_signature_dictionary_pointing_outside_the_file_is_refused(
+    signed: Path, pdf_trust: TrustStore
+) -> None:
+    found = re.search(rb"/V (\d+) 0 R", signed.read_bytes())
+    assert found is not None
+    _point_object_outside(signed, int(found.group(1)))
+    with pytest.raises(PdfFormatError, match="signatures cannot be read"):
+        _verify(signed, pdf_trust)
