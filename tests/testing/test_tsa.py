@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from xcapki.testing import PkiServices, TestPki
+from xcapki.testing.revocation_index import RevocationIndex
 from xcapki.testing.tsa import TEST_TSA_POLICY
 
 pytestmark = [pytest.mark.openssl]
@@ -89,3 +90,13 @@ def test_an_empty_request_is_refused_and_garbage_is_rejected(pki_services: PkiSe
     assert refused.value.code == 400
     status = tsp.PKIStatusInfo.load(core.Sequence.load(_post(tsa.url, b"not a request"))[0].dump())
     assert status["status"].native == "rejection"
+
+
+def test_issuing_the_tsa_keeps_the_roots_other_certificates_known(
+    test_pki: TestPki, pki_services: PkiServices
+) -> None:
+    tsa = pki_services.timestamp_authority()
+    on_file = RevocationIndex(test_pki.root.index.path)  # what the root's responder reads
+    assert on_file.knows(tsa.certificate.serial_number)
+    for ca in test_pki.authorities[1:]:
+        assert on_file.knows(ca.certificate.serial_number), ca.name
