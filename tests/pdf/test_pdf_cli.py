@@ -15,7 +15,7 @@ from pdf_tools import run_pdfsig
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.pdf_options import LEVEL_CHOICES
 from xcapki.pdf import PadesLevel
-from xcapki.testing import PkiServices, TestPki, TimestampAuthority, VirtualCard
+from xcapki.testing import PkiServices, StandardCards, TestPki, TimestampAuthority, VirtualCard
 from xcapki.testing.pdf_documents import write_pdf
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp, pytest.mark.openssl, pytest.mark.poppler]
@@ -170,3 +170,35 @@ def test_an_unreachable_tsa_fails_without_writing(tmp_path: Path, xca_card: Virt
     assert "time-stamping authority" in run.stderr
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+
+
+def test_verify_names_a_revoked_signer_and_an_unsigned_pdf(
+    tmp_path: Path,
+    softhsm_cards: StandardCards,
+    test_pki: TestPki,
+    pki_services: PkiServices,
+) -> None:
+    revoked = softhsm_cards.revoked
+    report = write_pdf(tmp_path / "report.pdf")
+    signed = tmp_path / "signed.pdf"
+    assert xcapki(revoked, "sign", str(report), "-o", str(signed)).returncode == ExitCode.OK
+    root = str(test_pki.root_certificate_path)
+    run = xcapki(revoked, "verify", str(signed), "--trust-root", root)
+    assert run.returncode == ExitCode.REVOKED
+    assert "REVOKED" in run.stdout
+
+    run = xcapki(revoked, "verify", str(report), "--trust-root", root)
+    assert run.returncode == ExitCode.NOT_INTACT
+    assert "holds no signature" in run.stdout
+
+
+def test_a_forced_pdf_that_is_not_one_is_an_input_error(
+    tmp_path: Path, xca_card: VirtualCard
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a pdf")
+    run = xcapki(xca_card, "sign", str(text), "-o", str(tmp_path / "out.pdf"), "--pdf")
+    assert run.returncode == ExitCode.INPUT
+    assert "not a PDF" in run.stderr
+    assert "Logging in" not in run.stderr
+    assert not (tmp_path / "out.pdf").exists()

@@ -82,7 +82,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (ServiceUnavailableError, "service", ExitCode.SERVICE),
     (DemoSetupError, "demo_setup", ExitCode.SERVICE),
     (TestingError, "testing", ExitCode.ERROR),
-    (PdfFormatError, "pdf_format", ExitCode.NOT_INTACT),
+    (PdfFormatError, "pdf_format", ExitCode.INPUT),
     (PdfUsageError, "pdf_usage", ExitCode.INPUT),
     (TimestampError, "timestamp", ExitCode.ERROR),
     (PdfSigningError, "pdf_signing", ExitCode.ERROR),

@@ -68,11 +68,19 @@ def wants_pdf(args: argparse.Namespace, path: str, *, signing: bool) -> bool:
     return chosen
 
 
-def _has_pdf_header(path: str) -> bool:
+def _head(path: str) -> bytes:
+    """The file's first bytes; ``InputFileError`` when it cannot be read."""
     try:
         with open(path, "rb") as handle:
-            return is_pdf(handle.read(HEADER_WINDOW))
-    except OSError:
+            return handle.read(HEADER_WINDOW)
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}; check the path") from None
+
+
+def _has_pdf_header(path: str) -> bool:
+    try:
+        return is_pdf(_head(path))
+    except InputFileError:
         return False
 
 
@@ -92,6 +100,8 @@ def sign(args: argparse.Namespace, console: Console) -> ExitCode:
     """Sign the PDF INPUT with the card's signing key into OUTPUT (an incremental update)."""
     if args.detached:
         raise InputFileError("a PDF signature is always embedded: leave out --detached")
+    if not is_pdf(_head(args.input)):
+        raise PdfFormatError(f"{args.input} is not a PDF (no %PDF- header); give a PDF file")
     level = PadesLevel(args.level or PadesLevel.B_B.value)
     visible = None
     if args.stamp or args.page is not None or args.box is not None:
