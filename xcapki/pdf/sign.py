@@ -34,9 +34,9 @@ from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.errors import XcapkiError
 from xcapki.pdf._card_signer import CardPdfSigner, to_asn1
-from xcapki.pdf._document import open_document, signature_field_names
+from xcapki.pdf._document import PARSE_FAILURES, open_document, signature_field_names
 from xcapki.pdf._event_loop import run_to_completion
-from xcapki.pdf.errors import PdfSigningError, PdfUsageError, TimestampError
+from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
 from xcapki.pdf.options import PadesLevel, VisibleSignature
 from xcapki.pdf.stamp import stamp_style
 from xcapki.signer import Signer
@@ -177,6 +177,11 @@ def _sign(
         raise PdfSigningError(f"pyHanko could not finish the signature ({exc})") from exc
     except PyHankoPdfError as exc:
         raise PdfSigningError(f"the signed document could not be written ({exc})") from exc
+    except PARSE_FAILURES as exc:
+        raise PdfSigningError(
+            f"the document could not be signed ({type(exc).__name__}: {exc}); it may use PDF "
+            "features pyHanko cannot update incrementally"
+        ) from exc
 
 
 def _no_revocation_data(exc: BaseException) -> PdfSigningError:
@@ -243,7 +248,10 @@ def _box(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
 
 
 def _check_page(writer: IncrementalPdfFileWriter, page: int) -> None:
-    count = int(writer.root["/Pages"]["/Count"])
+    try:
+        count = int(writer.root["/Pages"]["/Count"])
+    except PARSE_FAILURES as exc:
+        raise PdfFormatError(f"the document's page tree cannot be read ({exc})") from exc
     if not (1 <= page <= count or -count <= page <= -1):
         raise PdfUsageError(
             f"the document has {count} page(s); page {page} does not exist (count from 1)"
