@@ -24,6 +24,7 @@ from xcapki.crypto.errors import (
 from xcapki.crypto.validation.errors import CertificateRevokedError, RevocationUnknownError
 from xcapki.demo.errors import DemoSetupError
 from xcapki.errors import XcapkiError
+from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
 from xcapki.reader.errors import (
     CardRemovedError,
     NoCardError,
@@ -84,6 +85,10 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (ServiceUnavailableError, "service", ExitCode.SERVICE),
     (DemoSetupError, "demo_setup", ExitCode.SERVICE),
     (TestingError, "testing", ExitCode.ERROR),
+    (PdfFormatError, "pdf_format", ExitCode.INPUT),
+    (PdfUsageError, "pdf_usage", ExitCode.INPUT),
+    (TimestampError, "timestamp", ExitCode.ERROR),
+    (PdfSigningError, "pdf_signing", ExitCode.ERROR),
 )
 
 

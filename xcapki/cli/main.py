@@ -26,6 +26,7 @@ from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.language import Language, language_from_environment
 from xcapki.cli.messages import Catalogue
+from xcapki.cli.pdf_options import add_sign_options, add_verify_options
 from xcapki.errors import XcapkiError
 
 __all__ = ["build_parser", "main"]
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("-o", "--output", metavar="OUTPUT.p7s", required=True)
     sign.add_argument("--detached", action="store_true", help="leave the content out")
     sign.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
+    add_sign_options(sign)
 
     encrypt_command.add_arguments(_command(commands, "encrypt", "encrypt", encrypt_command.HELP))
     decrypt_command.add_arguments(_command(commands, "decrypt", "decrypt", decrypt_command.HELP))
@@ -168,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("signature", metavar="SIGNATURE.p7s")
     verify.add_argument("--content", metavar="FILE", help="the signed content (detached)")
     _add_trust(verify, revocation_default="hard")
+    add_verify_options(verify)
 
     selftest = _command(
         commands, "selftest", "selftest", "驗簽測試: PIN, sign a challenge, verify it and its path"

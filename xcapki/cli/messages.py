@@ -632,6 +632,95 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "請在瀏覽器的網站設定中允許「區域網路存取」，或請管理者將網站加入"
         " LocalNetworkAccessAllowedForUrls 政策（參考 docs/service.md）",
     },
+    # PDF (PAdES) sign / verify
+    "summary.pdf_format": {
+        _E: "the PDF is damaged or its signatures are laid out to deceive",
+        _Z: "PDF 檔案損壞，或簽章的配置有偽造跡象",
+    },
+    "remedy.pdf_format": {
+        _E: "do not trust this file; ask the sender for the original signed PDF",
+        _Z: "請勿信任此檔案，並向寄件者索取原始的已簽章 PDF",
+    },
+    "summary.pdf_usage": {
+        _E: "the PDF signing options cannot work",
+        _Z: "PDF 簽章選項無法使用",
+    },
+    "remedy.pdf_usage": {
+        _E: "check the page, box, font, level and TSA options (xcapki sign --help)",
+        _Z: "請檢查頁碼、位置、字型、等級與時戳服務選項（xcapki sign --help）",
+    },
+    "summary.pdf_signing": {
+        _E: "the PDF could not be signed; no file was written",
+        _Z: "PDF 簽章未完成，沒有寫入任何檔案",
+    },
+    "remedy.pdf_signing": {
+        _E: "check the network to the OCSP and CRL servers, or sign at a lower --level",
+        _Z: "請檢查與 OCSP 及 CRL 伺服器的網路連線，或改用較低的 --level",
+    },
+    "summary.timestamp": {
+        _E: "the time-stamping authority gave no usable timestamp; no file was written",
+        _Z: "時戳服務沒有提供可用的時戳，沒有寫入任何檔案",
+    },
+    "remedy.timestamp": {
+        _E: "check the --tsa URL and the network or proxy, or sign with --level b-b",
+        _Z: "請檢查 --tsa 網址與網路或 Proxy 設定，或改用 --level b-b",
+    },
+    "pdf.progress.sign": {
+        _E: "Signing {path} at PAdES {level}…",
+        _Z: "以 PAdES {level} 簽署 {path}…",
+    },
+    "pdf.sign.done": {
+        _E: "Wrote {path}: PAdES {level} signature in field {field}, {size} bytes,"
+        " signed by {signer}.",
+        _Z: "已寫入 {path}：PAdES {level} 簽章（欄位 {field}），{size} 位元組，簽署者 {signer}。",
+    },
+    "pdf.verify.none": {
+        _E: "INVALID: the PDF holds no signature.",
+        _Z: "驗證失敗：此 PDF 沒有任何簽章。",
+    },
+    "pdf.verify.refused": {
+        _E: "REFUSED: the PDF cannot be verified: {reason}",
+        _Z: "拒絕驗證：此 PDF 無法驗證：{reason}",
+    },
+    "pdf.verify.heading": {
+        _E: "{field} ({kind}, revision {revision} of {revisions}): {verdict}",
+        _Z: "{field}（{kind}，第 {revision} 版，共 {revisions} 版）：{verdict}",
+    },
+    "pdf.kind.signature": {_E: "signature", _Z: "簽章"},
+    "pdf.kind.document-timestamp": {_E: "document timestamp", _Z: "文件時戳"},
+    "pdf.valid": {_E: "valid", _Z: "有效"},
+    "pdf.invalid": {_E: "NOT valid", _Z: "無效"},
+    "pdf.field.level": {_E: "PAdES level", _Z: "PAdES 等級"},
+    "pdf.field.coverage": {_E: "covers", _Z: "簽署範圍"},
+    "pdf.field.later_changes": {_E: "changed after signing", _Z: "簽署後的變更"},
+    "pdf.field.evidence": {_E: "revocation data", _Z: "廢止資料來源"},
+    "pdf.field.timestamp": {_E: "timestamp", _Z: "時戳"},
+    "pdf.coverage.entire-file": {_E: "the whole file", _Z: "整份檔案"},
+    "pdf.coverage.entire-revision": {
+        _E: "its whole revision (later updates follow)",
+        _Z: "所屬版本的全部內容（其後另有增修）",
+    },
+    "pdf.changes.none": {_E: "nothing", _Z: "無"},
+    "pdf.changes.validation-data": {
+        _E: "validation data and timestamps only",
+        _Z: "僅加入驗證資料與時戳",
+    },
+    "pdf.changes.form-filling": {
+        _E: "form fields or further signatures",
+        _Z: "填寫表單欄位或加入其他簽章",
+    },
+    "pdf.changes.annotations": {_E: "annotations", _Z: "註解"},
+    "pdf.changes.content": {
+        _E: "THE SIGNED CONTENT (what is shown is not what was signed)",
+        _Z: "已簽署的內容（顯示的內容與簽署的內容不同）",
+    },
+    "pdf.evidence.embedded": {_E: "embedded in the PDF", _Z: "內嵌於 PDF"},
+    "pdf.evidence.online": {_E: "asked online", _Z: "線上查詢"},
+    "pdf.evidence.none": {_E: "not checked", _Z: "未檢查"},
+    "pdf.timestamp.value": {
+        _E: "{time} by {authority} ({verdict})",
+        _Z: "{time}，由 {authority} 簽發（{verdict}）",
+    },
     # virtual-card
     "virtual.made": {
         _E: "Made virtual card {serial} ({authority}, {organisation}).",

@@ -10,7 +10,8 @@ What a portal backend does to admit card logins, in one Starlette app:
   ``PortalLogin`` (path to the trust anchors, OCSP/CRL revocation, any GPKI
   card authority) and renews the session id;
 - 我的首頁 shows the verified identity; 會計師查核簽證線上申報系統 admits only
-  logins that satisfy ``CPA_FILING_POLICY`` (XCA signing certificates).
+  logins that satisfy ``CPA_FILING_POLICY`` (XCA signing certificates), and
+  has the card sign the filing as a PDF (``filing_pdf``).
 
 Every refusal is one generic 401 whose text says what the user can do; the
 specific ``LoginError`` class is logged for operators.
@@ -32,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import RevocationMode, RevocationState
+from xcapki.demo.filing_pdf import FilingPdfs
 from xcapki.demo.pages import render_fragment, render_page
 from xcapki.demo.sessions import PortalSession, SessionStore
 from xcapki.demo.texts import authority_label, refusal_text
@@ -126,6 +128,9 @@ class _Portal:
             clock=config.clock,
         )
         self.sessions = SessionStore(idle=config.session_idle, clock=config.clock)
+        self.filings = FilingPdfs(
+            trust_store=config.trust_store, revocation_mode=config.revocation_mode
+        )
         self.last_logins: dict[bytes, datetime] = {}
         self.secure_cookie = self.origin.startswith("https://")
 
@@ -251,8 +256,40 @@ class _Portal:
             "filing.html",
             organisation=_organisation(login),
             ubn=login.identity.unified_business_number or "（憑證未載明）",
+            service_url=self.service_url,
         )
         return self.page("會計師查核簽證線上申報系統", body, session)
+
+    def filer(self, request: Request) -> tuple[PortalSession, VerifiedLogin] | None:
+        """The session and login of a filer admitted to the filing system, else None."""
+        session = self.session(request)
+        if session is None or session.login is None:
+            return None
+        if not policy_admits(self.config.filing_policy, session.login):
+            return None
+        return session, session.login
+
+    async def filing_pdf_prepare(self, request: Request) -> Response:
+        filer = self.filer(request)
+        if filer is None or not self.same_origin(request):
+            return JSONResponse({"message": "請重新登入後再簽署申報書。"}, status_code=403)
+        session, login = filer
+        return await self.filings.prepare(session.session_id, login, self.config.clock())
+
+    async def filing_pdf_finish(self, request: Request) -> Response:
+        filer = self.filer(request)
+        if filer is None or not self.same_origin(request):
+            return JSONResponse({"message": "請重新登入後再簽署申報書。"}, status_code=403)
+        body = await _bounded_body(request, MAX_RESPONSE_BYTES)
+        if body is None:
+            return JSONResponse({"message": "簽章資料過大。"}, status_code=413)
+        return await self.filings.finish(filer[0].session_id, body)
+
+    async def filing_pdf_signed(self, request: Request) -> Response:
+        filer = self.filer(request)
+        if filer is None:
+            return RedirectResponse("/login", status_code=303)
+        return self.filings.download(filer[0].session_id)
 
     async def me(self, request: Request) -> Response:
         """What the portal knows of this session's login, as JSON (for scripts and the demo)."""
@@ -342,6 +379,9 @@ def create_portal_app(config: PortalConfig) -> Starlette:
         Route("/login/challenge", portal.challenge, methods=["POST"]),
         Route("/home", portal.home),
         Route("/apps/cpa-filing", portal.cpa_filing),
+        Route("/apps/cpa-filing/pdf/prepare", portal.filing_pdf_prepare, methods=["POST"]),
+        Route("/apps/cpa-filing/pdf/finish", portal.filing_pdf_finish, methods=["POST"]),
+        Route("/apps/cpa-filing/pdf/signed", portal.filing_pdf_signed),
         Route("/api/me", portal.me),
         Route("/logout", portal.logout, methods=["POST"]),
         Route("/favicon.ico", _no_icon),

@@ -4,6 +4,8 @@
   OCSP responders and a CRL server (``serve_pki``);
 - virtual HiCOS cards on SoftHSM2 (``provision_softhsm_card``) and on
   opencryptoki for PIN lockout (``xcapki.testing.opencryptoki``);
+- a time-stamping authority on ``openssl ts`` (``TimestampAuthority``, also
+  ``PkiServices.timestamp_authority()``);
 - a private pcscd with a vpcd card emulator (``xcapki.testing.pcscd``,
   ``xcapki.testing.virtual_reader``).
 
@@ -34,6 +36,7 @@ from xcapki.testing.softhsm import (
     provision_standard_cards,
     softhsm_config,
 )
+from xcapki.testing.tsa import TimestampAuthority
 
 __all__ = [
     "HICOS_CARD_LABEL",
@@ -49,6 +52,7 @@ __all__ = [
     "StandardCards",
     "TestPki",
     "TestingError",
+    "TimestampAuthority",
     "ToolFailedError",
     "ToolMissingError",
     "VirtualCard",

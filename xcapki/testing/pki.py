@@ -455,7 +455,7 @@ class _Issuer:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        return self._store_ca(ROOT_NAME, None, certificate, key, key)
+        return self._store_ca(ROOT_NAME, None, certificate, key, parent=None)
 
     def make_intermediate(self, authority: Authority, root: CaCredentials) -> CaCredentials:
         key = KeyAlgorithm.RSA_2048.generate()
@@ -476,7 +476,7 @@ class _Issuer:
             .add_extension(_policies((oids.GPKI_CLASS_3,)), critical=False)
             .sign(root.key.private_key, hashes.SHA256())
         )
-        return self._store_ca(authority.name.lower(), authority, certificate, key, root.key)
+        return self._store_ca(authority.name.lower(), authority, certificate, key, parent=root)
 
     def make_card_key(
         self,
@@ -580,7 +580,8 @@ class _Issuer:
         authority: Authority | None,
         certificate: x509.Certificate,
         key: PrivateKey,
-        issuer_key: IssuedKey | PrivateKey,
+        *,
+        parent: CaCredentials | None,
     ) -> CaCredentials:
         ca_directory = self.directory / "ca" / name
         ca_directory.mkdir(parents=True)
@@ -596,9 +597,10 @@ class _Issuer:
             certificate.public_bytes(serialization.Encoding.DER)
         )
         ocsp_signer = self._make_ocsp_signer(ca_directory, certificate, key)
-        if isinstance(issuer_key, IssuedKey):
-            parent_index = RevocationIndex(issuer_key.certificate_path.parent / "index.txt")
-            parent_index.add(certificate)
+        if parent is not None:
+            # Through the parent's own index object: a second one over the same file
+            # would leave the parent's stale and let its next write drop this entry.
+            parent.index.add(certificate)
         return CaCredentials(
             name=name,
             authority=authority,

@@ -1,4 +1,4 @@
-"""Serving a test PKI on loopback: an OCSP responder per CA and a CRL/CA-certificate server."""
+"""Serving a test PKI on loopback: an OCSP responder per CA, a CRL/CA-certificate server, a TSA."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from types import TracebackType
 
 from xcapki.testing.ocsp_responder import OcspResponder, ResponderBehaviour
 from xcapki.testing.pki import LOOPBACK, CaCredentials, IssuedKey, TestPki
+from xcapki.testing.tsa import TimestampAuthority
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -29,6 +30,7 @@ class PkiServices:
     def __init__(self, pki: TestPki) -> None:
         self.pki = pki
         self._responders: dict[str, OcspResponder] = {}
+        self._tsa: TimestampAuthority | None = None
         handler = functools.partial(_QuietHandler, directory=str(pki.published_directory))
         self._crl_server = http.server.ThreadingHTTPServer((LOOPBACK, pki.crl_port), handler)
         self._crl_thread = threading.Thread(
@@ -49,6 +51,12 @@ class PkiServices:
     def is_running(self, ca: CaCredentials) -> bool:
         """Whether ``ca``'s responder is serving."""
         return ca.name in self._responders
+
+    def timestamp_authority(self) -> TimestampAuthority:
+        """The PKI's time-stamping authority, started on first use (it runs ``openssl ts``)."""
+        if self._tsa is None:
+            self._tsa = TimestampAuthority(self.pki).start()
+        return self._tsa
 
     def start_responder(self, ca: CaCredentials) -> OcspResponder:
         """Start ``ca``'s responder, on the port its certificates name."""
@@ -93,6 +101,9 @@ class PkiServices:
         """Stop every responder and the CRL server."""
         for name in list(self._responders):
             self._responders.pop(name).close()
+        if self._tsa is not None:
+            self._tsa.close()
+            self._tsa = None
         self._crl_server.shutdown()
         self._crl_server.server_close()
         self._crl_thread.join(timeout=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from xcapki.algorithms import HashAlgorithm
+from xcapki.cli.commands import pdf
 from xcapki.cli.commands._card import authority_certificates, logged_in
 from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
@@ -18,6 +19,8 @@ from xcapki.token import KeyPurpose
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """Sign INPUT (attached unless ``--detached``) and write DER to OUTPUT."""
+    if pdf.wants_pdf(args, args.input, signing=True):
+        return pdf.sign(args, console)
     content = read_file(args.input)
     hash_algorithm = HashAlgorithm[args.hash.upper()]
     with logged_in(args, console) as session:

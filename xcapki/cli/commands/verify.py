@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from xcapki.cli.commands import pdf
 from xcapki.cli.console import Console
 from xcapki.cli.context import chain_validator, trust_store
 from xcapki.cli.exit_codes import ExitCode
@@ -22,6 +23,8 @@ from xcapki.crypto.validation.status import NOT_CHECKED
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """Verify the signature and report intact / trusted / revocation and the signer."""
+    if pdf.wants_pdf(args, args.signature, signing=False):
+        return pdf.verify(args, console)
     data = read_signature(args.signature)
     content = read_file(args.content) if args.content else None
     store = trust_store(args)

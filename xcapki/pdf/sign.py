@@ -1,0 +1,258 @@
+"""``sign_pdf``: a PAdES signature made by an xcapki ``Signer``, appended as an incremental update.
+
+pyHanko writes the PDF structure (signature field, dictionary, ByteRange, DSS,
+document timestamp); xcapki supplies the key (one card signature per document),
+the certificate chain, the trust anchors for B-LT, the timestamp client and the
+visible stamp. The original bytes are copied unchanged, so every earlier
+signature stays valid. The output appears only once complete.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final
+
+from cryptography import x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import errors as cv_errors
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.crypto.trust import TrustStore
+from xcapki.errors import XcapkiError
+from xcapki.pdf._card_signer import CardPdfSigner, to_asn1
+from xcapki.pdf._document import PARSE_FAILURES, open_document, signature_field_names
+from xcapki.pdf._event_loop import run_to_completion
+from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
+from xcapki.pdf.options import PadesLevel, VisibleSignature
+from xcapki.pdf.stamp import stamp_style
+from xcapki.signer import Signer
+
+__all__ = ["SignedPdf", "sign_pdf"]
+
+DEFAULT_NETWORK_TIMEOUT: Final = datetime.timedelta(seconds=10)
+_SIGNER_KEY_USAGE: Final = {"digital_signature"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedPdf:
+    """What ``sign_pdf`` wrote."""
+
+    output: Path
+    size: int
+    level: PadesLevel
+    field_name: str
+    signer: TaiwanCertificate
+    visible: bool
+
+
+def sign_pdf(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    signer: Signer,
+    *,
+    level: PadesLevel = PadesLevel.B_B,
+    chain: Iterable[x509.Certificate] = (),
+    trust_store: TrustStore | None = None,
+    tsa_url: str | None = None,
+    visible: VisibleSignature | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    field_name: str | None = None,
+    hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    scheme: SignatureScheme | None = None,
+    network_timeout: datetime.timedelta = DEFAULT_NETWORK_TIMEOUT,
+) -> SignedPdf:
+    """Sign the PDF at ``source`` with ``signer`` and write the result to ``output``.
+
+    ``chain`` holds the CA certificates to embed (the card's ``CACert``);
+    ``trust_store`` (default: the bundled GRCA roots) gives the roots that
+    B-LT and B-LTA collect revocation data up to. B-T and above need
+    ``tsa_url``. ``output`` may equal ``source``: the signed file replaces it
+    only when complete. Raises a ``PdfError`` subclass, or the card's own
+    ``TokenError``.
+    """
+    if not isinstance(level, PadesLevel):
+        raise PdfUsageError("level must be a PadesLevel member, e.g. PadesLevel.B_LT")
+    if level.needs_timestamp and not tsa_url:
+        raise PdfUsageError(
+            f"PAdES {level.value.upper()} needs a time-stamping authority; give its URL (tsa_url)"
+        )
+    certificates = tuple(chain)
+    store = trust_store or TrustStore.bundled()
+    card = CardPdfSigner(signer, chain=certificates, hash_algorithm=hash_algorithm, scheme=scheme)
+    profile = TaiwanCertificate.from_certificate(signer.certificate, trust_store=store)
+    target = Path(output)
+    backend = (
+        AIOHttpFetcherBackend(per_request_timeout=network_timeout.total_seconds())
+        if level.embeds_revocation
+        else None
+    )
+    with open_document(source) as (_, reader):
+        name = field_name or _free_field_name(signature_field_names(reader))
+        meta = PdfSignatureMetadata(
+            field_name=name,
+            md_algorithm=hash_algorithm.value.lower(),
+            reason=reason,
+            location=location,
+            subfilter=SigSeedSubFilter.PADES,
+            embed_validation_info=level.embeds_revocation,
+            use_pades_lta=level is PadesLevel.B_LTA,
+            validation_context=(
+                _validation_context(store, certificates, backend) if backend else None
+            ),
+            signer_key_usage=set(_SIGNER_KEY_USAGE),
+        )
+        timestamper = (
+            HTTPTimeStamper(tsa_url, timeout=network_timeout.total_seconds())
+            if level.needs_timestamp and tsa_url
+            else None
+        )
+        extra: dict[str, Any] = {}
+        if visible is not None:
+            page = visible.page - 1 if visible.page > 0 else visible.page
+            extra["stamp_style"] = stamp_style(profile, visible.font)
+            extra["new_field_spec"] = SigFieldSpec(
+                sig_field_name=name, on_page=page, box=_box(visible.box)
+            )
+        pdf_signer = PdfSigner(meta, signer=card, timestamper=timestamper, **extra)
+        writer = IncrementalPdfFileWriter.from_reader(reader)
+        if visible is not None:
+            _check_page(writer, visible.page)
+        reserved = None if level.needs_timestamp else card.untimestamped_size()
+        size = _write_atomically(
+            target, lambda out: _sign(pdf_signer, writer, out, backend, reserved)
+        )
+    return SignedPdf(
+        output=target,
+        size=size,
+        level=level,
+        field_name=name,
+        signer=profile,
+        visible=visible is not None,
+    )
+
+
+def _sign(
+    pdf_signer: PdfSigner,
+    writer: IncrementalPdfFileWriter,
+    out: IO[bytes],
+    backend: AIOHttpFetcherBackend | None,
+    reserved: int | None,
+) -> None:
+    async def run() -> None:
+        try:
+            await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
+        finally:
+            if backend is not None:
+                await backend.close()  # type: ignore[no-untyped-call]
+
+    try:
+        run_to_completion(run)
+    except XcapkiError:
+        raise
+    except TimestampRequestError as exc:
+        raise TimestampError(
+            f"the time-stamping authority did not answer usefully ({_cause(exc)}); "
+            "check the TSA URL and the network, or sign at PAdES B-B"
+        ) from exc
+    except (cv_errors.ValidationError, cv_errors.PathBuildingError) as exc:
+        raise _no_revocation_data(exc) from exc
+    except SigningError as exc:
+        if isinstance(exc.__cause__, cv_errors.ValidationError | cv_errors.PathBuildingError):
+            raise _no_revocation_data(exc) from exc
+        raise PdfSigningError(f"pyHanko could not finish the signature ({exc})") from exc
+    except PyHankoPdfError as exc:
+        raise PdfSigningError(f"the signed document could not be written ({exc})") from exc
+    except PARSE_FAILURES as exc:
+        raise PdfSigningError(
+            f"the document could not be signed ({type(exc).__name__}: {exc}); it may use PDF "
+            "features pyHanko cannot update incrementally"
+        ) from exc
+
+
+def _no_revocation_data(exc: BaseException) -> PdfSigningError:
+    return PdfSigningError(
+        f"the revocation data for B-LT could not be collected ({_cause(exc)}); the signer's "
+        "certificate must be valid, not revoked, and chain to a root of the trust store, and "
+        "its OCSP or CRL servers must answer"
+    )
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__
+    return f"{exc}: {cause}" if cause is not None else str(exc)
+
+
+def _write_atomically(target: Path, write: Any) -> int:
+    """Run ``write`` on a temporary file beside ``target`` and rename it into place."""
+    directory = target.parent if str(target.parent) else Path()
+    try:
+        descriptor, staged = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=directory
+        )
+    except OSError as exc:
+        raise PdfUsageError(
+            f"cannot write beside {target} ({exc.strerror}); choose a writable output folder"
+        ) from exc
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            write(out)
+            size = out.tell()
+        os.replace(staged, target)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise
+    return size
+
+
+def _validation_context(
+    store: TrustStore, chain: tuple[x509.Certificate, ...], backend: AIOHttpFetcherBackend
+) -> ValidationContext:
+    if not store.roots:
+        raise PdfUsageError(
+            "B-LT needs the signer's root in the trust store; add it with with_roots()"
+        )
+    return ValidationContext(
+        trust_roots=[to_asn1(root.certificate) for root in store.roots],
+        other_certs=[to_asn1(c) for c in (*(i.certificate for i in store.intermediates), *chain)],
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+        fetcher_backend=backend,
+    )
+
+
+def _free_field_name(existing: frozenset[str]) -> str:
+    number = 1
+    while f"Signature{number}" in existing:
+        number += 1
+    return f"Signature{number}"
+
+
+def _box(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = (round(value) for value in box)
+    return (x1, y1, x2, y2)
+
+
+def _check_page(writer: IncrementalPdfFileWriter, page: int) -> None:
+    try:
+        count = int(writer.root["/Pages"]["/Count"])
+    except PARSE_FAILURES as exc:
+        raise PdfFormatError(f"the document's page tree cannot be read ({exc})") from exc
+    if not (1 <= page <= count or -count <= page <= -1):
+        raise PdfUsageError(
+            f"the document has {count} page(s); page {page} does not exist (count from 1)"
+        )
