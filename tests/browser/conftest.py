@@ -15,16 +15,22 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PIN,
+    XCA_FIRM,
+    CardDesk,
+    free_port,
+    wait_for_service,
+)
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -37,28 +43,6 @@ from xcapki.testing import (
     TestPki,
     provision_softhsm_card,
     softhsm_config,
-)
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PIN = "123456"
-_SERVICE_START = 30.0
-
-XCA_FIRM = CardSpec(
-    authority=Authority.XCA,
-    organisation_name="測試聯合會計師事務所",
-    unified_business_number="12345678",
-    organisation_oid="2.16.886.101.90001.1",
 )
 
 
@@ -87,41 +71,6 @@ def page(playwright: Any, tmp_path: Path) -> Iterator[Any]:
         yield context.pages[0] if context.pages else context.new_page()
     finally:
         context.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save what the page shows now under test-artifacts/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-@dataclasses.dataclass(frozen=True)
-class CardDesk:
-    """A local service with one card (or none) and a portal that sends its users there."""
-
-    portal_url: str
-    service_url: str
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + _SERVICE_START
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"xcapki serve exited with {process.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
-            if answer.status == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"xcapki serve did not answer on {url}")
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +112,7 @@ def desks(
             (config_home / "xcapki" / "trusted-origins.json").write_text(
                 json.dumps({"origins": [portal_url]})
             )
-            port = _free_port()
+            port = free_port()
             environment = {
                 **os.environ,
                 "SOFTHSM2_CONF": str(conf),
@@ -179,7 +128,7 @@ def desks(
             )  # fmt: skip
             processes.append(process)
             service_url = f"http://localhost:{port}"
-            _wait_for(f"{service_url}/", process)
+            wait_for_service(f"{service_url}/", process)
             portal = create_portal_app(
                 PortalConfig(origin=portal_url, trust_store=trust_store, service_url=service_url)
             )

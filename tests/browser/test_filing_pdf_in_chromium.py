@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PIN, CardDesk, screenshot
+from browser_kit import PIN, CardDesk, screenshot
 
 pytestmark = [pytest.mark.chromium, pytest.mark.softhsm, pytest.mark.ocsp, pytest.mark.poppler]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, PIN, screenshot
+from browser_kit import CHROMIUM, CHROMIUM_ARGS, PIN, screenshot
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hipki_desk import HipkiDesk, page_server, rewritten_pages, xcapki_serve

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import PIN, CardDesk, screenshot
+from browser_kit import PIN, CardDesk, screenshot
 
 pytestmark = [pytest.mark.chromium, pytest.mark.softhsm, pytest.mark.ocsp]
 
