@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -49,10 +48,9 @@ from xcapki.crypto.cms.parse import (
     parse_cms,
 )
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.defaults import DEFAULT_CLOCK_SKEW
 
 __all__ = ["DEFAULT_CLOCK_SKEW", "CmsSignature", "inspect_cms", "verify_cms"]
-
-DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -96,7 +96,7 @@ _PSS_HASHES: Final[dict[str, type[hashes.HashAlgorithm]]] = {
 }
 
 _CANNOT_DECIDE: Final = (ValueError, TypeError, KeyError, UnsupportedAlgorithm)
-"""Parse failures of an odd certificate: the full path decides (and reports) instead."""
+"""Parse failures of an odd CA certificate: its leaves take the full path."""
 
 
 def issuer_key(
@@ -146,10 +146,16 @@ class FastPath:
         helpers: Sequence[x509.Certificate],
         moment: datetime.datetime,
     ) -> ValidatedPath | None:
-        """The path the full validation would return for ``leaf``, or None to take it."""
+        """The path the full validation would return for ``leaf``, or None to take it.
+
+        Whatever ``cryptography`` or asn1crypto raise on an odd leaf (a missing
+        or malformed extension, an unreadable key) means "take the full path":
+        the fast path only ever accepts, so no exception of a dependency may
+        leave it, and certvalidator then decides and the validator reports.
+        """
         try:
             return self._validate(leaf, helpers, moment)
-        except _CANNOT_DECIDE:
+        except Exception:
             return None
 
     def _validate(
@@ -203,7 +209,7 @@ class FastPath:
         extensions = leaf.extensions
         if not _plain_leaf(extensions):
             return None
-        aki = extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        aki = _key_identifier_claim(extensions)
         if aki is None:
             return None
         tbs, issuer_der = _tbs_and_issuer(der)
@@ -302,6 +308,16 @@ def _tbs_and_issuer(der: bytes) -> tuple[bytes, bytes]:
 def _named(entry: CachedIntermediatePath, issuer_der: bytes) -> CachedIntermediatePath | None:
     key = entry.issuer_key
     return entry if key is not None and key.subject_der == issuer_der else None
+
+
+def _key_identifier_claim(extensions: x509.Extensions) -> bytes | None:
+    """The leaf's authorityKeyIdentifier keyIdentifier; None without one (issuer+serial only,
+    or no AKI at all), and such a leaf takes the full path, which matches issuers by name."""
+    for extension in extensions:
+        if extension.oid == ExtensionOID.AUTHORITY_KEY_IDENTIFIER:
+            value = extension.value
+            return value.key_identifier if isinstance(value, x509.AuthorityKeyIdentifier) else None
+    return None
 
 
 def _plain_leaf(extensions: x509.Extensions) -> bool:

@@ -50,6 +50,7 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
+from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -84,12 +85,10 @@ from xcapki.crypto.validation.status import (
     RevocationStatus,
     ValidatedPath,
 )
+from xcapki.errors import XcapkiError
 
 __all__ = ["ChainValidator", "ValidatorStatistics"]
 
-DEFAULT_FETCH_TIMEOUT: Final = datetime.timedelta(seconds=5)
-DEFAULT_CLOCK_SKEW: Final = datetime.timedelta(minutes=1)
-DEFAULT_CACHE_CAPACITY: Final = 10_000
 MAX_FETCHES_PER_VALIDATION: Final = 16
 
 _LEGACY_MODE: Final = {
@@ -306,8 +305,22 @@ class ChainValidator:
         helpers: tuple[x509.Certificate, ...],
         moment: datetime.datetime,
     ) -> ValidatedPath:
-        run = _Run(self, _to_asn1(leaf), [_to_asn1(c) for c in helpers], moment)
-        return await run.execute()
+        """certvalidator's validation; the boundary no dependency's exception crosses.
+
+        certvalidator's own verdicts are translated in ``_Run.execute``; what
+        ``cryptography``, asn1crypto or certvalidator raise on a certificate
+        they cannot process becomes a ``CertificateError`` here.
+        """
+        try:
+            run = _Run(self, _to_asn1(leaf), [_to_asn1(c) for c in helpers], moment)
+            return await run.execute()
+        except XcapkiError:
+            raise
+        except Exception as exc:
+            raise CertificateError(
+                "a certificate of the path cannot be processed (an extension, name or key is "
+                "malformed); the signer must use a well-formed X.509 certificate"
+            ) from exc
 
 
 class _Run:
@@ -352,11 +365,6 @@ class _Run:
                 self._remember_revocation_lists()
                 raise translate_failure(
                     exc, run_record=self.record, context=context, leaf=self.leaf
-                ) from exc
-            except (ValueError, TypeError) as exc:
-                raise CertificateError(
-                    f"a certificate in the path cannot be processed ({exc}); "
-                    "check that every certificate is well-formed"
                 ) from exc
             return self._result(path, cached)
         finally:
