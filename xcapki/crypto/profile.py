@@ -226,8 +226,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
         return x509.load_der_x509_certificate(raw)
     except ValueError as exc:
         raise CertificateError(
-            f"the data is not a readable X.509 certificate ({exc}); "
-            "pass one certificate in DER or PEM form"
+            "the data is not a readable X.509 certificate; pass one certificate in DER or PEM form"
         ) from exc
 
 

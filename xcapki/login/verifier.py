@@ -285,9 +285,7 @@ class LoginVerifier:
                     certificate, trust_store=self._validator.trust_store
                 )
             except CertificateError as exc:
-                raise errors.PolicyRejectedError(
-                    f"the signer certificate does not follow the GPKI profile: {exc}"
-                ) from exc
+                raise errors.PolicyRejectedError(f"signer certificate refused: {exc}") from exc
             self._profiles.put(certificate, profile)
         checks.check_purpose(profile, self._policy.purpose)
         checks.check_validity(profile, now, self._skew)
@@ -329,7 +327,7 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
         return _load_certificate(answer.certificate)
     except ValueError as exc:
         raise errors.ResponseMalformedError(
-            f"the response's certificate field is not a DER certificate ({exc})"
+            "the response's certificate field is not a DER X.509 certificate"
         ) from exc
 
 

@@ -75,7 +75,7 @@ def signer_key(certificate: x509.Certificate) -> SignerKey:
         key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise AlgorithmNotAllowedError(
-            f"the signer certificate's public key cannot be used ({exc}); "
+            "the signer certificate's public key is malformed or of an unsupported type; "
             "the signer needs an RSA or EC P-256/P-384 certificate"
         ) from exc
     if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):

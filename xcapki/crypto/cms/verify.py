@@ -1,6 +1,6 @@
 """CMS verification: is the signature intact, by which certificate, over what.
 
-This module answers "intact" only (login-checks.md steps 1 and 3-7), from the
+This module answers "intact" only (docs/login-checks.md steps 1 and 3-7), from the
 bytes or from a ``ParsedCms`` the caller parsed once with ``parse_cms``. Whether
 the signer certificate is trusted and unrevoked is xcapki.crypto.validation's
 question; ``verify_signed_data`` asks both and keeps the answers apart.
@@ -131,7 +131,7 @@ def inspect_cms(
     Structural and policy failures still raise: without them there is no
     signature to describe. A self-test screen uses this to show *why* a
     signature failed next to what it claimed. The checks run in the order
-    of login-checks.md: the parse (1), content and nonce (3), the signer
+    of docs/login-checks.md: the parse (1), content and nonce (3), the signer
     certificate (4), algorithms (5), signed attributes (6), the signature (7).
     """
     parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)

@@ -375,21 +375,29 @@ class _Run:
         # aiohttp is imported here, not at module import, so that a validator
         # with revocation OFF (and `import xcapki`) never loads it.
         from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.crl_client import AIOHttpCRLFetcher
         from pyhanko_certvalidator.fetchers.api import FetchLimits
+        from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
 
-        backend = AIOHttpFetcherBackend(
-            per_request_timeout=self.v._fetch_timeout.total_seconds(),
-            limits=FetchLimits(
+        from xcapki.crypto.validation._ocsp_exchange import CheckedOcspFetcher
+
+        backend = AIOHttpFetcherBackend()
+        timeout = self.v._fetch_timeout.total_seconds()
+        budget = FetchBudget(
+            FetchLimits(
                 max_requests=MAX_FETCHES_PER_VALIDATION,
                 max_cert_requests=0,
                 max_aia_urls_per_object=4,
-            ),
+            )
         )
-        inner = backend.get_fetchers()
+        ocsp_fetcher = CheckedOcspFetcher(
+            backend.session, per_request_timeout=timeout, budget=budget
+        )
+        crl_fetcher = AIOHttpCRLFetcher(backend.session, per_request_timeout=timeout, budget=budget)
         fetchers = Fetchers(
-            ocsp_fetcher=RecordingOcspFetcher(inner.ocsp_fetcher, self.record, self.v._counter),
+            ocsp_fetcher=RecordingOcspFetcher(ocsp_fetcher, self.record, self.v._counter),
             crl_fetcher=RecordingCrlFetcher(
-                inner.crl_fetcher, self.record, self.v._crl_cache, self.v._counter, self.moment
+                crl_fetcher, self.record, self.v._crl_cache, self.v._counter, self.moment
             ),
             cert_fetcher=NoIssuerFetching(),
         )

@@ -1,0 +1,200 @@
+"""Hostile card certificates and signatures, built without the code under test.
+
+A card certificate is taken apart with asn1crypto into its extensions (OID,
+critical flag, raw value) and names, changed, and signed again with the
+issuing CA's key through ``cryptography``; signatures come from
+``cryptography``'s PKCS#7 builder or ``openssl cms -sign``. Nothing here
+calls xcapki's certificate reader, CMS code or validator, so a bug there
+cannot hide itself in the inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+SUBJECT_DIRECTORY_ATTRIBUTES = "2.5.29.9"
+KEY_USAGE = "2.5.29.15"
+EXTENDED_KEY_USAGE = "2.5.29.37"
+BASIC_CONSTRAINTS = "2.5.29.19"
+AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
+
+
+class _Attribute(core.Sequence):  # type: ignore[misc]
+    _fields = [("type", core.ObjectIdentifier), ("values", core.SetOf, {"spec": core.Any})]  # noqa: RUF012
+
+
+class _Attributes(core.SequenceOf):  # type: ignore[misc]
+    _child_spec = _Attribute
+
+
+@dataclasses.dataclass(frozen=True)
+class RawExtension:
+    oid: str
+    critical: bool
+    value: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class CertificateParts:
+    """What a mutation may change: the extensions in order and the two names (DER)."""
+
+    extensions: tuple[RawExtension, ...]
+    subject: bytes
+    issuer: bytes
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        header = bytes([length])
+    else:
+        size = (length.bit_length() + 7) // 8
+        header = bytes([0x80 | size]) + length.to_bytes(size, "big")
+    return bytes([tag]) + header + content
+
+
+def encode_extension(extension: RawExtension) -> bytes:
+    oid = core.ObjectIdentifier(extension.oid).dump()
+    critical = b"\x01\x01\xff" if extension.critical else b""
+    return _tlv(0x30, oid + critical + _tlv(0x04, extension.value))
+
+
+def parts_of(certificate: x509.Certificate) -> CertificateParts:
+    """The extensions and names of ``certificate``, as they are encoded."""
+    tbs = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))[
+        "tbs_certificate"
+    ]
+    extensions = tuple(
+        RawExtension(
+            oid=extension["extn_id"].dotted,
+            critical=bool(extension["critical"].native),
+            value=extension["extn_value"].contents,
+        )
+        for extension in tbs["extensions"]
+    )
+    return CertificateParts(
+        extensions=extensions, subject=tbs["subject"].dump(), issuer=tbs["issuer"].dump()
+    )
+
+
+def rebuild(
+    template: x509.Certificate, parts: CertificateParts, ca_key: rsa.RSAPrivateKey
+) -> bytes:
+    """``template`` with ``parts`` put in, signed again (SHA-256 with RSA) by ``ca_key``."""
+    certificate = asn1_x509.Certificate.load(template.public_bytes(serialization.Encoding.DER))
+    tbs = certificate["tbs_certificate"]
+    fields = [
+        tbs["version"].dump(force=True) if tbs["version"].native != "v1" else b"",
+        tbs["serial_number"].dump(),
+        _tlv(0x30, core.ObjectIdentifier("1.2.840.113549.1.1.11").dump() + b"\x05\x00"),
+        parts.issuer,
+        tbs["validity"].dump(),
+        parts.subject,
+        tbs["subject_public_key_info"].dump(),
+    ]
+    if parts.extensions:
+        body = b"".join(encode_extension(e) for e in parts.extensions)
+        fields.append(_tlv(0xA3, _tlv(0x30, body)))
+    tbs_der = _tlv(0x30, b"".join(fields))
+    signature = ca_key.sign(tbs_der, padding.PKCS1v15(), hashes.SHA256())
+    algorithm = _tlv(0x30, core.ObjectIdentifier("1.2.840.113549.1.1.11").dump() + b"\x05\x00")
+    return _tlv(0x30, tbs_der + algorithm + _tlv(0x03, b"\x00" + signature))
+
+
+def directory_attributes(value: bytes) -> list[tuple[str, list[bytes]]]:
+    """The (type, values DER) pairs of a subjectDirectoryAttributes value."""
+    return [
+        (item["type"].dotted, [v.dump() for v in item["values"]])
+        for item in _Attributes.load(value)
+    ]
+
+
+def encode_directory_attributes(entries: Sequence[tuple[str, Sequence[bytes]]]) -> bytes:
+    """A subjectDirectoryAttributes value from (type, values DER) pairs, in the order given."""
+    body = b"".join(
+        _tlv(0x30, core.ObjectIdentifier(oid).dump() + _tlv(0x31, b"".join(values)))
+        for oid, values in entries
+    )
+    return _tlv(0x30, body)
+
+
+def replace_extension(
+    parts: CertificateParts, oid: str, value: bytes | None, *, critical: bool = False
+) -> CertificateParts:
+    """``parts`` with the extension ``oid`` set to ``value`` (None drops it); added at the end."""
+    kept = [e for e in parts.extensions if e.oid != oid]
+    if value is not None:
+        position = next((i for i, e in enumerate(parts.extensions) if e.oid == oid), len(kept))
+        kept.insert(position, RawExtension(oid=oid, critical=critical, value=value))
+    return dataclasses.replace(parts, extensions=tuple(kept))
+
+
+def name_der(name: x509.Name) -> bytes:
+    return name.public_bytes()
+
+
+def sign_attached(
+    data: bytes, certificate_der: bytes, key: rsa.RSAPrivateKey, *, detached: bool = False
+) -> bytes:
+    """A SignedData over ``data`` by ``cryptography``'s PKCS#7 builder (attached by default)."""
+    certificate = x509.load_der_x509_certificate(certificate_der)
+    options = [pkcs7.PKCS7Options.Binary]
+    if detached:
+        options.append(pkcs7.PKCS7Options.DetachedSignature)
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(certificate, key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, options)
+    )
+
+
+def openssl_sign_detached_noattr(
+    openssl: str, data: bytes, certificate_der: bytes, key: rsa.RSAPrivateKey, workdir: Path
+) -> bytes:
+    """``openssl cms -sign -noattr``: the SmartPKI shape, detached, no signed attributes."""
+    cert_path = workdir / "signer.pem"
+    key_path = workdir / "signer.key"
+    data_path = workdir / "data.bin"
+    cert_path.write_bytes(
+        x509.load_der_x509_certificate(certificate_der).public_bytes(serialization.Encoding.PEM)
+    )
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    data_path.write_bytes(data)
+    return subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-sign",
+            "-binary",
+            "-noattr",
+            "-md",
+            "sha256",
+            "-outform",
+            "DER",
+            "-signer",
+            str(cert_path),
+            "-inkey",
+            str(key_path),
+            "-in",
+            str(data_path),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
