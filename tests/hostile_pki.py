@@ -27,6 +27,7 @@ KEY_USAGE = "2.5.29.15"
 EXTENDED_KEY_USAGE = "2.5.29.37"
 BASIC_CONSTRAINTS = "2.5.29.19"
 AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
+DER = serialization.Encoding.DER
 
 
 class _Attribute(core.Sequence):  # type: ignore[misc]
@@ -46,11 +47,14 @@ class RawExtension:
 
 @dataclasses.dataclass(frozen=True)
 class CertificateParts:
-    """What a mutation may change: the extensions in order and the two names (DER)."""
+    """What a mutation may change: the extensions in order, the two names (DER) and the
+    two unique identifiers (BIT STRING contents, first byte the unused-bit count)."""
 
     extensions: tuple[RawExtension, ...]
     subject: bytes
     issuer: bytes
+    issuer_unique_id: bytes | None = None
+    subject_unique_id: bytes | None = None
 
 
 def _tlv(tag: int, content: bytes) -> bytes:
@@ -102,6 +106,10 @@ def rebuild(
         parts.subject,
         tbs["subject_public_key_info"].dump(),
     ]
+    if parts.issuer_unique_id is not None:
+        fields.append(_tlv(0x81, parts.issuer_unique_id))
+    if parts.subject_unique_id is not None:
+        fields.append(_tlv(0x82, parts.subject_unique_id))
     if parts.extensions:
         body = b"".join(encode_extension(e) for e in parts.extensions)
         fields.append(_tlv(0xA3, _tlv(0x30, body)))
@@ -144,19 +152,25 @@ def name_der(name: x509.Name) -> bytes:
 
 
 def sign_attached(
-    data: bytes, certificate_der: bytes, key: rsa.RSAPrivateKey, *, detached: bool = False
+    data: bytes,
+    certificate_der: bytes,
+    key: rsa.RSAPrivateKey,
+    *,
+    detached: bool = False,
+    extra_certificates: Sequence[bytes] = (),
 ) -> bytes:
-    """A SignedData over ``data`` by ``cryptography``'s PKCS#7 builder (attached by default)."""
+    """A SignedData over ``data`` by ``cryptography``'s PKCS#7 builder (attached by default),
+    carrying ``extra_certificates`` beside the signer's."""
     certificate = x509.load_der_x509_certificate(certificate_der)
     options = [pkcs7.PKCS7Options.Binary]
     if detached:
         options.append(pkcs7.PKCS7Options.DetachedSignature)
-    return (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(data)
-        .add_signer(certificate, key, hashes.SHA256())
-        .sign(serialization.Encoding.DER, options)
+    builder = (
+        pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(certificate, key, hashes.SHA256())
     )
+    for extra in extra_certificates:
+        builder = builder.add_certificate(x509.load_der_x509_certificate(extra))
+    return builder.sign(DER, options)
 
 
 def openssl_sign_detached_noattr(
