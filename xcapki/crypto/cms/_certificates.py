@@ -59,7 +59,9 @@ def sid_facts(certificate: x509.Certificate) -> SidFacts:
             key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
         except (ValueError, UnsupportedAlgorithm):
             key_id = None
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension):
+        # Unreadable or repeated extensions: no key id to match by; the
+        # certificate profile refuses such a certificate later.
         key_id = None
     return SidFacts(
         issuer_der=certificate.issuer.public_bytes(),
