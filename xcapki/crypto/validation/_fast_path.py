@@ -224,6 +224,8 @@ class FastPath:
             return None
         if not _signed_by(leaf, der, tbs, cached.issuer_key, self.policy):
             return None
+        if not _readable_by_certvalidator(der):
+            return None
         self.checked_leaves.put(
             digest,
             validity,
@@ -303,6 +305,22 @@ def _tbs_and_issuer(der: bytes) -> tuple[bytes, bytes]:
     offset = _element(der, offset, 0x30)[1]
     issuer_end = _element(der, offset, 0x30)[1]
     return der[tbs_start:tbs_end], der[offset:issuer_end]
+
+
+def _readable_by_certvalidator(der: bytes) -> bool:
+    """Whether asn1crypto reads every field and extension value of the leaf.
+
+    certvalidator refuses a leaf whose extension values asn1crypto cannot
+    parse (an empty or truncated subjectDirectoryAttributes, say) even where
+    ``cryptography`` keeps them as opaque bytes; the fast path must not accept
+    what the full path would refuse. Done once per leaf (the leaf cache keeps
+    the verdict).
+    """
+    try:
+        asn1_x509.Certificate.load(der).native  # noqa: B018
+    except Exception:
+        return False
+    return True
 
 
 def _named(entry: CachedIntermediatePath, issuer_der: bytes) -> CachedIntermediatePath | None:
