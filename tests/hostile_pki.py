@@ -11,22 +11,29 @@ cannot hide itself in the inputs.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import enum
+import http.server
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from asn1crypto import core
+from asn1crypto import core, ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 SUBJECT_DIRECTORY_ATTRIBUTES = "2.5.29.9"
 KEY_USAGE = "2.5.29.15"
 EXTENDED_KEY_USAGE = "2.5.29.37"
 BASIC_CONSTRAINTS = "2.5.29.19"
 AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
+AUTHORITY_INFORMATION_ACCESS = "1.3.6.1.5.5.7.1.1"
+CRL_DISTRIBUTION_POINTS = "2.5.29.31"
 DER = serialization.Encoding.DER
 
 
@@ -212,3 +219,143 @@ def openssl_sign_detached_noattr(
         check=True,
         capture_output=True,
     ).stdout
+
+
+class OcspAnswer(enum.Enum):
+    """What ``HostileOcspResponder`` sends back."""
+
+    GOOD = "good"
+    WRONG_NONCE = "wrong-nonce"
+    OTHER_SERIAL = "other-serial"
+    SHA1_SIGNED = "sha1-signed"
+    UNAUTHORIZED = "unauthorized"
+    HTML_PAGE = "html-page"
+    FOUR_MEGABYTES = "four-megabytes"
+    HTTP_500 = "http-500"
+
+
+class HostileOcspResponder:
+    """An OCSP responder on loopback answering for one CA the way a test chooses.
+
+    Its answers are built with asn1crypto and signed with the CA's own key
+    through ``cryptography`` (the CA answers for itself, RFC 6960 2.6).
+    """
+
+    def __init__(self, ca_certificate: x509.Certificate, ca_key: rsa.RSAPrivateKey) -> None:
+        self.answer = OcspAnswer.GOOD
+        self._ca = asn1_x509.Certificate.load(ca_certificate.public_bytes(DER))
+        self._key = ca_key
+        responder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                status, content_type, body = responder.respond(self.rfile.read(length))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def respond(self, request_der: bytes) -> tuple[int, str, bytes]:
+        """(HTTP status, content type, body) for ``request_der`` under the current answer."""
+        answer = self.answer
+        if answer is OcspAnswer.HTTP_500:
+            return 500, "text/plain", b"internal error"
+        if answer is OcspAnswer.HTML_PAGE:
+            page = b"<html><body><h1>Proxy login required</h1></body></html>" * 4
+            return 200, "text/html", page
+        if answer is OcspAnswer.FOUR_MEGABYTES:
+            return 200, "application/ocsp-response", b"\x30" + bytes(4 * 1024 * 1024)
+        if answer is OcspAnswer.UNAUTHORIZED:
+            return (
+                200,
+                "application/ocsp-response",
+                ocsp.OCSPResponse({"response_status": "unauthorized"}).dump(),
+            )
+        return 200, "application/ocsp-response", self._basic(request_der, answer)
+
+    def _basic(self, request_der: bytes, answer: OcspAnswer) -> bytes:
+        request = ocsp.OCSPRequest.load(request_der)
+        cert_id = request["tbs_request"]["request_list"][0]["req_cert"]
+        if answer is OcspAnswer.OTHER_SERIAL:
+            cert_id = ocsp.CertId(
+                {
+                    "hash_algorithm": cert_id["hash_algorithm"],
+                    "issuer_name_hash": cert_id["issuer_name_hash"].native,
+                    "issuer_key_hash": cert_id["issuer_key_hash"].native,
+                    "serial_number": cert_id["serial_number"].native + 1,
+                }
+            )
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        extensions = []
+        nonce = request.nonce_value
+        if nonce is not None:
+            value = bytes(16) if answer is OcspAnswer.WRONG_NONCE else nonce.native
+            extensions.append({"extn_id": "nonce", "critical": False, "extn_value": value})
+        data = ocsp.ResponseData(
+            {
+                "version": "v1",
+                "responder_id": ocsp.ResponderId(name="by_key", value=self._ca.public_key.sha1),
+                "produced_at": now,
+                "responses": [
+                    {
+                        "cert_id": cert_id,
+                        "cert_status": ocsp.CertStatus(name="good", value=core.Null()),
+                        "this_update": now - datetime.timedelta(minutes=1),
+                        "next_update": now + datetime.timedelta(hours=1),
+                    }
+                ],
+                "response_extensions": extensions or None,
+            }
+        )
+        sha1 = answer is OcspAnswer.SHA1_SIGNED
+        digest = hashes.SHA1() if sha1 else hashes.SHA256()  # noqa: S303 - the weak case on purpose
+        signature = self._key.sign(data.dump(), padding.PKCS1v15(), digest)
+        basic = ocsp.BasicOCSPResponse(
+            {
+                "tbs_response_data": data,
+                "signature_algorithm": {"algorithm": "sha1_rsa" if sha1 else "sha256_rsa"},
+                "signature": signature,
+            }
+        )
+        return ocsp.OCSPResponse(
+            {
+                "response_status": "successful",
+                "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+            }
+        ).dump()
+
+
+def revocation_addresses(
+    parts: CertificateParts, *, ocsp_url: str, crl_url: str
+) -> CertificateParts:
+    """``parts`` naming ``ocsp_url`` as its responder and ``crl_url`` as its CRL."""
+    access = x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+            )
+        ]
+    )
+    points = x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)]
+    )
+    parts = replace_extension(parts, AUTHORITY_INFORMATION_ACCESS, access.public_bytes())
+    return replace_extension(parts, CRL_DISTRIBUTION_POINTS, points.public_bytes())

@@ -110,6 +110,7 @@ class Lab:
     pki: TestPki
     services: PkiServices
     trust: TrustStore
+    responder: hostile_pki.HostileOcspResponder
 
     def portal(self, **options: Any) -> PortalLogin:
         return self.make_portal(**options)
@@ -1099,6 +1100,81 @@ def _(lab: Lab) -> None:
     lab.post(portal, json.dumps(body))
 
 
+# Revocation answers that cannot be used, from a responder built without xcapki.
+
+
+def _behind_hostile_responder(lab: Lab, answer: hostile_pki.OcspAnswer) -> None:
+    """The XCA card, its OCSP address our hostile responder's and its CRL address dead."""
+    responder = lab.responder
+    responder.answer = answer
+    parts = hostile_pki.revocation_addresses(
+        _xca_parts(lab), ocsp_url=responder.url, crl_url=dead_url() + "xca.crl"
+    )
+    _sign_in_with(lab, _card_variant(lab, parts), _card_key(lab))
+
+
+_CHECK_LATER = "could not confirm"
+
+
+@case(
+    "OCSP answer carries another request's nonce",
+    RevocationCheckError,
+    detail="nonce of another request.*caching proxy",
+    user=_CHECK_LATER,
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.WRONG_NONCE)
+
+
+@case(
+    "OCSP status unauthorized",
+    RevocationCheckError,
+    detail="refused to answer \\(status unauthorized\\).*does not serve this CA",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.UNAUTHORIZED)
+
+
+@case("OCSP address answers an HTML page", RevocationCheckError, detail="not an OCSP response")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.HTML_PAGE)
+
+
+@case("OCSP address answers 4 MB", RevocationCheckError, detail="larger than 65536 bytes")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.FOUR_MEGABYTES)
+
+
+@case("OCSP address answers HTTP 500", RevocationCheckError, detail="answered HTTP 500")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.HTTP_500)
+
+
+@case("OCSP answer signed with SHA-1", RevocationCheckError, detail="signed with SHA1")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.SHA1_SIGNED)
+
+
+@case(
+    "OCSP answer for another serial number",
+    RevocationCheckError,
+    detail="about another certificate",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.OTHER_SERIAL)
+
+
+@pytest.fixture(scope="module")
+def hostile_responder(test_pki: TestPki) -> Iterator[hostile_pki.HostileOcspResponder]:
+    key = test_pki.ca(Authority.XCA).key.private_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    responder = hostile_pki.HostileOcspResponder(test_pki.ca(Authority.XCA).certificate, key)
+    try:
+        yield responder
+    finally:
+        responder.close()
+
+
 @pytest.fixture
 def lab(
     make_portal: Callable[..., PortalLogin],
@@ -1106,6 +1182,7 @@ def lab(
     test_pki: TestPki,
     pki_services: PkiServices,
     portal_trust: TrustStore,
+    hostile_responder: hostile_pki.HostileOcspResponder,
 ) -> Lab:
     return Lab(
         make_portal=make_portal,
@@ -1113,6 +1190,7 @@ def lab(
         pki=test_pki,
         services=pki_services,
         trust=portal_trust,
+        responder=hostile_responder,
     )
 
 
@@ -1133,6 +1211,22 @@ def test_refused_with_its_own_error(lab: Lab, entry: Case) -> None:
     if entry.user is not None:
         assert re.search(entry.user, refused.value.user_message), refused.value.user_message
     assert_plain_message(str(refused.value))
+
+
+def test_the_hostile_responder_good_answer_is_accepted(lab: Lab) -> None:
+    """The control of the revocation cases: its good answer lets the same card in."""
+    lab.responder.answer = hostile_pki.OcspAnswer.GOOD
+    parts = hostile_pki.revocation_addresses(
+        _xca_parts(lab), ocsp_url=lab.responder.url, crl_url=dead_url() + "xca.crl"
+    )
+    portal = lab.portal()
+    challenge = portal.issue_challenge(SESSION)
+    der = hostile_pki.sign_attached(challenge.message, _card_variant(lab, parts), _card_key(lab))
+    response = LoginResponse(
+        format=ResponseFormat.XCAPKI, challenge_id=challenge.challenge_id, cms=der
+    )
+    login = portal.verify_response(SESSION, response.to_json())
+    assert login.revocation.source is RevocationSource.OCSP
 
 
 def test_certificate_hash_is_what_the_identity_reports(lab: Lab) -> None:

@@ -53,6 +53,7 @@ class OcspProblem(enum.Enum):
     NOT_OCSP = "not-ocsp"
     ERROR_STATUS = "error-status"
     NONCE_MISMATCH = "nonce-mismatch"
+    WEAK_SIGNATURE = "weak-signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class OcspFailure:
     problem: OcspProblem
     url: str
     received: str = ""
-    """The HTTP status or OCSP responseStatus received, where there was one."""
+    """The HTTP status, OCSP responseStatus or signature digest received, where there was one."""
 
 
 class OcspExchangeError(OCSPFetchError):

@@ -18,6 +18,7 @@ from pyhanko_certvalidator.fetchers.common_utils import (
     format_ocsp_request,
     ocsp_job_get_earliest,
 )
+from pyhanko_certvalidator.policy_decl import DEFAULT_WEAK_HASH_ALGOS
 from pyhanko_certvalidator.util import get_ocsp_urls
 
 from xcapki.crypto.validation._fetchers import (
@@ -37,7 +38,8 @@ class CheckedOcspFetcher(AIOHttpOCSPFetcher):
 
     The request is certvalidator's (with a nonce); the answer is read up to
     ``MAX_OCSP_RESPONSE_BYTES``, must be an OCSPResponse with status
-    successful and, when it carries a nonce, this request's. Each refusal
+    successful, signed with an allowed digest (not MD5 or SHA-1) and, when it
+    carries a nonce, this request's. Each refusal
     raises an ``OCSPFetchError`` that carries an ``OcspFailure``.
     """
 
@@ -92,6 +94,11 @@ async def _exchange(
         if status == "successful":
             response["response_bytes"]["response"].parsed.native  # noqa: B018
         response_nonce = response.nonce_value if status == "successful" else None
+        digest = (
+            str(response.basic_ocsp_response["signature_algorithm"].hash_algo)
+            if status == "successful"
+            else ""
+        )
     except Exception as exc:
         raise OcspExchangeError(OcspFailure(OcspProblem.NOT_OCSP, url)) from exc
     if status != "successful":
@@ -99,4 +106,8 @@ async def _exchange(
     request_nonce = request.nonce_value
     if request_nonce and response_nonce and request_nonce.native != response_nonce.native:
         raise OcspExchangeError(OcspFailure(OcspProblem.NONCE_MISMATCH, url))
+    if digest in DEFAULT_WEAK_HASH_ALGOS:
+        # certvalidator holds the responder's certificate to the algorithm
+        # policy but not the answer's own signature; xcapki does.
+        raise OcspExchangeError(OcspFailure(OcspProblem.WEAK_SIGNATURE, url, digest.upper()))
     return response

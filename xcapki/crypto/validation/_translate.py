@@ -46,7 +46,6 @@ from xcapki.crypto.validation.status import (
 __all__ = ["translate_failure"]
 
 _MAX_CHAIN = 16
-_WEAK_HASHES = frozenset({"md2", "md5", "sha1"})
 _SOFT_FAIL = "or choose RevocationMode.SOFT_FAIL to accept certificates whose status is unknown"
 
 
@@ -184,13 +183,6 @@ def _unusable_answer(response: ocsp.OCSPResponse, cert: asn1_x509.Certificate) -
             f"the OCSP answer received for {subject} is about another certificate (no "
             "response for its serial number); the responder answered the wrong request"
         )
-    basic = response["response_bytes"]["response"].parsed
-    if basic["signature_algorithm"].hash_algo in _WEAK_HASHES:
-        return (
-            f"the OCSP answer for {subject} is signed with "
-            f"{basic['signature_algorithm'].hash_algo.upper()}, which is no longer accepted; "
-            "the CA's responder must sign with SHA-256 or stronger"
-        )
     return (
         f"the OCSP answer for {subject} is not signed by its CA or by a responder the CA "
         "authorised (id-kp-OCSPSigning), or is not valid now; check the responder's signing "
@@ -213,6 +205,11 @@ def _failed_exchange(failure: OcspFailure) -> str:
         return f"the answer from {failure.url} is not an OCSP response (an HTML page, say)"
     if problem is OcspProblem.ERROR_STATUS:
         return f"the OCSP responder {failure.url} refused to answer (status {failure.received})"
+    if problem is OcspProblem.WEAK_SIGNATURE:
+        return (
+            f"the OCSP answer from {failure.url} is signed with {failure.received}, which is "
+            "no longer accepted"
+        )
     return (
         f"the OCSP answer from {failure.url} carries the nonce of another request (a replayed "
         "or cached answer)"
@@ -229,6 +226,8 @@ def _remedy(failure: OcspFailure) -> str:
         return "the responder does not serve this CA's certificates; check the address"
     if problem is OcspProblem.ERROR_STATUS:
         return "try again later, or ask the CA about its responder"
+    if problem is OcspProblem.WEAK_SIGNATURE:
+        return "the CA's responder must sign with SHA-256 or stronger"
     return "check for a caching proxy between this server and the responder"
 
 
