@@ -359,3 +359,7 @@ def revocation_addresses(
     )
     parts = replace_extension(parts, AUTHORITY_INFORMATION_ACCESS, access.public_bytes())
     return replace_extension(parts, CRL_DISTRIBUTION_POINTS, points.public_bytes())
+
+
+def der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(DER)
