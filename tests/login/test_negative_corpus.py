@@ -462,7 +462,11 @@ def _(lab: Lab) -> None:
 # Step 4: the signer certificate.
 
 
-@case("HiPKI certb64 is another card's certificate", CertificateFieldMismatchError)
+@case(
+    "HiPKI certb64 is another card's certificate",
+    CertificateFieldMismatchError,
+    user="not the one that made it",
+)
 def _(lab: Lab) -> None:
     portal, _, body = _envelope(lab, ResponseFormat.HIPKI)
     other = lab.cards.gca.card.signing.certificate.public_bytes(Encoding.DER)
@@ -616,12 +620,17 @@ def _(lab: Lab) -> None:
 # Step 8: certificate purpose and validity.
 
 
-@case("the card's encryption (KEYX) certificate", KeyUsageRejectedError)
+@case(
+    "the card's encryption (KEYX) certificate",
+    KeyUsageRejectedError,
+    detail="encryption certificate",
+    user="encryption certificate was used",
+)
 def _(lab: Lab) -> None:
     lab.attempt(file_signer(lab.cards.xca.card.encryption))
 
 
-@case("expired card", ExpiredCertificateError)
+@case("expired card", ExpiredCertificateError, detail="expired at", user="has expired")
 def _(lab: Lab) -> None:
     lab.attempt(card_signer(lab.cards.expired))
 
@@ -1062,6 +1071,47 @@ def _(lab: Lab) -> None:
 )
 def _(lab: Lab) -> None:
     _issued_by_look_alike(lab, "\u00a0" + Authority.XCA.value)
+
+
+@case(
+    "issuing CA expired, card still valid",
+    ExpiredCertificateError,
+    detail="a CA certificate of the path expired",
+    user="the card's, or its authority's",
+)
+def _(lab: Lab) -> None:
+    """A CA named exactly as the XCA, under the test root, whose validity has ended."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = lab.pki.root
+    root_key = root.key.private_key
+    assert isinstance(root_key, rsa.RSAPrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(lab.pki.ca(Authority.XCA).certificate.subject)
+        .issuer_name(root.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=400))
+        .not_valid_after(now - dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage_ca(), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    parts = hostile_pki.replace_extension(
+        _xca_parts(lab),
+        hostile_pki.AUTHORITY_KEY_IDENTIFIER,
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()).public_bytes(),
+    )
+    der = hostile_pki.rebuild(lab.cards.xca.card.signing.certificate, parts, key)
+    portal = lab.portal(
+        revocation_mode=RevocationMode.OFF, trust_store=lab.trust.with_intermediates(ca)
+    )
+    _sign_in_with(lab, der, _card_key(lab), portal=portal)
 
 
 @case("detached CMS in the xcapki format", ResponseMalformedError, detail="detached")
