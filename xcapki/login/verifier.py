@@ -18,6 +18,7 @@ fails after.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -310,13 +311,22 @@ class LoginVerifier:
         except (PathValidationError, CertificateError) as exc:
             raise _path_failure(exc) from exc
         except ValidatorUsageError as exc:
-            raise errors.LoginConfigurationError(
-                f"{exc}; call LoginVerifier.verify from a worker thread"
-            ) from exc
+            raise _usage_failure(exc) from exc
         self._paths.put(
             fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
         )
         return path
+
+
+def _usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return errors.LoginConfigurationError(str(exc))
+    return errors.LoginConfigurationError(
+        "LoginVerifier.verify was called inside a running event loop; call it from a worker "
+        "thread (Starlette: a sync endpoint or run_in_threadpool)"
+    )
 
 
 def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
