@@ -231,6 +231,8 @@ class OcspAnswer(enum.Enum):
     UNAUTHORIZED = "unauthorized"
     HTML_PAGE = "html-page"
     FOUR_MEGABYTES = "four-megabytes"
+    FOUR_MEGABYTES_UNANNOUNCED = "four-megabytes-unannounced"
+    """4 MB without a Content-Length: the body ends when the connection closes."""
     HTTP_500 = "http-500"
 
 
@@ -253,7 +255,8 @@ class HostileOcspResponder:
                 status, content_type, body = responder.respond(self.rfile.read(length))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
+                if responder.answer is not OcspAnswer.FOUR_MEGABYTES_UNANNOUNCED:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -281,7 +284,7 @@ class HostileOcspResponder:
         if answer is OcspAnswer.HTML_PAGE:
             page = b"<html><body><h1>Proxy login required</h1></body></html>" * 4
             return 200, "text/html", page
-        if answer is OcspAnswer.FOUR_MEGABYTES:
+        if answer in (OcspAnswer.FOUR_MEGABYTES, OcspAnswer.FOUR_MEGABYTES_UNANNOUNCED):
             return 200, "application/ocsp-response", b"\x30" + bytes(4 * 1024 * 1024)
         if answer is OcspAnswer.UNAUTHORIZED:
             return (

@@ -1195,6 +1195,15 @@ def _(lab: Lab) -> None:
     _behind_hostile_responder(lab, hostile_pki.OcspAnswer.FOUR_MEGABYTES)
 
 
+@case(
+    "OCSP address answers 4 MB without a Content-Length",
+    RevocationCheckError,
+    detail="larger than 65536 bytes",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.FOUR_MEGABYTES_UNANNOUNCED)
+
+
 @case("OCSP address answers HTTP 500", RevocationCheckError, detail="answered HTTP 500")
 def _(lab: Lab) -> None:
     _behind_hostile_responder(lab, hostile_pki.OcspAnswer.HTTP_500)

@@ -83,11 +83,9 @@ async def _exchange(
                 raise OcspExchangeError(
                     OcspFailure(OcspProblem.HTTP_STATUS, url, f"HTTP {answer.status}")
                 )
-            body = await answer.content.read(MAX_OCSP_RESPONSE_BYTES + 1)
+            body = await _bounded_body(answer, url)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise OcspExchangeError(OcspFailure(OcspProblem.UNREACHABLE, url)) from exc
-    if len(body) > MAX_OCSP_RESPONSE_BYTES:
-        raise OcspExchangeError(OcspFailure(OcspProblem.TOO_LARGE, url))
     try:
         response = ocsp.OCSPResponse.load(body, strict=True)
         status = str(response["response_status"].native)
@@ -111,3 +109,17 @@ async def _exchange(
         # policy but not the answer's own signature; xcapki does.
         raise OcspExchangeError(OcspFailure(OcspProblem.WEAK_SIGNATURE, url, digest.upper()))
     return response
+
+
+async def _bounded_body(answer: aiohttp.ClientResponse, url: str) -> bytes:
+    """The whole body, read chunk by chunk; more than ``MAX_OCSP_RESPONSE_BYTES`` is refused
+    as soon as it is announced or received."""
+    too_large = OcspExchangeError(OcspFailure(OcspProblem.TOO_LARGE, url))
+    if answer.content_length is not None and answer.content_length > MAX_OCSP_RESPONSE_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in answer.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) > MAX_OCSP_RESPONSE_BYTES:
+            raise too_large
+    return bytes(body)
