@@ -58,6 +58,7 @@ from xcapki.login import (
     AuthorityNotAllowedError,
     CertificateFieldMismatchError,
     CertificatePolicyNotAllowedError,
+    CertificateProfileError,
     CertificatePurposeError,
     Challenge,
     ChallengeExpiredError,
@@ -72,7 +73,6 @@ from xcapki.login import (
     LoginResponse,
     NonceMismatchError,
     NotYetValidCertificateError,
-    PolicyRejectedError,
     PortalLogin,
     ResponseFormat,
     ResponseMalformedError,
@@ -960,13 +960,13 @@ def _text(value: str) -> bytes:
     return bytes(core.PrintableString(value).dump())
 
 
-@case("two 統一編號 attributes", PolicyRejectedError, detail="appears twice")
+@case("two 統一編號 attributes", CertificateProfileError, detail="appears twice")
 def _(lab: Lab) -> None:
     extra = (oids.UNIFIED_BUSINESS_NUMBER, [_text("11111111")])
     _sign_in_with(lab, _with_attributes(lab, lambda e: e.append(extra)), _card_key(lab))
 
 
-@case("two card-serial attributes", PolicyRejectedError, detail="appears twice")
+@case("two card-serial attributes", CertificateProfileError, detail="appears twice")
 def _(lab: Lab) -> None:
     extra = (oids.CARD_SERIAL, [_text("TP00000000000001")])
     _sign_in_with(lab, _with_attributes(lab, lambda e: e.append(extra)), _card_key(lab))
@@ -980,13 +980,13 @@ def _set_attribute(oid: str, value: bytes) -> Callable[[list[tuple[str, list[byt
     return edit
 
 
-@case("統一編號 with a leading space", PolicyRejectedError, detail="whitespace")
+@case("統一編號 with a leading space", CertificateProfileError, detail="whitespace")
 def _(lab: Lab) -> None:
     edit = _set_attribute(oids.UNIFIED_BUSINESS_NUMBER, _text(" 12345678"))
     _sign_in_with(lab, _with_attributes(lab, edit), _card_key(lab))
 
 
-@case("統一編號 with a trailing newline", PolicyRejectedError, detail="whitespace")
+@case("統一編號 with a trailing newline", CertificateProfileError, detail="whitespace")
 def _(lab: Lab) -> None:
     value = bytes(core.UTF8String("12345678\n").dump())
     _sign_in_with(
@@ -996,7 +996,7 @@ def _(lab: Lab) -> None:
     )
 
 
-@case("統一編號 in full-width digits", PolicyRejectedError, detail="digits")
+@case("統一編號 in full-width digits", CertificateProfileError, detail="digits")
 def _(lab: Lab) -> None:
     value = bytes(core.UTF8String("１２３４５６７８").dump())
     _sign_in_with(
@@ -1006,7 +1006,7 @@ def _(lab: Lab) -> None:
     )
 
 
-@case("card serial with a trailing space", PolicyRejectedError, detail="whitespace")
+@case("card serial with a trailing space", CertificateProfileError, detail="whitespace")
 def _(lab: Lab) -> None:
     edit = _set_attribute(oids.CARD_SERIAL, _text("TP00000000000001 "))
     _sign_in_with(lab, _with_attributes(lab, edit), _card_key(lab))

@@ -29,6 +29,7 @@ remedy and never reveals which internal check failed beyond that::
     │   ├── ExpiredCertificateError
     │   └── NotYetValidCertificateError
     ├── PolicyRejectedError                   9
+    │   ├── CertificateProfileError           8: identity ambiguous or unreadable (profile)
     │   ├── AuthorityNotAllowedError          e.g. a MOICA card on an XCA-only portal
     │   ├── CertificatePolicyNotAllowedError
     │   └── IdentityMissingError              the portal needs a 統一編號 the card lacks
@@ -52,6 +53,7 @@ __all__ = [
     "AuthorityNotAllowedError",
     "CertificateFieldMismatchError",
     "CertificatePolicyNotAllowedError",
+    "CertificateProfileError",
     "CertificatePurposeError",
     "CertificateValidityError",
     "ChallengeError",
@@ -246,6 +248,16 @@ class PolicyRejectedError(LoginError):
     """The certificate is genuine but not one this portal admits (step 9)."""
 
     user_message = "This portal does not accept this kind of card."
+
+
+class CertificateProfileError(PolicyRejectedError):
+    """The certificate breaks the Taiwan GPKI profile: its identity is repeated, padded,
+    contradictory or unreadable, so no one reading of it can be trusted (step 8)."""
+
+    user_message = (
+        "The card's certificate cannot be read as a Taiwan government card certificate, so "
+        "the portal cannot tell who it belongs to. Contact the card's certification authority."
+    )
 
 
 class AuthorityNotAllowedError(PolicyRejectedError):

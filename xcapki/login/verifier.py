@@ -286,7 +286,7 @@ class LoginVerifier:
                     certificate, trust_store=self._validator.trust_store
                 )
             except CertificateError as exc:
-                raise errors.PolicyRejectedError(f"signer certificate refused: {exc}") from exc
+                raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
             self._profiles.put(certificate, profile)
         checks.check_purpose(profile, self._policy.purpose)
         checks.check_validity(profile, now, self._skew)
