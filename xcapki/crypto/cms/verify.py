@@ -133,7 +133,42 @@ def inspect_cms(
     signature failed next to what it claimed. The checks run in the order
     of docs/login-checks.md: the parse (1), content and nonce (3), the signer
     certificate (4), algorithms (5), signed attributes (6), the signature (7).
+    Whatever ``cryptography`` or asn1crypto raise on hostile input becomes a
+    ``CmsMalformedError`` here; no exception of a dependency leaves.
     """
+    try:
+        return _inspect(
+            data,
+            content=content,
+            policy=policy,
+            max_size=max_size,
+            now=now,
+            max_clock_skew=max_clock_skew,
+            extra_certificates=extra_certificates,
+            nonce=nonce,
+            signer_certificate=signer_certificate,
+        )
+    except CmsError:
+        raise
+    except Exception as exc:
+        raise CmsMalformedError(
+            "the CMS or its signer certificate holds a value that cannot be processed; "
+            "the signer must send a DER-encoded CMS SignedData with a well-formed certificate"
+        ) from exc
+
+
+def _inspect(
+    data: bytes | ParsedCms,
+    *,
+    content: bytes | None,
+    policy: AlgorithmPolicy,
+    max_size: int,
+    now: datetime | None,
+    max_clock_skew: timedelta,
+    extra_certificates: Sequence[x509.Certificate],
+    nonce: bytes | None,
+    signer_certificate: x509.Certificate | None,
+) -> CmsSignature:
     parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)
     signer = parsed.signer
     signed_content = _content(parsed, content)
