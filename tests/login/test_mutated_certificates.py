@@ -19,6 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
 from login_helpers import SESSION
 
 from xcapki.crypto.authority import Authority
@@ -108,19 +109,27 @@ def _holds_login_purpose(login: VerifiedLogin) -> None:
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(changes=certificate_mutations.mutations())
+@given(
+    changes=certificate_mutations.mutations(),
+    response_format=st.sampled_from([ResponseFormat.XCAPKI, ResponseFormat.HIPKI]),
+)
 def test_mutated_card_certificates_log_in_or_raise_xcapki_errors(
     test_pki: TestPki,
     card: IssuedCard,
     portal: PortalLogin,
     portal_trust: object,
     changes: list[certificate_mutations.Mutation],
+    response_format: ResponseFormat,
 ) -> None:
+    """The HiPKI shape also sends the mutant in its certb64 field."""
     der = _mutant(test_pki, card, changes)
     challenge = portal.issue_challenge(SESSION)
     cms = _signed(challenge.message, der, card)
     response = LoginResponse(
-        format=ResponseFormat.XCAPKI, challenge_id=challenge.challenge_id, cms=cms
+        format=response_format,
+        challenge_id=challenge.challenge_id,
+        cms=cms,
+        certificate=der if response_format is ResponseFormat.HIPKI else None,
     )
     try:
         login = portal.verify_response(SESSION, response.to_json())
