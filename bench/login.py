@@ -4,7 +4,7 @@ One test XCA card (RSA-2048, file key) answers N challenges in the HiPKI
 shape (attached PKCS7 with signingTime and nonce, certb64). Then, in one run:
 
 - xcapki: ``PortalLogin.verify_response`` on each POST body, the steps of
-  login-checks.md in order: JSON and the strict CMS parse (once), the
+  docs/login-checks.md in order: JSON and the strict CMS parse (once), the
   single-use challenge from the memory store, content binding,
   signature, profile, XCA-only policy, trusted path with OCSP hard-fail
   against the test PKI's loopback responder (answers cached until nextUpdate);

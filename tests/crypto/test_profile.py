@@ -105,7 +105,7 @@ def test_unknown_attributes_are_kept_as_raw_der() -> None:
     assert set(unknown.values) == {core.UTF8String("新屬性").dump(), odd_value.dump()}
     assert card.attribute("2.16.886.1.100.2.999") == unknown
     assert len(card.directory_attributes) == 2
-    with pytest.raises(CertificateError, match="Integer"):
+    with pytest.raises(CertificateError, match="neither a string nor an OID"):
         unknown.texts()
 
 
@@ -207,7 +207,7 @@ def test_non_bytes_raise_certificate_error() -> None:
         ([(oids.UNIFIED_BUSINESS_NUMBER, [core.PrintableString("ABCDEFGH")])], "digits"),
         ([(oids.SUBJECT_CLASS, [core.UTF8String("not an oid")])], "OID"),
         ([(oids.CARD_SERIAL, [core.PrintableString("A"), core.PrintableString("B")])], "2 values"),
-        ([(oids.CARD_SERIAL, [core.OctetString(b"x")])], "OctetString"),
+        ([(oids.CARD_SERIAL, [core.OctetString(b"x")])], "neither a string nor an OID"),
     ],
 )
 def test_malformed_known_attributes_raise_certificate_error(
@@ -218,5 +218,5 @@ def test_malformed_known_attributes_raise_certificate_error(
 
 
 def test_malformed_extension_raises_certificate_error() -> None:
-    with pytest.raises(CertificateError, match="malformed"):
+    with pytest.raises(CertificateError, match="not a DER SEQUENCE OF Attribute"):
         _xca_card(attributes=b"\x30\x05\x06\x03\x55\x04")

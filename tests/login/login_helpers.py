@@ -85,3 +85,15 @@ def edit_signed_data(der: bytes, change: object) -> bytes:
     return bytes(
         cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump(force=True)
     )
+
+
+_LEAKS = ("ParseError", "set_int_max_str_digits", "Traceback", "asn1crypto", "pyhanko")
+
+
+def assert_plain_message(message: str) -> None:
+    """A refusal's detail names the problem in xcapki's words: no dependency's internal
+    text, and no clause said twice."""
+    for leak in _LEAKS:
+        assert leak not in message, message
+    clauses = [c.strip() for c in message.replace(". ", "; ").split("; ") if c.strip()]
+    assert len(clauses) == len(set(clauses)), message

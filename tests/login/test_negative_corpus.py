@@ -14,20 +14,27 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import hostile_pki
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms, core
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from login_helpers import (
     ORIGIN,
     SESSION,
     MismatchedSigner,
     SettableClock,
+    assert_plain_message,
     card_signer,
     dead_url,
     edit_signed_data,
@@ -51,6 +58,8 @@ from xcapki.login import (
     AuthorityNotAllowedError,
     CertificateFieldMismatchError,
     CertificatePolicyNotAllowedError,
+    CertificateProfileError,
+    CertificatePurposeError,
     Challenge,
     ChallengeExpiredError,
     ChallengeSessionError,
@@ -100,6 +109,8 @@ class Lab:
     cards: StandardCards
     pki: TestPki
     services: PkiServices
+    trust: TrustStore
+    responder: hostile_pki.HostileOcspResponder
 
     def portal(self, **options: Any) -> PortalLogin:
         return self.make_portal(**options)
@@ -142,17 +153,25 @@ class Lab:
 
 @dataclasses.dataclass(frozen=True)
 class Case:
+    """A way to fail: the exact class, and what the detail and the user message must say."""
+
     name: str
     expected: type[LoginError]
     run: Callable[[Lab], None]
+    detail: str | None = None
+    user: str | None = None
 
 
 CASES: list[Case] = []
 
 
-def case(name: str, expected: type[LoginError]) -> Callable[[Callable[[Lab], None]], None]:
+def case(
+    name: str, expected: type[LoginError], *, detail: str | None = None, user: str | None = None
+) -> Callable[[Callable[[Lab], None]], None]:
+    """Register a case; ``detail`` and ``user`` are regular expressions the messages must match."""
+
     def register(run: Callable[[Lab], None]) -> None:
-        CASES.append(Case(name, expected, run))
+        CASES.append(Case(name, expected, run, detail, user))
 
     return register
 
@@ -443,7 +462,11 @@ def _(lab: Lab) -> None:
 # Step 4: the signer certificate.
 
 
-@case("HiPKI certb64 is another card's certificate", CertificateFieldMismatchError)
+@case(
+    "HiPKI certb64 is another card's certificate",
+    CertificateFieldMismatchError,
+    user="not the one that made it",
+)
 def _(lab: Lab) -> None:
     portal, _, body = _envelope(lab, ResponseFormat.HIPKI)
     other = lab.cards.gca.card.signing.certificate.public_bytes(Encoding.DER)
@@ -597,12 +620,17 @@ def _(lab: Lab) -> None:
 # Step 8: certificate purpose and validity.
 
 
-@case("the card's encryption (KEYX) certificate", KeyUsageRejectedError)
+@case(
+    "the card's encryption (KEYX) certificate",
+    KeyUsageRejectedError,
+    detail="encryption certificate",
+    user="encryption certificate was used",
+)
 def _(lab: Lab) -> None:
     lab.attempt(file_signer(lab.cards.xca.card.encryption))
 
 
-@case("expired card", ExpiredCertificateError)
+@case("expired card", ExpiredCertificateError, detail="expired at", user="has expired")
 def _(lab: Lab) -> None:
     lab.attempt(card_signer(lab.cards.expired))
 
@@ -736,14 +764,493 @@ def _(lab: Lab) -> None:
         lab.attempt(card, portal=lab.portal(revocation_mode=RevocationMode.REQUIRE))
 
 
+# Hostile certificates and shapes, built without xcapki (tests/hostile_pki.py).
+
+
+def _xca_parts(lab: Lab) -> hostile_pki.CertificateParts:
+    return hostile_pki.parts_of(lab.cards.xca.card.signing.certificate)
+
+
+def _card_variant(lab: Lab, parts: hostile_pki.CertificateParts) -> bytes:
+    """The XCA card's certificate with ``parts`` put in, signed again by the XCA CA.
+
+    The serial and key stay, so the XCA's responder still answers "good"."""
+    template = lab.cards.xca.card.signing.certificate
+    ca_key = lab.pki.ca(Authority.XCA).key.private_key
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    return hostile_pki.rebuild(template, parts, ca_key)
+
+
+def _sign_in_with(
+    lab: Lab,
+    certificate_der: bytes,
+    key: object,
+    *,
+    portal: PortalLogin | None = None,
+    detached: bool = False,
+    response_format: ResponseFormat = ResponseFormat.XCAPKI,
+) -> None:
+    """Answer a real challenge with a CMS that cryptography's PKCS#7 builder made."""
+    assert isinstance(key, rsa.RSAPrivateKey)
+    chosen = portal or lab.portal()
+    challenge = chosen.issue_challenge(SESSION)
+    der = hostile_pki.sign_attached(challenge.message, certificate_der, key, detached=detached)
+    certificate = certificate_der if response_format is not ResponseFormat.XCAPKI else None
+    response = LoginResponse(
+        format=response_format,
+        challenge_id=challenge.challenge_id,
+        cms=der,
+        certificate=certificate,
+    )
+    lab.post(chosen, response.to_json())
+
+
+def _card_key(lab: Lab) -> object:
+    return lab.cards.xca.card.signing.private_key
+
+
+def _with_extension(lab: Lab, oid: str, value: bytes | None, *, critical: bool = False) -> bytes:
+    return _card_variant(
+        lab, hostile_pki.replace_extension(_xca_parts(lab), oid, value, critical=critical)
+    )
+
+
+def _key_usage(**flags: bool) -> bytes:
+    names = (
+        "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+        "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+    )  # fmt: skip
+    return x509.KeyUsage(**{n: flags.get(n, False) for n in names}).public_bytes()
+
+
+def _eku(*usages: x509.ObjectIdentifier) -> bytes:
+    return x509.ExtendedKeyUsage(list(usages)).public_bytes()
+
+
+def _with_attributes(lab: Lab, edit: Callable[[list[tuple[str, list[bytes]]]], None]) -> bytes:
+    parts = _xca_parts(lab)
+    (current,) = (e for e in parts.extensions if e.oid == hostile_pki.SUBJECT_DIRECTORY_ATTRIBUTES)
+    entries = hostile_pki.directory_attributes(current.value)
+    edit(entries)
+    value = hostile_pki.encode_directory_attributes(entries)
+    return _card_variant(
+        lab, hostile_pki.replace_extension(parts, hostile_pki.SUBJECT_DIRECTORY_ATTRIBUTES, value)
+    )
+
+
+_NOT_A_LOGIN_CERTIFICATE = "not the signing certificate of a card issued to a person"
+
+
+@case(
+    "self-signed XCA look-alike without AKI, openssl -noattr, smartpki",
+    UntrustedSignerError,
+    detail="breaks the path rules",
+)
+def _(lab: Lab) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (Debian package openssl)")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    xca = lab.pki.ca(Authority.XCA).certificate.subject
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(xca)
+        .issuer_name(xca)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.KeyUsage(True, *[False] * 8), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    der = certificate.public_bytes(Encoding.DER)
+    portal = lab.portal(policy=CPA_FILING_POLICY)
+    challenge = portal.issue_challenge(SESSION)
+    with tempfile.TemporaryDirectory() as workdir:
+        cms_der = hostile_pki.openssl_sign_detached_noattr(
+            openssl, challenge.message, der, key, Path(workdir)
+        )
+    response = LoginResponse(
+        format=ResponseFormat.SMARTPKI,
+        challenge_id=challenge.challenge_id,
+        cms=cms_der,
+        certificate=der,
+    )
+    lab.post(portal, response.to_json())
+
+
+@case(
+    "the XCA's OCSP responder certificate",
+    CertificatePurposeError,
+    detail="OCSP responder",
+    user=_NOT_A_LOGIN_CERTIFICATE,
+)
+def _(lab: Lab) -> None:
+    responder = lab.pki.ca(Authority.XCA).ocsp_signer
+    _sign_in_with(lab, responder.certificate.public_bytes(Encoding.DER), responder.private_key)
+
+
+@case(
+    "the XCA's OCSP responder certificate on the XCA-only preset",
+    CertificatePurposeError,
+    user=_NOT_A_LOGIN_CERTIFICATE,
+)
+def _(lab: Lab) -> None:
+    responder = lab.pki.ca(Authority.XCA).ocsp_signer
+    _sign_in_with(
+        lab,
+        responder.certificate.public_bytes(Encoding.DER),
+        responder.private_key,
+        portal=lab.portal(policy=CPA_FILING_POLICY),
+    )
+
+
+@case("extendedKeyUsage serverAuth only", CertificatePurposeError, detail="1.3.6.1.5.5.7.3.1")
+def _(lab: Lab) -> None:
+    der = _with_extension(
+        lab, hostile_pki.EXTENDED_KEY_USAGE, _eku(ExtendedKeyUsageOID.SERVER_AUTH)
+    )
+    _sign_in_with(lab, der, _card_key(lab))
+
+
+@case("extendedKeyUsage timeStamping and codeSigning", CertificatePurposeError)
+def _(lab: Lab) -> None:
+    value = _eku(ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.CODE_SIGNING)
+    _sign_in_with(lab, _with_extension(lab, hostile_pki.EXTENDED_KEY_USAGE, value), _card_key(lab))
+
+
+@case("extendedKeyUsage clientAuth beside OCSPSigning", CertificatePurposeError)
+def _(lab: Lab) -> None:
+    value = _eku(ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.OCSP_SIGNING)
+    _sign_in_with(lab, _with_extension(lab, hostile_pki.EXTENDED_KEY_USAGE, value), _card_key(lab))
+
+
+@case("subject class server", CertificatePurposeError, detail="SERVER")
+def _(lab: Lab) -> None:
+    server = core.ObjectIdentifier(oids.SUBJECT_CLASS_SERVER).dump()
+    _sign_in_with(
+        lab,
+        _with_attributes(lab, lambda e: e.append((oids.SUBJECT_CLASS, [server]))),
+        _card_key(lab),
+    )
+
+
+@case("no keyUsage", CertificatePurposeError, detail="keyUsage", user=_NOT_A_LOGIN_CERTIFICATE)
+def _(lab: Lab) -> None:
+    _sign_in_with(lab, _with_extension(lab, hostile_pki.KEY_USAGE, None), _card_key(lab))
+
+
+@case("keyUsage nonRepudiation only", CertificatePurposeError, user=_NOT_A_LOGIN_CERTIFICATE)
+def _(lab: Lab) -> None:
+    value = _key_usage(content_commitment=True)
+    _sign_in_with(
+        lab, _with_extension(lab, hostile_pki.KEY_USAGE, value, critical=True), _card_key(lab)
+    )
+
+
+@case("basicConstraints cA=TRUE", CertificatePurposeError, detail="CA certificate")
+def _(lab: Lab) -> None:
+    value = x509.BasicConstraints(ca=True, path_length=None).public_bytes()
+    der = _with_extension(lab, hostile_pki.BASIC_CONSTRAINTS, value, critical=True)
+    _sign_in_with(lab, der, _card_key(lab))
+
+
+def _text(value: str) -> bytes:
+    return bytes(core.PrintableString(value).dump())
+
+
+@case("two 統一編號 attributes", CertificateProfileError, detail="appears twice")
+def _(lab: Lab) -> None:
+    extra = (oids.UNIFIED_BUSINESS_NUMBER, [_text("11111111")])
+    _sign_in_with(lab, _with_attributes(lab, lambda e: e.append(extra)), _card_key(lab))
+
+
+@case("two card-serial attributes", CertificateProfileError, detail="appears twice")
+def _(lab: Lab) -> None:
+    extra = (oids.CARD_SERIAL, [_text("TP00000000000001")])
+    _sign_in_with(lab, _with_attributes(lab, lambda e: e.append(extra)), _card_key(lab))
+
+
+def _set_attribute(oid: str, value: bytes) -> Callable[[list[tuple[str, list[bytes]]]], None]:
+    def edit(entries: list[tuple[str, list[bytes]]]) -> None:
+        entries[:] = [(o, v) for o, v in entries if o != oid]
+        entries.append((oid, [value]))
+
+    return edit
+
+
+@case("統一編號 with a leading space", CertificateProfileError, detail="whitespace")
+def _(lab: Lab) -> None:
+    edit = _set_attribute(oids.UNIFIED_BUSINESS_NUMBER, _text(" 12345678"))
+    _sign_in_with(lab, _with_attributes(lab, edit), _card_key(lab))
+
+
+@case("統一編號 with a trailing newline", CertificateProfileError, detail="whitespace")
+def _(lab: Lab) -> None:
+    value = bytes(core.UTF8String("12345678\n").dump())
+    _sign_in_with(
+        lab,
+        _with_attributes(lab, _set_attribute(oids.UNIFIED_BUSINESS_NUMBER, value)),
+        _card_key(lab),
+    )
+
+
+@case("統一編號 in full-width digits", CertificateProfileError, detail="digits")
+def _(lab: Lab) -> None:
+    value = bytes(core.UTF8String("１２３４５６７８").dump())
+    _sign_in_with(
+        lab,
+        _with_attributes(lab, _set_attribute(oids.UNIFIED_BUSINESS_NUMBER, value)),
+        _card_key(lab),
+    )
+
+
+@case("card serial with a trailing space", CertificateProfileError, detail="whitespace")
+def _(lab: Lab) -> None:
+    edit = _set_attribute(oids.CARD_SERIAL, _text("TP00000000000001 "))
+    _sign_in_with(lab, _with_attributes(lab, edit), _card_key(lab))
+
+
+def _look_alike_ca(lab: Lab, unit: str) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A CA under the test root whose name is the XCA's with its OU changed to ``unit``."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = lab.pki.root
+    root_key = root.key.private_key
+    assert isinstance(root_key, rsa.RSAPrivateKey)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "行政院"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(root.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage_ca(), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    return certificate, key
+
+
+def _key_usage_ca() -> x509.KeyUsage:
+    return x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+
+
+def _issued_by_look_alike(lab: Lab, unit: str) -> None:
+    ca, ca_key = _look_alike_ca(lab, unit)
+    parts = hostile_pki.replace_extension(
+        dataclasses.replace(_xca_parts(lab), issuer=ca.subject.public_bytes()),
+        hostile_pki.AUTHORITY_KEY_IDENTIFIER,
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()).public_bytes(),
+    )
+    der = hostile_pki.rebuild(lab.cards.xca.card.signing.certificate, parts, ca_key)
+    trusted = lab.portal(policy=CPA_FILING_POLICY, trust_store=lab.trust.with_intermediates(ca))
+    _sign_in_with(lab, der, _card_key(lab), portal=trusted)
+
+
+@case("issuing CA named as the XCA plus a trailing space", AuthorityNotAllowedError, detail="OTHER")
+def _(lab: Lab) -> None:
+    _issued_by_look_alike(lab, Authority.XCA.value + " ")
+
+
+@case(
+    "issuing CA named as the XCA after a no-break space", AuthorityNotAllowedError, detail="OTHER"
+)
+def _(lab: Lab) -> None:
+    _issued_by_look_alike(lab, "\u00a0" + Authority.XCA.value)
+
+
+@case(
+    "issuing CA expired, card still valid",
+    ExpiredCertificateError,
+    detail="a CA certificate of the path expired",
+    user="the card's, or its authority's",
+)
+def _(lab: Lab) -> None:
+    """A CA named exactly as the XCA, under the test root, whose validity has ended."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = lab.pki.root
+    root_key = root.key.private_key
+    assert isinstance(root_key, rsa.RSAPrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(lab.pki.ca(Authority.XCA).certificate.subject)
+        .issuer_name(root.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=400))
+        .not_valid_after(now - dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage_ca(), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    parts = hostile_pki.replace_extension(
+        _xca_parts(lab),
+        hostile_pki.AUTHORITY_KEY_IDENTIFIER,
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()).public_bytes(),
+    )
+    der = hostile_pki.rebuild(lab.cards.xca.card.signing.certificate, parts, key)
+    portal = lab.portal(
+        revocation_mode=RevocationMode.OFF, trust_store=lab.trust.with_intermediates(ca)
+    )
+    _sign_in_with(lab, der, _card_key(lab), portal=portal)
+
+
+@case("detached CMS in the xcapki format", ResponseMalformedError, detail="detached")
+def _(lab: Lab) -> None:
+    card = lab.cards.xca.card.signing
+    _sign_in_with(lab, card.certificate.public_bytes(Encoding.DER), card.private_key, detached=True)
+
+
+@case("detached CMS in the hipki format", ResponseMalformedError, detail="detached")
+def _(lab: Lab) -> None:
+    card = lab.cards.xca.card.signing
+    _sign_in_with(
+        lab,
+        card.certificate.public_bytes(Encoding.DER),
+        card.private_key,
+        detached=True,
+        response_format=ResponseFormat.HIPKI,
+    )
+
+
+@case("attached CMS in the smartpki format", ResponseMalformedError, detail="attached")
+def _(lab: Lab) -> None:
+    card = lab.cards.xca.card.signing
+    _sign_in_with(
+        lab,
+        card.certificate.public_bytes(Encoding.DER),
+        card.private_key,
+        response_format=ResponseFormat.SMARTPKI,
+    )
+
+
+@case("HiPKI error code, shown in hexadecimal", ResponseMalformedError, detail="0x76100006")
+def _(lab: Lab) -> None:
+    portal, _, body = _envelope(lab, ResponseFormat.HIPKI)
+    body["hipki"]["ret_code"] = 0x76100006
+    lab.post(portal, json.dumps(body))
+
+
+# Revocation answers that cannot be used, from a responder built without xcapki.
+
+
+def _behind_hostile_responder(lab: Lab, answer: hostile_pki.OcspAnswer) -> None:
+    """The XCA card, its OCSP address our hostile responder's and its CRL address dead."""
+    responder = lab.responder
+    responder.answer = answer
+    parts = hostile_pki.revocation_addresses(
+        _xca_parts(lab), ocsp_url=responder.url, crl_url=dead_url() + "xca.crl"
+    )
+    _sign_in_with(lab, _card_variant(lab, parts), _card_key(lab))
+
+
+_CHECK_LATER = "could not confirm"
+
+
+@case(
+    "OCSP answer carries another request's nonce",
+    RevocationCheckError,
+    detail="nonce of another request.*caching proxy",
+    user=_CHECK_LATER,
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.WRONG_NONCE)
+
+
+@case(
+    "OCSP status unauthorized",
+    RevocationCheckError,
+    detail="refused to answer \\(status unauthorized\\).*does not serve this CA",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.UNAUTHORIZED)
+
+
+@case("OCSP address answers an HTML page", RevocationCheckError, detail="not an OCSP response")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.HTML_PAGE)
+
+
+@case("OCSP address answers 4 MB", RevocationCheckError, detail="larger than 65536 bytes")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.FOUR_MEGABYTES)
+
+
+@case(
+    "OCSP address answers 4 MB without a Content-Length",
+    RevocationCheckError,
+    detail="larger than 65536 bytes",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.FOUR_MEGABYTES_UNANNOUNCED)
+
+
+@case("OCSP address answers HTTP 500", RevocationCheckError, detail="answered HTTP 500")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.HTTP_500)
+
+
+@case("OCSP answer signed with SHA-1", RevocationCheckError, detail="signed with SHA1")
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.SHA1_SIGNED)
+
+
+@case(
+    "OCSP answer for another serial number",
+    RevocationCheckError,
+    detail="about another certificate",
+)
+def _(lab: Lab) -> None:
+    _behind_hostile_responder(lab, hostile_pki.OcspAnswer.OTHER_SERIAL)
+
+
+@pytest.fixture(scope="module")
+def hostile_responder(test_pki: TestPki) -> Iterator[hostile_pki.HostileOcspResponder]:
+    key = test_pki.ca(Authority.XCA).key.private_key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    responder = hostile_pki.HostileOcspResponder(test_pki.ca(Authority.XCA).certificate, key)
+    try:
+        yield responder
+    finally:
+        responder.close()
+
+
 @pytest.fixture
 def lab(
     make_portal: Callable[..., PortalLogin],
     softhsm_cards: StandardCards,
     test_pki: TestPki,
     pki_services: PkiServices,
+    portal_trust: TrustStore,
+    hostile_responder: hostile_pki.HostileOcspResponder,
 ) -> Lab:
-    return Lab(make_portal=make_portal, cards=softhsm_cards, pki=test_pki, services=pki_services)
+    return Lab(
+        make_portal=make_portal,
+        cards=softhsm_cards,
+        pki=test_pki,
+        services=pki_services,
+        trust=portal_trust,
+        responder=hostile_responder,
+    )
 
 
 def test_the_corpus_is_large_and_names_are_unique() -> None:
@@ -758,6 +1265,27 @@ def test_refused_with_its_own_error(lab: Lab, entry: Case) -> None:
     assert type(refused.value) is entry.expected, str(refused.value)
     assert refused.value.user_message
     assert SESSION not in str(refused.value)
+    if entry.detail is not None:
+        assert re.search(entry.detail, str(refused.value)), str(refused.value)
+    if entry.user is not None:
+        assert re.search(entry.user, refused.value.user_message), refused.value.user_message
+    assert_plain_message(str(refused.value))
+
+
+def test_the_hostile_responder_good_answer_is_accepted(lab: Lab) -> None:
+    """The control of the revocation cases: its good answer lets the same card in."""
+    lab.responder.answer = hostile_pki.OcspAnswer.GOOD
+    parts = hostile_pki.revocation_addresses(
+        _xca_parts(lab), ocsp_url=lab.responder.url, crl_url=dead_url() + "xca.crl"
+    )
+    portal = lab.portal()
+    challenge = portal.issue_challenge(SESSION)
+    der = hostile_pki.sign_attached(challenge.message, _card_variant(lab, parts), _card_key(lab))
+    response = LoginResponse(
+        format=ResponseFormat.XCAPKI, challenge_id=challenge.challenge_id, cms=der
+    )
+    login = portal.verify_response(SESSION, response.to_json())
+    assert login.revocation.source is RevocationSource.OCSP
 
 
 def test_certificate_hash_is_what_the_identity_reports(lab: Lab) -> None:

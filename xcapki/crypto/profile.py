@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from xcapki.crypto import oids
-from xcapki.crypto.authority import Authority
+from xcapki.crypto.authority import Authority, authority_of_ca_name
 from xcapki.crypto.directory_attributes import SubjectDirectoryAttributes
 from xcapki.crypto.errors import CertificateError
 
@@ -155,6 +155,8 @@ class TaiwanCertificate:
     organisation_name: str | None
     common_name: str | None
     purpose: CertificatePurpose
+    extended_key_usages: tuple[str, ...] | None
+    """The extendedKeyUsage purposes (dotted OIDs); None when the extension is absent."""
     policy_oids: tuple[str, ...]
     not_before: datetime.datetime
     not_after: datetime.datetime
@@ -168,19 +170,25 @@ class TaiwanCertificate:
     ) -> TaiwanCertificate:
         """Read ``certificate``; with ``trust_store``, name its issuer by key identifier.
 
-        The authority comes from the issuer's OU; when the trust store knows the
-        issuing CA by the certificate's authorityKeyIdentifier, that CA's own
-        subject decides (MOICA G2 and G3 share one DN, so only the key tells
-        which generation issued the card) and ``issuer_label`` names it.
+        The authority comes from the issuing CA's exact name
+        (``authority_of_ca_name``): the trust store's CA certificate when the
+        store identifies it by the certificate's authorityKeyIdentifier (MOICA
+        G2 and G3 share one DN, so only the key tells which generation issued
+        the card; ``issuer_label`` names it), else the certificate's issuer name.
+
+        Identity is read strictly: a repeated identity attribute, a value that
+        is not in its canonical form (surrounding whitespace, full-width
+        digits, an empty value) or two different 統一編號 raise
+        ``CertificateError`` instead of being resolved silently.
         """
         try:
             return _read(certificate, trust_store)
         except CertificateError:
             raise
-        except (ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:
             raise CertificateError(
-                f"the certificate's extensions cannot be read ({exc}); "
-                "check that it is a well-formed X.509 certificate"
+                "the certificate's extensions cannot be read (one is malformed or repeated); "
+                "the signer must use a well-formed X.509 certificate"
             ) from exc
 
     @classmethod
@@ -218,8 +226,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
         return x509.load_der_x509_certificate(raw)
     except ValueError as exc:
         raise CertificateError(
-            f"the data is not a readable X.509 certificate ({exc}); "
-            "pass one certificate in DER or PEM form"
+            "the data is not a readable X.509 certificate; pass one certificate in DER or PEM form"
         ) from exc
 
 
@@ -244,15 +251,13 @@ def _read(certificate: x509.Certificate, trust_store: TrustStore | None) -> Taiw
     attributes = _directory_attributes(certificate)
     by_oid = {a.oid: a for a in attributes}
     aki = _authority_key_identifier(certificate)
-    authority = Authority.from_organisational_unit(
-        _first(certificate.issuer, NameOID.ORGANIZATIONAL_UNIT_NAME) or ""
-    )
+    authority = authority_of_ca_name(certificate.issuer)
     issuer_label = None
     if trust_store is not None:
         known = trust_store.issuer_of(certificate)
         if known is not None:
             issuer_label = known.label
-            authority = known.authority
+            authority = authority_of_ca_name(known.certificate.subject)
     subject_class_oid = _single_oid(by_oid.get(oids.SUBJECT_CLASS))
     subject_class = SubjectClass.from_oid(subject_class_oid)
     common_name = _first(certificate.subject, NameOID.COMMON_NAME)
@@ -270,10 +275,11 @@ def _read(certificate: x509.Certificate, trust_store: TrustStore | None) -> Taiw
         subject_class_oid=subject_class_oid,
         card_rank=_card_rank(by_oid.get(oids.CARD_RANK)),
         moica_id_digits=_single_digits(by_oid.get(oids.MOICA_ID_DIGITS)),
-        card_serial=_single_text(by_oid.get(oids.CARD_SERIAL)),
+        card_serial=_card_serial(by_oid.get(oids.CARD_SERIAL)),
         organisation_name=_first(certificate.subject, NameOID.ORGANIZATION_NAME) or common_name,
         common_name=common_name,
         purpose=_purpose(certificate),
+        extended_key_usages=_extended_key_usages(certificate),
         policy_oids=_policy_oids(certificate),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -329,7 +335,7 @@ def _directory_attributes(certificate: x509.Certificate) -> tuple[DirectoryAttri
     raw = value.value if isinstance(value, x509.UnrecognizedExtension) else value.public_bytes()
     try:
         parsed = SubjectDirectoryAttributes.load(raw, strict=True)
-        return tuple(
+        attributes = tuple(
             DirectoryAttribute(
                 oid=item["type"].dotted,
                 values=tuple(v.dump() for v in item["values"]),
@@ -338,30 +344,41 @@ def _directory_attributes(certificate: x509.Certificate) -> tuple[DirectoryAttri
         )
     except (ValueError, TypeError) as exc:
         raise CertificateError(
-            f"the subjectDirectoryAttributes extension is malformed ({exc}); "
+            "the subjectDirectoryAttributes extension is not a DER SEQUENCE OF Attribute; "
             "the certificate does not follow the GPKI profile"
         ) from exc
+    seen: set[str] = set()
+    for attribute in attributes:
+        if attribute.oid in _KNOWN_ATTRIBUTES and attribute.oid in seen:
+            raise CertificateError(
+                f"directory attribute {attribute.oid} appears twice, so the holder's identity "
+                "is ambiguous; the certificate does not follow the GPKI profile"
+            )
+        seen.add(attribute.oid)
+    return attributes
 
 
 def _value_text(oid: str, value: bytes) -> str:
+    """The value exactly as encoded: nothing is trimmed, so a padded value stays visible."""
     try:
         parsed = core.load(value, strict=True)
         if isinstance(parsed, core.ObjectIdentifier):
             return str(parsed.dotted)
         if isinstance(parsed, core.AbstractString):
-            return str(parsed.native).strip()
-    except (ValueError, TypeError) as exc:
+            return str(parsed.native)
+    except Exception as exc:
         raise CertificateError(
-            f"directory attribute {oid} holds an unreadable value ({exc}); "
+            f"directory attribute {oid} holds a value that is not DER; "
             "the certificate does not follow the GPKI profile"
         ) from exc
     raise CertificateError(
-        f"directory attribute {oid} holds a {type(parsed).__name__}, expected a string or an "
-        "OID; the certificate does not follow the GPKI profile"
+        f"directory attribute {oid} holds neither a string nor an OID; "
+        "the certificate does not follow the GPKI profile"
     )
 
 
 def _single_text(attribute: DirectoryAttribute | None) -> str | None:
+    """The one value of ``attribute``, in canonical form (not empty, no surrounding space)."""
     if attribute is None:
         return None
     texts = attribute.texts()
@@ -370,7 +387,25 @@ def _single_text(attribute: DirectoryAttribute | None) -> str | None:
             f"directory attribute {attribute.oid} has {len(texts)} values, expected one; "
             "the certificate does not follow the GPKI profile"
         )
-    return texts[0] or None
+    text = texts[0]
+    if not text or text != text.strip():
+        raise CertificateError(
+            f"directory attribute {attribute.oid} holds {text!r}, which is empty or padded "
+            "with whitespace; the certificate does not follow the GPKI profile"
+        )
+    return text
+
+
+def _card_serial(attribute: DirectoryAttribute | None) -> str | None:
+    """The card number: ASCII letters and digits only, as the card's token serial."""
+    text = _single_text(attribute)
+    if text is not None and not (text.isascii() and text.isalnum()):
+        assert attribute is not None
+        raise CertificateError(
+            f"directory attribute {attribute.oid} should hold a card number of ASCII letters "
+            f"and digits, found {text!r}; the certificate does not follow the GPKI profile"
+        )
+    return text
 
 
 def _single_oid(attribute: DirectoryAttribute | None) -> str | None:
@@ -405,18 +440,48 @@ def _unified_business_number(
     subject_class: SubjectClass,
 ) -> str | None:
     number = _single_digits(attribute)
-    if number is not None:
-        if len(number) != _UBN_LENGTH:
-            raise CertificateError(
-                f"the 統一編號 attribute holds {len(number)} digits, expected 8; "
-                "the certificate does not follow the GPKI profile"
-            )
-        return number
+    if number is not None and len(number) != _UBN_LENGTH:
+        raise CertificateError(
+            f"the 統一編號 attribute holds {len(number)} digits, expected 8; "
+            "the certificate does not follow the GPKI profile"
+        )
     if authority is Authority.MOICA or subject_class is SubjectClass.NATURAL_PERSON:
+        return number
+    serial = _subject_serial_number(certificate)
+    if number is not None and serial is not None and serial != number:
+        raise CertificateError(
+            f"the certificate names two 統一編號, {number} in its directory attributes and "
+            f"{serial} in its subject serialNumber; the certificate does not follow the GPKI "
+            "profile"
+        )
+    return number or serial
+
+
+def _subject_serial_number(certificate: x509.Certificate) -> str | None:
+    """The subject serialNumber when it is a 統一編號 (exactly 8 ASCII digits).
+
+    A repeated serialNumber, or one that is a 統一編號 only once trimmed or
+    read with other digit forms, is ambiguous and raises ``CertificateError``.
+    """
+    values = certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if not values:
         return None
-    serial = _first(certificate.subject, NameOID.SERIAL_NUMBER)
-    if serial is not None and serial.isascii() and serial.isdigit() and len(serial) == _UBN_LENGTH:
-        return serial
+    if len(values) > 1:
+        raise CertificateError(
+            "the subject names serialNumber twice, so the holder's 統一編號 is ambiguous; "
+            "the certificate does not follow the GPKI profile"
+        )
+    value = values[0].value
+    if not isinstance(value, str):
+        return None
+    if value.isascii() and value.isdigit() and len(value) == _UBN_LENGTH:
+        return value
+    trimmed = value.strip()
+    if len(trimmed) == _UBN_LENGTH and trimmed.isdigit():
+        raise CertificateError(
+            f"the subject serialNumber {value!r} is a 統一編號 only once trimmed or read with "
+            "other digit forms; the certificate does not follow the GPKI profile"
+        )
     return None
 
 
@@ -443,6 +508,14 @@ def _purpose(certificate: x509.Certificate) -> CertificatePurpose:
     if encrypts:
         return CertificatePurpose.ENCRYPTION
     return CertificatePurpose.UNSPECIFIED
+
+
+def _extended_key_usages(certificate: x509.Certificate) -> tuple[str, ...] | None:
+    try:
+        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    return tuple(usage.dotted_string for usage in usages)
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:

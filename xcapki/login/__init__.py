@@ -26,6 +26,8 @@ from xcapki.login.errors import (
     AuthorityNotAllowedError,
     CertificateFieldMismatchError,
     CertificatePolicyNotAllowedError,
+    CertificateProfileError,
+    CertificatePurposeError,
     CertificateValidityError,
     ChallengeError,
     ChallengeExpiredError,
@@ -57,10 +59,12 @@ from xcapki.login.errors import (
 from xcapki.login.issuer import ChallengeIssuer
 from xcapki.login.policy import (
     ANY_CERTIFICATE_POLICY,
+    CARD_LOGIN_PURPOSE,
     CPA_FILING_POLICY,
     DEFAULT_LOGIN_POLICY,
     AnyCertificatePolicy,
     LoginPolicy,
+    PurposeRule,
 )
 from xcapki.login.portal import PortalLogin
 from xcapki.login.stores import ChallengeStore, MemoryChallengeStore
@@ -75,6 +79,7 @@ from xcapki.login.wire import (
 
 __all__ = [
     "ANY_CERTIFICATE_POLICY",
+    "CARD_LOGIN_PURPOSE",
     "CPA_FILING_POLICY",
     "DEFAULT_CHALLENGE_TTL",
     "DEFAULT_LOGIN_POLICY",
@@ -86,6 +91,8 @@ __all__ = [
     "AuthorityNotAllowedError",
     "CertificateFieldMismatchError",
     "CertificatePolicyNotAllowedError",
+    "CertificateProfileError",
+    "CertificatePurposeError",
     "CertificateValidityError",
     "Challenge",
     "ChallengeError",
@@ -113,6 +120,7 @@ __all__ = [
     "NotYetValidCertificateError",
     "PolicyRejectedError",
     "PortalLogin",
+    "PurposeRule",
     "ResponseFormat",
     "ResponseMalformedError",
     "ResponseSizeError",

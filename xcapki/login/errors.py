@@ -23,11 +23,13 @@ remedy and never reveals which internal check failed beyond that::
     ├── SignedAttributesError                 6: contentType, messageDigest, card serial
     │   └── SigningTimeError                  signingTime outside the clock skew
     ├── SignatureRejectedError                7
-    ├── KeyUsageRejectedError                 8: not the card's signing (SIGN) certificate
+    ├── CertificatePurposeError               8: not a card's login certificate
+    │   └── KeyUsageRejectedError             the card's encryption (KEYX) certificate
     ├── CertificateValidityError              8
     │   ├── ExpiredCertificateError
     │   └── NotYetValidCertificateError
     ├── PolicyRejectedError                   9
+    │   ├── CertificateProfileError           8: identity ambiguous or unreadable (profile)
     │   ├── AuthorityNotAllowedError          e.g. a MOICA card on an XCA-only portal
     │   ├── CertificatePolicyNotAllowedError
     │   └── IdentityMissingError              the portal needs a 統一編號 the card lacks
@@ -36,6 +38,8 @@ remedy and never reveals which internal check failed beyond that::
         ├── RevokedCertificateError
         │   └── UnknownCertificateStatusError OCSP "unknown" counts as revoked
         └── RevocationCheckError              no usable OCSP/CRL answer (down, stale, forged)
+
+The steps are those of docs/login-checks.md.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ __all__ = [
     "AuthorityNotAllowedError",
     "CertificateFieldMismatchError",
     "CertificatePolicyNotAllowedError",
+    "CertificateProfileError",
+    "CertificatePurposeError",
     "CertificateValidityError",
     "ChallengeError",
     "ChallengeExpiredError",
@@ -107,7 +113,8 @@ class ResponseMalformedError(LoginError):
     """The response is not the documented JSON with base64 DER CMS (step 1)."""
 
     user_message = (
-        "The signing component sent an unreadable answer. Update the card software, then " + _RETRY
+        "The signing component sent an unreadable answer. Update the card software, then "
+        + _RETRY.lower()
     )
 
 
@@ -160,6 +167,11 @@ class SignerCertificateError(LoginError):
 class CertificateFieldMismatchError(SignerCertificateError):
     """The response's certificate field is not the certificate that signed the CMS."""
 
+    user_message = (
+        "The certificate sent with the signature is not the one that made it. Update the "
+        "card software, then " + _RETRY.lower()
+    )
+
 
 class AlgorithmRejectedError(LoginError):
     """A digest, signature algorithm or key size outside the allow-list (step 5)."""
@@ -186,8 +198,23 @@ class SignatureRejectedError(LoginError):
     """The signature does not verify with the signer certificate's key (step 7)."""
 
 
-class KeyUsageRejectedError(LoginError):
-    """The certificate is not a signing certificate, e.g. the card's KEYX one (step 8)."""
+class CertificatePurposeError(LoginError):
+    """The signer certificate is not a card's login certificate (step 8).
+
+    ``LoginPolicy.purpose`` says which certificates are: an end-entity
+    certificate with keyUsage digitalSignature, an extendedKeyUsage (if any)
+    that allows client authentication or signing, and a holder that is a
+    person or an organisation, not a server.
+    """
+
+    user_message = (
+        "The certificate used cannot log in: it is not the signing certificate of a card "
+        "issued to a person or an organisation. Sign in with your card's signing certificate."
+    )
+
+
+class KeyUsageRejectedError(CertificatePurposeError):
+    """The certificate is the card's encryption (KEYX) certificate, not its SIGN one (step 8)."""
 
     user_message = (
         "The card's encryption certificate was used instead of its signing certificate. "
@@ -200,17 +227,20 @@ class CertificateValidityError(LoginError):
 
 
 class ExpiredCertificateError(CertificateValidityError):
-    """The certificate has expired."""
+    """The certificate has expired, or a CA certificate above it has (steps 8 and 10)."""
 
-    user_message = "The card's certificate has expired. Renew the card with its authority."
+    user_message = (
+        "A certificate needed for this login has expired (the card's, or its authority's). "
+        "Check your computer's date; if it is right, renew the card with its authority."
+    )
 
 
 class NotYetValidCertificateError(CertificateValidityError):
     """The certificate's validity has not begun."""
 
     user_message = (
-        "The card's certificate is not valid yet. Check your computer's clock, or wait until "
-        "the certificate's start date."
+        "A certificate needed for this login is not valid yet (the card's, or its "
+        "authority's). Check your computer's date, or wait until the certificate's start date."
     )
 
 
@@ -218,6 +248,16 @@ class PolicyRejectedError(LoginError):
     """The certificate is genuine but not one this portal admits (step 9)."""
 
     user_message = "This portal does not accept this kind of card."
+
+
+class CertificateProfileError(PolicyRejectedError):
+    """The certificate breaks the Taiwan GPKI profile: its identity is repeated, padded,
+    contradictory or unreadable, so no one reading of it can be trusted (step 8)."""
+
+    user_message = (
+        "The card's certificate cannot be read as a Taiwan government card certificate, so "
+        "the portal cannot tell who it belongs to. Contact the card's certification authority."
+    )
 
 
 class AuthorityNotAllowedError(PolicyRejectedError):
@@ -250,11 +290,19 @@ class RevocationRejectedError(LoginError):
 class RevokedCertificateError(RevocationRejectedError):
     """The certificate, or a CA above it, is revoked."""
 
-    user_message = "The card's certificate has been revoked. Contact its certification authority."
+    user_message = (
+        "The card's certificate, or its authority's, has been revoked. Contact the card's "
+        "certification authority."
+    )
 
 
 class UnknownCertificateStatusError(RevokedCertificateError):
     """The OCSP responder answered "unknown", which counts as revoked."""
+
+    user_message = (
+        "The card's certification authority does not know this certificate, so it cannot "
+        "log in. Contact the card's certification authority."
+    )
 
 
 class RevocationCheckError(RevocationRejectedError):

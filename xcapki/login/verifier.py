@@ -1,4 +1,4 @@
-"""The server-side login verifier: the steps of login-checks.md, in their order.
+"""The server-side login verifier: the steps of docs/login-checks.md, in their order.
 
 ``LoginVerifier`` is configured once (origin, challenge store, trust store,
 ``LoginPolicy``, revocation mode, clock skew, clock) and is then immutable;
@@ -11,13 +11,14 @@ certificate field, and the strict CMS parse), 2 the challenge, then 3 to 7
 on the CMS parsed in step 1 (never parsed again), then 8 to 12. A response
 that fails step 1 never looks its challenge up, so the challenge stays
 live until it expires: no check that could tell an attacker anything about
-it has run (login-checks.md deletes a challenge on lookup; there was no
+it has run (docs/login-checks.md deletes a challenge on lookup; there was no
 lookup). A response that reaches step 2 uses its challenge up, whatever
 fails after.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from cryptography import x509
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
+from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError, RevocationError
 from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
@@ -43,7 +45,7 @@ from xcapki.crypto.validation import (
     ValidatorUsageError,
     WeakAlgorithmError,
 )
-from xcapki.login import errors
+from xcapki.login import checks, errors
 from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login.challenge import (
     ChallengeRecord,
@@ -52,7 +54,7 @@ from xcapki.login.challenge import (
     normalise_origin,
     system_clock,
 )
-from xcapki.login.policy import DEFAULT_LOGIN_POLICY, AnyCertificatePolicy, LoginPolicy
+from xcapki.login.policy import DEFAULT_LOGIN_POLICY, LoginPolicy
 from xcapki.login.stores import ChallengeStore
 from xcapki.login.wire import MAX_CMS_BYTES, LoginResponse, ResponseFormat, parse_response
 
@@ -63,10 +65,6 @@ __all__ = [
     "LoginVerifier",
     "VerifiedLogin",
 ]
-
-DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
-DEFAULT_CACHE_CAPACITY: Final = 10_000
-DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,10 +197,11 @@ class LoginVerifier:
         answer = response if isinstance(response, LoginResponse) else parse_response(response)
         field_certificate = _field_certificate(answer)
         parsed = _parse_cms(answer)
+        _check_shape(answer.format, parsed)
         record = self._challenge(answer.challenge_id, session_id, now)
         signature = self._signature(parsed, field_certificate, record, now)
         profile = self._certificate(signature, now)
-        self._admit(profile)
+        checks.check_admitted(profile, self._policy)
         path = self._path(profile, signature, now)
         return VerifiedLogin(
             identity=LoginIdentity(
@@ -287,47 +286,14 @@ class LoginVerifier:
                     certificate, trust_store=self._validator.trust_store
                 )
             except CertificateError as exc:
-                raise errors.PolicyRejectedError(
-                    f"the signer certificate does not follow the GPKI profile: {exc}"
-                ) from exc
+                raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
             self._profiles.put(certificate, profile)
-        if not profile.purpose.allows_signing:
-            raise errors.KeyUsageRejectedError(
-                f"the signer certificate's purpose is {profile.purpose.value}; a login needs "
-                "the card's signing certificate (keyUsage digitalSignature)"
-            )
-        if now > profile.not_after + self._skew:
-            raise errors.ExpiredCertificateError(
-                f"the signer certificate expired at {profile.not_after.isoformat()}"
-            )
-        if now < profile.not_before - self._skew:
-            raise errors.NotYetValidCertificateError(
-                f"the signer certificate is valid from {profile.not_before.isoformat()}"
-            )
-        signed_serial = signature.attributes.card_serial if signature.attributes else None
-        if signed_serial and profile.card_serial and signed_serial != profile.card_serial:
-            raise errors.SignedAttributesError(
-                f"the signed card serial {signed_serial!r} differs from the certificate's "
-                f"{profile.card_serial!r}"
-            )
+        checks.check_purpose(profile, self._policy.purpose)
+        checks.check_validity(profile, now, self._skew)
+        checks.check_signed_card_serial(
+            profile, signature.attributes.card_serial if signature.attributes else None
+        )
         return profile
-
-    # step 9
-    def _admit(self, profile: TaiwanCertificate) -> None:
-        policy = self._policy
-        if profile.authority not in policy.authorities:
-            raise errors.AuthorityNotAllowedError(
-                f"the certificate was issued by {profile.authority.name}; this portal admits "
-                f"{', '.join(sorted(a.name for a in policy.authorities))}"
-            )
-        allowed = policy.certificate_policies
-        if not isinstance(allowed, AnyCertificatePolicy) and not allowed & set(profile.policy_oids):
-            raise errors.CertificatePolicyNotAllowedError(
-                f"the certificate's policies {list(profile.policy_oids)} include none of "
-                f"{sorted(allowed)}"
-            )
-        if policy.require_unified_business_number and profile.unified_business_number is None:
-            raise errors.IdentityMissingError("the certificate carries no 統一編號")
 
     # steps 10 and 11
     def _path(
@@ -345,13 +311,22 @@ class LoginVerifier:
         except (PathValidationError, CertificateError) as exc:
             raise _path_failure(exc) from exc
         except ValidatorUsageError as exc:
-            raise errors.LoginConfigurationError(
-                f"{exc}; call LoginVerifier.verify from a worker thread"
-            ) from exc
+            raise _usage_failure(exc) from exc
         self._paths.put(
             fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
         )
         return path
+
+
+def _usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return errors.LoginConfigurationError(str(exc))
+    return errors.LoginConfigurationError(
+        "LoginVerifier.verify was called inside a running event loop; call it from a worker "
+        "thread (Starlette: a sync endpoint or run_in_threadpool)"
+    )
 
 
 def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
@@ -362,7 +337,7 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
         return _load_certificate(answer.certificate)
     except ValueError as exc:
         raise errors.ResponseMalformedError(
-            f"the response's certificate field is not a DER certificate ({exc})"
+            "the response's certificate field is not a DER X.509 certificate"
         ) from exc
 
 
@@ -378,6 +353,20 @@ def _parse_cms(answer: LoginResponse) -> ParsedCms:
         return parse_cms(answer.cms, max_size=MAX_CMS_BYTES)
     except CmsError as exc:
         raise _cms_failure(exc) from exc
+
+
+_DETACHED_FORMATS: Final = frozenset({ResponseFormat.SMARTPKI})
+
+
+def _check_shape(response_format: ResponseFormat, parsed: ParsedCms) -> None:
+    """Step 1: each format carries the CMS shape docs/login.md gives it."""
+    detached = parsed.content is None
+    if detached != (response_format in _DETACHED_FORMATS):
+        carried, expected = ("detached", "attached") if detached else ("attached", "detached")
+        raise errors.ResponseMalformedError(
+            f"the {response_format.value} response carries a {carried} CMS; that format is "
+            f"{expected} (docs/login.md, wire format)"
+        )
 
 
 _CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]] = (

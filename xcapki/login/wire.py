@@ -130,9 +130,14 @@ def parse_response(body: bytes | str) -> LoginResponse:
         )
     try:
         data = json.loads(bytes(raw), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ResponseMalformedError(
+            f"the login response is not JSON ({exc.msg} at character {exc.pos})"
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise ResponseMalformedError(
-            f"the login response is not JSON ({type(exc).__name__}: {exc})"
+            "the login response is not JSON this verifier reads (too deeply nested, or a "
+            "number too long)"
         ) from exc
     if not isinstance(data, dict):
         raise ResponseMalformedError("the login response must be a JSON object")
@@ -177,10 +182,12 @@ def _hipki(hipki: object, challenge_id: str) -> LoginResponse:
     if func != _HIPKI_SIGN:
         raise ResponseMalformedError(f"the HiPKI answer is {func!r}, not a sign response")
     ret_code = hipki.get("ret_code", 0)
-    if ret_code != 0 or type(ret_code) is not int:
+    if type(ret_code) is not int:
+        raise ResponseMalformedError("the HiPKI answer's ret_code is not an integer")
+    if ret_code != 0:
         raise ResponseMalformedError(
-            f"the HiPKI server reported error {ret_code!r} instead of a signature; the login "
-            "page must show that error instead of posting it"
+            f"the HiPKI server reported error {_hipki_code(ret_code)} instead of a signature; "
+            "the login page must show that error instead of posting it"
         )
     card_serial = hipki.get("cardSN")
     if card_serial is not None and not isinstance(card_serial, str):
@@ -192,6 +199,11 @@ def _hipki(hipki: object, challenge_id: str) -> LoginResponse:
         certificate=_certificate(hipki, "certb64", required=True),
         card_serial=card_serial or None,
     )
+
+
+def _hipki_code(code: int) -> str:
+    """A HiPKI return code as its documentation writes it: 0x76000031, not 1979711537."""
+    return f"0x{code:08X}" if code >= 0 else str(code)
 
 
 def _cms(data: Mapping[str, object], key: str) -> bytes:
@@ -216,7 +228,7 @@ def _base64(data: Mapping[str, object], key: str) -> bytes:
     try:
         return base64.b64decode(value.replace("\r\n", "").replace("\n", ""), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ResponseMalformedError(f"the field {key!r} is not base64 ({exc})") from exc
+        raise ResponseMalformedError(f"the field {key!r} is not standard base64") from exc
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -59,7 +59,9 @@ def sid_facts(certificate: x509.Certificate) -> SidFacts:
             key_id = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
         except (ValueError, UnsupportedAlgorithm):
             key_id = None
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension):
+        # Unreadable or repeated extensions: no key id to match by; the
+        # certificate profile refuses such a certificate later.
         key_id = None
     return SidFacts(
         issuer_der=certificate.issuer.public_bytes(),
@@ -75,7 +77,7 @@ def signer_key(certificate: x509.Certificate) -> SignerKey:
         key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise AlgorithmNotAllowedError(
-            f"the signer certificate's public key cannot be used ({exc}); "
+            "the signer certificate's public key is malformed or of an unsupported type; "
             "the signer needs an RSA or EC P-256/P-384 certificate"
         ) from exc
     if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):

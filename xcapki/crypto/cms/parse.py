@@ -1,4 +1,4 @@
-"""The strict parse of a CMS SignedData (login-checks.md step 1), done once.
+"""The strict parse of a CMS SignedData (docs/login-checks.md step 1), done once.
 
 ``parse_cms`` checks size and strict DER, then walks the SignedData skeleton
 itself, by tag and position, over the original bytes: one SignedData, one
@@ -114,7 +114,7 @@ class ParsedSignerInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedCms:
-    """A SignedData that passed login-checks.md step 1, ready for ``verify_cms``.
+    """A SignedData that passed docs/login-checks.md step 1, ready for ``verify_cms``.
 
     Parse once with ``parse_cms`` and hand this to ``verify_cms``,
     ``inspect_cms`` or ``verify_signed_data`` instead of the bytes. The
@@ -132,7 +132,7 @@ class ParsedCms:
 def parse_cms(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> ParsedCms:
     """Parse ``data`` strictly, or raise the ``CmsError`` that names what is wrong.
 
-    The checks are those of login-checks.md step 1: at most ``max_size``
+    The checks are those of docs/login-checks.md step 1: at most ``max_size``
     bytes, strict DER, a ContentInfo holding one SignedData with exactly one
     SignerInfo and id-data content, and a certificate set ``cryptography``
     reads.
@@ -154,8 +154,8 @@ def parse_cms(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> ParsedCms:
         raise
     except Exception as exc:
         raise CmsMalformedError(
-            f"the CMS does not parse as SignedData ({type(exc).__name__}: {exc}); "
-            "the signer must send a DER-encoded CMS SignedData"
+            "the CMS does not parse as SignedData (a field has the wrong type, length or "
+            "value); the signer must send a DER-encoded CMS SignedData"
         ) from exc
 
 
@@ -373,7 +373,7 @@ def _raw_attributes(data: bytes, start: int, end: int) -> tuple[RawAttribute, ..
 
 
 def decode_attributes(signer: ParsedSignerInfo) -> ParsedAttributes | None:
-    """The typed signed attributes (login-checks.md step 6), or None when there are none.
+    """The typed signed attributes (docs/login-checks.md step 6), or None when there are none.
 
     Raises ``SignedAttributeError`` for a missing, repeated or many-valued
     attribute and ``CmsMalformedError`` for a value that does not decode.
@@ -386,7 +386,7 @@ def decode_attributes(signer: ParsedSignerInfo) -> ParsedAttributes | None:
         raise
     except Exception as exc:
         raise CmsMalformedError(
-            f"a signed attribute does not decode ({type(exc).__name__}: {exc}); "
+            "a signed attribute's value does not decode as its type; "
             "the signer must DER-encode the attributes it signs"
         ) from exc
 

@@ -1,4 +1,4 @@
-"""Which algorithms and keys a verifier accepts (login-checks.md step 5)."""
+"""Which algorithms and keys a verifier accepts (docs/login-checks.md step 5)."""
 
 from __future__ import annotations
 

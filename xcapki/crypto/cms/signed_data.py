@@ -18,7 +18,7 @@ from cryptography import x509
 from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ParsedCms
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
 from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms
-from xcapki.crypto.errors import CmsError, PathValidationError
+from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError
 
 if TYPE_CHECKING:
     from xcapki.crypto.validation import ChainValidator, RevocationStatus, ValidatedPath
@@ -34,11 +34,13 @@ class VerifiedSignedData:
     ``path`` is the validated path when the signer chains to a trust anchor
     and passes revocation; otherwise ``path_failure`` says why, or both are
     None when the path was not checked because the signature is not intact.
+    ``path_failure`` is a ``PathValidationError``, or a ``CertificateError``
+    when a certificate of the path cannot be processed at all.
     """
 
     signature: CmsSignature
     path: ValidatedPath | None
-    path_failure: PathValidationError | None
+    path_failure: PathValidationError | CertificateError | None
 
     @property
     def intact(self) -> bool:
@@ -66,7 +68,7 @@ class VerifiedSignedData:
         return NOT_CHECKED
 
     @property
-    def failure(self) -> CmsError | PathValidationError | None:
+    def failure(self) -> CmsError | PathValidationError | CertificateError | None:
         """The first reason to refuse the signature, or None when it is good."""
         return self.signature.failure or self.path_failure
 
@@ -115,6 +117,6 @@ def verify_signed_data(
     helpers = [c for c in signature.certificates if c != signature.signer_certificate]
     try:
         path = validator.validate(signature.signer_certificate, intermediates=helpers, moment=now)
-    except PathValidationError as exc:
+    except (PathValidationError, CertificateError) as exc:
         return VerifiedSignedData(signature=signature, path=None, path_failure=exc)
     return VerifiedSignedData(signature=signature, path=path, path_failure=None)

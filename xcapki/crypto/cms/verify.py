@@ -1,6 +1,6 @@
 """CMS verification: is the signature intact, by which certificate, over what.
 
-This module answers "intact" only (login-checks.md steps 1 and 3-7), from the
+This module answers "intact" only (docs/login-checks.md steps 1 and 3-7), from the
 bytes or from a ``ParsedCms`` the caller parsed once with ``parse_cms``. Whether
 the signer certificate is trusted and unrevoked is xcapki.crypto.validation's
 question; ``verify_signed_data`` asks both and keeps the answers apart.
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -49,10 +48,9 @@ from xcapki.crypto.cms.parse import (
     parse_cms,
 )
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.defaults import DEFAULT_CLOCK_SKEW
 
 __all__ = ["DEFAULT_CLOCK_SKEW", "CmsSignature", "inspect_cms", "verify_cms"]
-
-DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,9 +131,44 @@ def inspect_cms(
     Structural and policy failures still raise: without them there is no
     signature to describe. A self-test screen uses this to show *why* a
     signature failed next to what it claimed. The checks run in the order
-    of login-checks.md: the parse (1), content and nonce (3), the signer
+    of docs/login-checks.md: the parse (1), content and nonce (3), the signer
     certificate (4), algorithms (5), signed attributes (6), the signature (7).
+    Whatever ``cryptography`` or asn1crypto raise on hostile input becomes a
+    ``CmsMalformedError`` here; no exception of a dependency leaves.
     """
+    try:
+        return _inspect(
+            data,
+            content=content,
+            policy=policy,
+            max_size=max_size,
+            now=now,
+            max_clock_skew=max_clock_skew,
+            extra_certificates=extra_certificates,
+            nonce=nonce,
+            signer_certificate=signer_certificate,
+        )
+    except CmsError:
+        raise
+    except Exception as exc:
+        raise CmsMalformedError(
+            "the CMS or its signer certificate holds a value that cannot be processed; "
+            "the signer must send a DER-encoded CMS SignedData with a well-formed certificate"
+        ) from exc
+
+
+def _inspect(
+    data: bytes | ParsedCms,
+    *,
+    content: bytes | None,
+    policy: AlgorithmPolicy,
+    max_size: int,
+    now: datetime | None,
+    max_clock_skew: timedelta,
+    extra_certificates: Sequence[x509.Certificate],
+    nonce: bytes | None,
+    signer_certificate: x509.Certificate | None,
+) -> CmsSignature:
     parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)
     signer = parsed.signer
     signed_content = _content(parsed, content)

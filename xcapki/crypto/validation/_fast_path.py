@@ -96,7 +96,7 @@ _PSS_HASHES: Final[dict[str, type[hashes.HashAlgorithm]]] = {
 }
 
 _CANNOT_DECIDE: Final = (ValueError, TypeError, KeyError, UnsupportedAlgorithm)
-"""Parse failures of an odd certificate: the full path decides (and reports) instead."""
+"""Parse failures of an odd CA certificate: its leaves take the full path."""
 
 
 def issuer_key(
@@ -146,10 +146,16 @@ class FastPath:
         helpers: Sequence[x509.Certificate],
         moment: datetime.datetime,
     ) -> ValidatedPath | None:
-        """The path the full validation would return for ``leaf``, or None to take it."""
+        """The path the full validation would return for ``leaf``, or None to take it.
+
+        Whatever ``cryptography`` or asn1crypto raise on an odd leaf (a missing
+        or malformed extension, an unreadable key) means "take the full path":
+        the fast path only ever accepts, so no exception of a dependency may
+        leave it, and certvalidator then decides and the validator reports.
+        """
         try:
             return self._validate(leaf, helpers, moment)
-        except _CANNOT_DECIDE:
+        except Exception:
             return None
 
     def _validate(
@@ -203,7 +209,7 @@ class FastPath:
         extensions = leaf.extensions
         if not _plain_leaf(extensions):
             return None
-        aki = extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        aki = _key_identifier_claim(extensions)
         if aki is None:
             return None
         tbs, issuer_der = _tbs_and_issuer(der)
@@ -217,6 +223,8 @@ class FastPath:
         if not validity.covers(moment):
             return None
         if not _signed_by(leaf, der, tbs, cached.issuer_key, self.policy):
+            return None
+        if not _readable_by_certvalidator(der):
             return None
         self.checked_leaves.put(
             digest,
@@ -299,9 +307,35 @@ def _tbs_and_issuer(der: bytes) -> tuple[bytes, bytes]:
     return der[tbs_start:tbs_end], der[offset:issuer_end]
 
 
+def _readable_by_certvalidator(der: bytes) -> bool:
+    """Whether asn1crypto reads every field and extension value of the leaf.
+
+    certvalidator refuses a leaf whose extension values asn1crypto cannot
+    parse (an empty or truncated subjectDirectoryAttributes, say) even where
+    ``cryptography`` keeps them as opaque bytes; the fast path must not accept
+    what the full path would refuse. Done once per leaf (the leaf cache keeps
+    the verdict).
+    """
+    try:
+        asn1_x509.Certificate.load(der).native  # noqa: B018
+    except Exception:
+        return False
+    return True
+
+
 def _named(entry: CachedIntermediatePath, issuer_der: bytes) -> CachedIntermediatePath | None:
     key = entry.issuer_key
     return entry if key is not None and key.subject_der == issuer_der else None
+
+
+def _key_identifier_claim(extensions: x509.Extensions) -> bytes | None:
+    """The leaf's authorityKeyIdentifier keyIdentifier; None without one (issuer+serial only,
+    or no AKI at all), and such a leaf takes the full path, which matches issuers by name."""
+    for extension in extensions:
+        if extension.oid == ExtensionOID.AUTHORITY_KEY_IDENTIFIER:
+            value = extension.value
+            return value.key_identifier if isinstance(value, x509.AuthorityKeyIdentifier) else None
+    return None
 
 
 def _plain_leaf(extensions: x509.Extensions) -> bool:

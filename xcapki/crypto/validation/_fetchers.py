@@ -1,17 +1,21 @@
-"""OCSP and CRL fetchers that remember what each validation fetched.
+"""OCSP and CRL fetchers that remember what each validation fetched, and why a fetch failed.
 
-pyhanko-certvalidator decides *whether* an answer is acceptable; these wrappers
-around its aiohttp fetchers only record *what* was fetched for which
-certificate (so the validator can report the source of each verdict and spot
-an "unknown" answer), serve CRLs from the validator's cache until their
-nextUpdate, and count network requests.
+pyhanko-certvalidator decides *whether* an answer is acceptable; these
+fetchers record *what* was fetched for which certificate (so the validator
+can report the source of each verdict and spot an "unknown" answer), serve
+CRLs from the validator's cache until their nextUpdate, and count network
+requests. An OCSP exchange that fails (``_ocsp_exchange``) raises an
+``OcspExchangeError`` whose ``OcspFailure`` is recorded, so the error can
+name that cause and its remedy.
 """
 
 from __future__ import annotations
 
 import datetime
+import enum
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from asn1crypto import crl, ocsp
 from asn1crypto import x509 as asn1_x509
@@ -25,7 +29,49 @@ from xcapki.crypto.validation._cache import CrlCache, FetchCounter
 
 _NOTHING: tuple[asn1_x509.Certificate, ...] = ()
 
-__all__ = ["FetchRecord", "NoIssuerFetching", "RecordingCrlFetcher", "RecordingOcspFetcher"]
+__all__ = [
+    "MAX_OCSP_RESPONSE_BYTES",
+    "FetchRecord",
+    "NoIssuerFetching",
+    "OcspExchangeError",
+    "OcspFailure",
+    "OcspProblem",
+    "RecordingCrlFetcher",
+    "RecordingOcspFetcher",
+]
+
+MAX_OCSP_RESPONSE_BYTES: Final = 64 * 1024
+"""Largest OCSP answer read; a real one is a few KiB, so more is not an OCSP answer."""
+
+
+class OcspProblem(enum.Enum):
+    """Why an OCSP exchange gave no answer the validator could weigh."""
+
+    UNREACHABLE = "unreachable"
+    HTTP_STATUS = "http-status"
+    TOO_LARGE = "too-large"
+    NOT_OCSP = "not-ocsp"
+    ERROR_STATUS = "error-status"
+    NONCE_MISMATCH = "nonce-mismatch"
+    WEAK_SIGNATURE = "weak-signature"
+
+
+@dataclass(frozen=True, slots=True)
+class OcspFailure:
+    """One failed OCSP exchange: the problem, the URL asked, and what came back."""
+
+    problem: OcspProblem
+    url: str
+    received: str = ""
+    """The HTTP status, OCSP responseStatus or signature digest received, where there was one."""
+
+
+class OcspExchangeError(OCSPFetchError):
+    """certvalidator sees a fetch failure; the recording fetcher reads ``failure``."""
+
+    def __init__(self, failure: OcspFailure) -> None:
+        super().__init__(f"OCSP exchange with {failure.url} failed: {failure.problem.value}")
+        self.failure = failure
 
 
 @dataclass(slots=True)
@@ -34,6 +80,7 @@ class FetchRecord:
 
     ocsp: dict[bytes, ocsp.OCSPResponse] = field(default_factory=dict)
     ocsp_failed: set[bytes] = field(default_factory=set)
+    ocsp_failures: dict[bytes, OcspFailure] = field(default_factory=dict)
     crl_consulted: set[bytes] = field(default_factory=set)
     crls: dict[bytes, list[crl.CertificateList]] = field(default_factory=dict)
     crl_failed: set[bytes] = field(default_factory=set)
@@ -62,12 +109,12 @@ class RecordingOcspFetcher(OCSPFetcher):
         self._counter.count_ocsp()
         try:
             response = await self._inner.fetch(cert, authority)
-        except OCSPFetchError:
+        except OCSPFetchError as exc:
             self._record.ocsp_failed.add(cert.sha256)
+            if isinstance(exc, OcspExchangeError):
+                self._record.ocsp_failures[cert.sha256] = exc.failure
             raise
         except TimeoutError as exc:
-            # certvalidator's aiohttp fetcher lets a read timeout escape as a
-            # bare TimeoutError; it is a fetch failure like any other.
             self._record.ocsp_failed.add(cert.sha256)
             raise OCSPFetchError("the OCSP responder did not answer in time") from exc
         self._record.ocsp[cert.sha256] = response

@@ -50,6 +50,7 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
+from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -84,12 +85,10 @@ from xcapki.crypto.validation.status import (
     RevocationStatus,
     ValidatedPath,
 )
+from xcapki.errors import XcapkiError
 
 __all__ = ["ChainValidator", "ValidatorStatistics"]
 
-DEFAULT_FETCH_TIMEOUT: Final = datetime.timedelta(seconds=5)
-DEFAULT_CLOCK_SKEW: Final = datetime.timedelta(minutes=1)
-DEFAULT_CACHE_CAPACITY: Final = 10_000
 MAX_FETCHES_PER_VALIDATION: Final = 16
 
 _LEGACY_MODE: Final = {
@@ -306,8 +305,22 @@ class ChainValidator:
         helpers: tuple[x509.Certificate, ...],
         moment: datetime.datetime,
     ) -> ValidatedPath:
-        run = _Run(self, _to_asn1(leaf), [_to_asn1(c) for c in helpers], moment)
-        return await run.execute()
+        """certvalidator's validation; the boundary no dependency's exception crosses.
+
+        certvalidator's own verdicts are translated in ``_Run.execute``; what
+        ``cryptography``, asn1crypto or certvalidator raise on a certificate
+        they cannot process becomes a ``CertificateError`` here.
+        """
+        try:
+            run = _Run(self, _to_asn1(leaf), [_to_asn1(c) for c in helpers], moment)
+            return await run.execute()
+        except XcapkiError:
+            raise
+        except Exception as exc:
+            raise CertificateError(
+                "a certificate of the path cannot be processed (an extension, name or key is "
+                "malformed); the signer must use a well-formed X.509 certificate"
+            ) from exc
 
 
 class _Run:
@@ -353,11 +366,6 @@ class _Run:
                 raise translate_failure(
                     exc, run_record=self.record, context=context, leaf=self.leaf
                 ) from exc
-            except (ValueError, TypeError) as exc:
-                raise CertificateError(
-                    f"a certificate in the path cannot be processed ({exc}); "
-                    "check that every certificate is well-formed"
-                ) from exc
             return self._result(path, cached)
         finally:
             if backend is not None:
@@ -367,21 +375,29 @@ class _Run:
         # aiohttp is imported here, not at module import, so that a validator
         # with revocation OFF (and `import xcapki`) never loads it.
         from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.crl_client import AIOHttpCRLFetcher
         from pyhanko_certvalidator.fetchers.api import FetchLimits
+        from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
 
-        backend = AIOHttpFetcherBackend(
-            per_request_timeout=self.v._fetch_timeout.total_seconds(),
-            limits=FetchLimits(
+        from xcapki.crypto.validation._ocsp_exchange import CheckedOcspFetcher
+
+        backend = AIOHttpFetcherBackend()
+        timeout = self.v._fetch_timeout.total_seconds()
+        budget = FetchBudget(
+            FetchLimits(
                 max_requests=MAX_FETCHES_PER_VALIDATION,
                 max_cert_requests=0,
                 max_aia_urls_per_object=4,
-            ),
+            )
         )
-        inner = backend.get_fetchers()
+        ocsp_fetcher = CheckedOcspFetcher(
+            backend.session, per_request_timeout=timeout, budget=budget
+        )
+        crl_fetcher = AIOHttpCRLFetcher(backend.session, per_request_timeout=timeout, budget=budget)
         fetchers = Fetchers(
-            ocsp_fetcher=RecordingOcspFetcher(inner.ocsp_fetcher, self.record, self.v._counter),
+            ocsp_fetcher=RecordingOcspFetcher(ocsp_fetcher, self.record, self.v._counter),
             crl_fetcher=RecordingCrlFetcher(
-                inner.crl_fetcher, self.record, self.v._crl_cache, self.v._counter, self.moment
+                crl_fetcher, self.record, self.v._crl_cache, self.v._counter, self.moment
             ),
             cert_fetcher=NoIssuerFetching(),
         )

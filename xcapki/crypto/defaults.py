@@ -1,0 +1,22 @@
+"""The defaults shared by the CMS verifier, the path validator and the login verifier.
+
+Each is defined here once, so a signature, its path and a login are judged
+with the same tolerance unless the caller chooses otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+__all__ = ["DEFAULT_CACHE_CAPACITY", "DEFAULT_CLOCK_SKEW", "DEFAULT_FETCH_TIMEOUT"]
+
+DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""Tolerated difference between the server's clock and a signingTime, a certificate's
+validity bounds, and a revocation answer's thisUpdate/nextUpdate."""
+
+DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
+"""Longest wait for one OCSP or CRL request."""
+
+DEFAULT_CACHE_CAPACITY: Final = 10_000
+"""Entries kept per cache (paths, revocation answers, certificate profiles)."""
