@@ -8,6 +8,8 @@ from typing import Final
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.login import errors
 
 __all__ = [
     "ANY_CERTIFICATE_POLICY",
@@ -15,6 +17,7 @@ __all__ = [
     "DEFAULT_LOGIN_POLICY",
     "AnyCertificatePolicy",
     "LoginPolicy",
+    "check_admission",
 ]
 
 
@@ -55,3 +58,21 @@ DEFAULT_LOGIN_POLICY: Final = LoginPolicy()
 
 CPA_FILING_POLICY: Final = LoginPolicy(authorities=frozenset({Authority.XCA}))
 """會計師查核簽證線上申報系統: XCA (組織及團體憑證) signing certificates only."""
+
+
+def check_admission(policy: LoginPolicy, profile: TaiwanCertificate) -> None:
+    """Raise the ``PolicyRejectedError`` subclass for the first rule of ``policy`` that
+    ``profile`` breaks: its authority, its certificate policies, its 統一編號."""
+    if profile.authority not in policy.authorities:
+        raise errors.AuthorityNotAllowedError(
+            f"the certificate was issued by {profile.authority.name}; this portal admits "
+            f"{', '.join(sorted(a.name for a in policy.authorities))}"
+        )
+    allowed = policy.certificate_policies
+    if not isinstance(allowed, AnyCertificatePolicy) and not allowed & set(profile.policy_oids):
+        raise errors.CertificatePolicyNotAllowedError(
+            f"the certificate's policies {list(profile.policy_oids)} include none of "
+            f"{sorted(allowed)}"
+        )
+    if policy.require_unified_business_number and profile.unified_business_number is None:
+        raise errors.IdentityMissingError("the certificate carries no 統一編號")
