@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="統一編號 (8 digits; default 12345678 for XCA and MOEACA)",
     )
 
+    importlib.import_module("xcapki.cli.commands.native_host").add_parser(commands, _command)
+
     demo = _command(
         commands, "demo", "xcapki.demo.run", "log in to the example portal (virtual or real card)"
     )

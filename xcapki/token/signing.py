@@ -154,7 +154,7 @@ class TokenSigner:
         self.token_certificate = token_certificate
         self._key_id = token_certificate.key_id
         self._host_hashing = host_hashing
-        self._plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
+        self._plans: dict[tuple[HashAlgorithm, SignatureScheme, bool], _Plan] = {}
 
     def __repr__(self) -> str:
         return f"TokenSigner({self.token_certificate.describe()})"
@@ -166,14 +166,37 @@ class TokenSigner:
 
     def sign(self, data: bytes, *, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> bytes:
         """Hash ``data`` and sign it on the token; ECDSA comes back DER-encoded."""
-        plan = self._plans.get((hash_algorithm, scheme))
+        plan = self._plans.get((hash_algorithm, scheme, False))
         if plan is None:
-            plan = self._plans[(hash_algorithm, scheme)] = self._plan(hash_algorithm, scheme)
+            plan = self._plans[(hash_algorithm, scheme, False)] = self._plan(hash_algorithm, scheme)
         payload = data if plan.host_hash is None else plan.prefix + plan.host_hash(data).digest()
         signature = self._session._sign(self._key_id, plan.mechanism, payload)
         return der_ecdsa_signature(signature) if plan.ecdsa else signature
 
-    def _plan(self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> _Plan:
+    def sign_digest(
+        self, digest: bytes, *, hash_algorithm: HashAlgorithm, scheme: SignatureScheme
+    ) -> bytes:
+        """Sign a digest made elsewhere (a server that built the document); ECDSA comes back DER.
+
+        The token signs it as it signs a host-hashed digest: in a DigestInfo for
+        RSA PKCS#1 v1.5, bare for PSS and ECDSA.
+        """
+        if len(digest) != hash_algorithm.digest_size:
+            raise DataError(
+                f"a {hash_algorithm.value} digest has {hash_algorithm.digest_size} bytes, not"
+                f" {len(digest)}: pass the digest itself, not the data or its encoding"
+            )
+        plan = self._plans.get((hash_algorithm, scheme, True))
+        if plan is None:
+            plan = self._plans[(hash_algorithm, scheme, True)] = self._plan(
+                hash_algorithm, scheme, host=True
+            )
+        signature = self._session._sign(self._key_id, plan.mechanism, plan.prefix + digest)
+        return der_ecdsa_signature(signature) if plan.ecdsa else signature
+
+    def _plan(
+        self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme, *, host: bool = False
+    ) -> _Plan:
         from xcapki.token._pkcs11 import PreparedMechanism
 
         kind = self.token_certificate.key_kind
@@ -184,7 +207,11 @@ class TokenSigner:
             )
         available = self._session._mechanisms()
         combined = _COMBINED[(scheme, hash_algorithm)]
-        host = self._host_hashing is HostHashing.ALWAYS or self._session._prefers_host_hashing()
+        host = (
+            host
+            or self._host_hashing is HostHashing.ALWAYS
+            or self._session._prefers_host_hashing()
+        )
         pss_hash, mgf = _PSS_HASH[hash_algorithm]
         pss = (pss_hash, mgf, hash_algorithm.digest_size)
         if not host and combined in available:
