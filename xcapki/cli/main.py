@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     importlib.import_module("xcapki.cli.commands.native_host").add_parser(commands, _command)
+    importlib.import_module("xcapki.cli.commands.browser").add_parser(commands, _command)
 
     demo = _command(
         commands, "demo", "xcapki.demo.run", "log in to the example portal (virtual or real card)"
