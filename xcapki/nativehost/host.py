@@ -35,7 +35,6 @@ from xcapki.nativehost.errors import (
 )
 from xcapki.nativehost.framing import read_message, write_message
 from xcapki.nativehost.pinentry import PinDialog, Pinentry
-from xcapki.nativehost.sites import SiteList
 from xcapki.nativehost.smartpki import SmartPkiSession
 from xcapki.nativehost.webeid import WebEidCommands, check_arguments
 from xcapki.token import TokenError
@@ -114,6 +113,8 @@ def _web_eid_error(code: str, message: str) -> dict[str, Any]:
 
 
 def _sites(config: HostConfig, request: dict[str, Any]) -> dict[str, Any]:
+    from xcapki.nativehost.sites import SiteList  # the service's trust list, not needed by Web eID
+
     sites = SiteList(config.sites_path)
     action = request.get("sites")
     try:
@@ -148,6 +149,8 @@ def _smartpki(
     stdin: BinaryIO,
     stdout: BinaryIO,
 ) -> int:
+    from xcapki.nativehost.sites import SiteList
+
     origin = opening.get("origin")
     sites = SiteList(config.sites_path)
     if opening.get("type") != "open" or not isinstance(origin, str):

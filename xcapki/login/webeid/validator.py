@@ -65,6 +65,7 @@ from xcapki.login.verifier import (
     DEFAULT_CLOCK_SKEW,
     DEFAULT_FETCH_TIMEOUT,
     LoginIdentity,
+    _load_certificate,
     _path_failure,
 )
 from xcapki.login.webeid.errors import (
@@ -357,7 +358,7 @@ _CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH
 
 def _certificate(token: AuthToken) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(token.certificate_der)
+        return _load_certificate(token.certificate_der)
     except ValueError as exc:
         raise CertificateDecodingError(
             f"the token's unverifiedCertificate is not an X.509 certificate ({exc})"
