@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORIGIN, PIN, Dialogs, Store
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from host_helpers import ORIGIN, PIN, Dialogs, Store
 
 from xcapki.nativehost.smartpki import SmartPkiCode
 

@@ -13,10 +13,10 @@ import struct
 from typing import Any
 
 import pytest
-from conftest import ORIGIN, PIN, Dialogs, Store
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from host_helpers import ORIGIN, PIN, Dialogs, Store
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.login import ChallengeIssuer, MemoryChallengeStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Dialogs
+from host_helpers import Dialogs
 
 from xcapki.nativehost.errors import PinentryError, UserCancelledError, UserTimeoutError
 from xcapki.nativehost.pinentry import PinDialog, Pinentry, find_pinentry
