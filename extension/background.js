@@ -111,7 +111,7 @@ function major(version) {
   return Number(match[1]);
 }
 
-async function status(request) {
+async function webEidStatus(request) {
   const extension = chrome.runtime.getManifest().version;
   const native = nativeConnection();
   try {
@@ -187,7 +187,7 @@ async function webEid(request, sender) {
   try {
     const origin = senderOrigin(sender);
     const result = request.action === "web-eid:status"
-      ? await status(request) : await command(request, origin);
+      ? await webEidStatus(request) : await command(request, origin);
     return {action: request.action + "-success", ...result};
   } catch (error) {
     const code = typeof error.code === "string" ? error.code : "ERR_WEBEID_UNKNOWN_ERROR";

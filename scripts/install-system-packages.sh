@@ -6,8 +6,10 @@ set -euo pipefail
 packages=(
   softhsm2 opensc opencryptoki pcscd libpcsclite-dev pcsc-tools swig
   vsmartcard-vpcd redis-server openssl python3-venv python3-dev gcc
-  chromium fonts-wqy-microhei
+  chromium fonts-wqy-microhei nodejs
 )
+# npm lints the browser extension; NodeSource's nodejs bundles it, Debian's ships it apart
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 if [ "$(id -u)" -eq 0 ]; then
   as_root=()

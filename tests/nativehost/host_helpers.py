@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import struct
 import subprocess
@@ -35,6 +37,11 @@ CARDS: dict[str, CardSpec | None] = {
     ),
     "moica": CardSpec(
         authority=Authority.MOICA, organisation_name="王小明", moica_id_digits="6789"
+    ),
+    "expired": dataclasses.replace(
+        XCA_FIRM,
+        not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=800),
+        not_after=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
     ),
     "absent": None,
 }

@@ -187,3 +187,11 @@ def test_sites_list_and_add_after_the_user_allows(start_host: Any, dialogs: Dial
     assert refused["error"]["code"] == "UserCancelledError"
     plain = start_host().ask({"sites": "add", "origin": "http://plain.example.tw"})
     assert plain["error"]["code"] == "OriginRefusedError"
+
+
+def test_an_expired_card_is_refused_before_the_pin(start_host: Any, dialogs: Dialogs) -> None:
+    page = Page(start_host("expired"))
+    page.open()
+    _, signed = login_sequence(page, "content")
+    assert signed["errorCode"] == SmartPkiCode.CERTIFICATE_EXPIRED
+    assert dialogs.asked() == []

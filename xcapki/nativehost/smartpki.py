@@ -19,6 +19,7 @@ import binascii
 import enum
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
@@ -193,6 +194,14 @@ class SmartPkiSession:
         self._require_open()
         if self._content is None:
             raise _Refusal(SmartPkiCode.OUT_OF_ORDER, "Sign before LoadContent")
+        certificate = self._desk.signing_certificate().certificate
+        now = datetime.now(UTC)
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise _Refusal(
+                SmartPkiCode.CERTIFICATE_EXPIRED,
+                f"the card's certificate is valid from {certificate.not_valid_before_utc:%Y-%m-%d}"
+                f" to {certificate.not_valid_after_utc:%Y-%m-%d}: renew the card with its CA",
+            )
         session = self._log_in(request, "sign in with your card")
         signer = session.signer(key_id=self._desk.signing_certificate().key_id)
         chain = [] if self._style & StyleFlag.NOCHAIN else self._desk.authority_certificates()
