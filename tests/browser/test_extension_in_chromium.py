@@ -160,7 +160,11 @@ class Browser_:
 
 @contextlib.contextmanager
 def launch(
-    playwright: Any, directory: Path, store: tuple[Path, VirtualCard | None], portal: Portal
+    playwright: Any,
+    directory: Path,
+    store: tuple[Path, VirtualCard | None],
+    portal: Portal,
+    *host_options: str,
 ) -> Iterator[Browser_]:
     conf, card = store
     dialogs = Dialogs(directory)
@@ -173,7 +177,7 @@ def launch(
         user_data_dir=profile,
         host_options=[
             "--module", str(find_softhsm2_module()), "--pinentry", str(dialogs.program),
-            "--sites", str(sites), "--timeout", "60",
+            "--sites", str(sites), "--timeout", "60", *host_options,
         ],
     )  # fmt: skip
     environment = {
@@ -449,3 +453,17 @@ def test_no_card_in_either_protocol(
         page.click("#login-button")
         page.wait_for_selector("#message.error", timeout=STEP_TIMEOUT)
         assert str(0x76000006) in page.inner_text("#message")
+
+
+def test_smartpki_compatible_mode_wraps_the_page_pin(
+    playwright: Any, portal: Portal, cards: dict[str, Any], tmp_path: Path
+) -> None:
+    """The page-world port wraps the typed PIN with the host's session key (RSA PKCS#1 v1.5)."""
+    with launch(playwright, tmp_path, cards["xca"], portal, "--accept-page-pin") as browser:
+        page = browser.page()
+        page.goto(f"{portal.origin}/login/smartpki")
+        page.fill("#pin", PIN)
+        page.click("#login-button")
+        page.wait_for_url(f"{portal.origin}/home", timeout=STEP_TIMEOUT)
+        assert _me(page)["response_format"] == "smartpki"
+        assert browser.dialogs.texts("GETPIN") == []

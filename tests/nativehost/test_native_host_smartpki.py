@@ -195,3 +195,25 @@ def test_an_expired_card_is_refused_before_the_pin(start_host: Any, dialogs: Dia
     _, signed = login_sequence(page, "content")
     assert signed["errorCode"] == SmartPkiCode.CERTIFICATE_EXPIRED
     assert dialogs.asked() == []
+
+
+def test_the_compatible_mode_uses_the_page_pin_not_the_dialog(
+    start_host: Any, dialogs: Dialogs
+) -> None:
+    dialogs.answer({"pin": PIN})
+    page = Page(start_host("xca", "--accept-page-pin"))
+    page.open()
+    key = rsa.RSAPublicNumbers(0x10001, int(page.info()["modulus"], 16)).public_key()
+    wrapped = key.encrypt(f"{PIN}_PKI".encode(), padding.PKCS1v15()).hex()
+    _, output = login_sequence(page, "content", pin=wrapped)
+    assert output["errorCode"] == 0
+    assert dialogs.asked() == []
+
+
+def test_a_malformed_page_pin_costs_no_try(start_host: Any) -> None:
+    page = Page(start_host("xca", "--accept-page-pin", pinentry=False))
+    page.open()
+    key = rsa.RSAPublicNumbers(0x10001, int(page.info()["modulus"], 16)).public_key()
+    wrapped = key.encrypt(b"12_PKI", padding.PKCS1v15()).hex()
+    _, signed = login_sequence(page, "content", pin=wrapped)
+    assert signed["errorCode"] == SmartPkiCode.PIN_LENGTH

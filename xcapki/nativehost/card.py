@@ -91,16 +91,17 @@ class CardDesk:
         return tuple(c for c in listing if c.purpose is KeyPurpose.AUTHORITY)
 
     def session(self, operation: Operation, *, page_pin: Pin | None = None) -> TokenSession:
-        """A logged-in session: the card's PIN pad, else the dialog, else ``page_pin``."""
+        """A logged-in session: the card's PIN pad, else ``page_pin`` (a SmartPKI page's, in
+        the compatible mode), else the dialog. ``page_pin`` is tried once, never repeated."""
         if self._session is not None:
             return self._session
         token = self.token()
         if token.protected_authentication_path:
             self._session = login(self.module(), token, pin=PROTECTED_AUTH)
-        elif self.pinentry is not None:
-            self._session = self._ask(token, operation)
         elif page_pin is not None:
             self._session = login(self.module(), token, pin=page_pin)
+        elif self.pinentry is not None:
+            self._session = self._ask(token, operation)
         else:
             raise PinentryError(
                 "no PIN dialog program is available and the page sent no PIN: install pinentry"

@@ -55,8 +55,9 @@ _FATAL: Final = "ERR_WEBEID_NATIVE_FATAL"
 class HostConfig:
     """How the host reaches the card and the user.
 
-    ``pinentry`` None means no dialog program: Web eID commands then fail,
-    and SmartPKI pages' own PINs are used only with ``accept_page_pin``.
+    ``pinentry`` None means no dialog program: Web eID commands then fail.
+    ``accept_page_pin`` is SmartPKI's compatible mode: the PIN the page sends
+    is used instead of the dialog (the page then sees the PIN; off by default).
     """
 
     module_path: Path | None

@@ -3,8 +3,9 @@
 One ``SmartPkiSession`` serves one page connection. ``info`` answers the
 versions the page library checks and the modulus of an RSA key made for this
 session, with which the page wraps a PIN it sends (PKCS#1 v1.5 of the PIN
-followed by ``_PKI``). With the host's own PIN dialog the page's PIN is
-ignored; without one it is unwrapped and used, once, with every PIN check.
+followed by ``_PKI``). The page's PIN is ignored and the host asks in its
+own dialog, unless the host runs in the compatible mode (``accept_page_pin``):
+then the page's PIN is unwrapped and used, once, with every PIN check.
 
 Card commands answer ``{msgId, cmd, errorCode, errorMessage, ...}``; 0 is
 success. The error codes are those of the GPKI components (the HiPKI local
@@ -256,9 +257,7 @@ class SmartPkiSession:
         return certificate_properties(profile, token_serial=self._desk.token().serial)
 
     def _log_in(self, request: Mapping[str, Any], action: str) -> Any:
-        page_pin = None
-        if self._desk.pinentry is None and self._accept_page_pin:
-            page_pin = self._unwrap(request.get("pin"))
+        page_pin = self._unwrap(request.get("pin")) if self._accept_page_pin else None
         return self._desk.session(Operation(origin=self._origin, action=action), page_pin=page_pin)
 
     def _unwrap(self, wrapped: object) -> Pin:

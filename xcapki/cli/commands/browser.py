@@ -42,6 +42,11 @@ def add_parser(
         if name == "install":
             action.add_argument("--pinentry", metavar="PROGRAM", help="the PIN dialog program")
             action.add_argument("--sites", metavar="FILE", help="the trusted sites file")
+            action.add_argument(
+                "--accept-page-pin",
+                action="store_true",
+                help="SmartPKI compatible mode: the host uses the PIN the page sends",
+            )
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         ):
             if value:
                 options += [flag, str(Path(value).resolve())]
+        if args.accept_page_pin:
+            options.append("--accept-page-pin")
         done = install(
             browsers, scope=scope, home=home, user_data_dir=profile, host_options=options
         )

@@ -39,7 +39,7 @@ def add_parser(
     parser.add_argument(
         "--accept-page-pin",
         action="store_true",
-        help="without a PIN dialog, use the PIN a SmartPKI page sends (less safe)",
+        help="SmartPKI compatible mode: use the PIN the page sends, not the dialog (less safe)",
     )
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="seconds the user has to answer a dialog"
