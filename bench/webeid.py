@@ -59,6 +59,7 @@ from xcapki.testing import (
     serve_pki,
     softhsm_config,
 )
+from xcapki.testing.pinentry import SCRIPT_ENVIRONMENT_VARIABLE, ScriptedPinentry
 from xcapki.token import TokenSelector, TokenSession, load_module, login
 
 ORIGIN = "https://portal.example.tw"
@@ -115,21 +116,22 @@ def cms_answers(session: TokenSession, portal: PortalLogin, count: int) -> list[
 
 def round_trips(store: Path, directory: Path, count: int) -> tuple[list[float], list[float]]:
     """Milliseconds to the host's version, and from authenticate to the token, ``count`` times."""
-    program = directory / "pinentry-bench"
-    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m xcapki.testing.pinentry "$@"\n')
-    program.chmod(0o755)
-    script = directory / "pinentry.json"
-    environment = {**os.environ, "SOFTHSM2_CONF": str(store), "XCAPKI_TEST_PINENTRY": str(script)}
+    dialogs = ScriptedPinentry(directory)
+    environment = {
+        **os.environ,
+        "SOFTHSM2_CONF": str(store),
+        SCRIPT_ENVIRONMENT_VARIABLE: str(dialogs.script),
+    }
     command = [
         sys.executable, "-m", "xcapki", "native-host", "--module", str(find_softhsm2_module()),
-        "--pinentry", str(program), "--sites", str(directory / "sites.json"),
+        "--pinentry", str(dialogs.program), "--sites", str(directory / "sites.json"),
     ]  # fmt: skip
     handshakes, authentications = [], []
     request = json.dumps(
         {"command": "authenticate", "arguments": {"challengeNonce": "n" * 44, "origin": ORIGIN}}
     ).encode()
     for _ in range(count):
-        script.write_text(json.dumps({"answers": [{"pin": PIN}]}))
+        dialogs.answer({"pin": PIN})
         start = time.perf_counter()
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import http.server
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +45,7 @@ from xcapki.testing import (
     provision_softhsm_card,
     softhsm_config,
 )
+from xcapki.testing.pinentry import ScriptedPinentry
 
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 STEP_TIMEOUT = 30_000
@@ -55,28 +55,6 @@ STEP_TIMEOUT = 30_000
 class Portal:
     origin: str
     port: int
-
-
-class Dialogs:
-    """The test pinentry's script and what it was asked."""
-
-    def __init__(self, directory: Path) -> None:
-        self.program = directory / "pinentry-test"
-        self.program.write_text(
-            f'#!/bin/sh\nexec "{sys.executable}" -m xcapki.testing.pinentry "$@"\n'
-        )
-        self.program.chmod(0o755)
-        self.script = directory / "pinentry.json"
-        self.log = directory / "pinentry.log"
-        self.answer()
-
-    def answer(self, *answers: dict[str, Any]) -> None:
-        self.script.write_text(json.dumps({"answers": list(answers), "log": str(self.log)}))
-        self.log.write_text("")
-
-    def texts(self, command: str) -> list[str]:
-        entries = [json.loads(line) for line in self.log.read_text().splitlines()]
-        return [e["argument"] for e in entries if e["command"] == command]
 
 
 def _tls(directory: Path) -> tuple[Path, Path]:
@@ -149,7 +127,7 @@ def cards(test_pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 class Browser_:
     """A Chromium profile with the extension, its native host, and one card store."""
 
-    def __init__(self, context: Any, dialogs: Dialogs, card: VirtualCard | None) -> None:
+    def __init__(self, context: Any, dialogs: ScriptedPinentry, card: VirtualCard | None) -> None:
         self.context = context
         self.dialogs = dialogs
         self.card = card
@@ -167,7 +145,7 @@ def launch(
     *host_options: str,
 ) -> Iterator[Browser_]:
     conf, card = store
-    dialogs = Dialogs(directory)
+    dialogs = ScriptedPinentry(directory)
     sites = directory / "sites.json"
     sites.write_text(json.dumps({"origins": [portal.origin]}))
     profile = directory / "profile"

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import struct
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from xcapki.testing import (
     VirtualCard,
 )
 from xcapki.testing.keys import KeyAlgorithm
+from xcapki.testing.pinentry import ScriptedPinentry
 
 PIN = "123456"
 ORIGIN = "https://portal.example.tw"
@@ -55,33 +55,8 @@ class Store:
     card: VirtualCard | None
 
 
-def write_pinentry_program(directory: Path) -> Path:
-    """An executable that runs the test pinentry with this interpreter."""
-    program = directory / "pinentry-test"
-    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m xcapki.testing.pinentry "$@"\n')
-    program.chmod(0o755)
-    return program
-
-
-class Dialogs:
-    """The test pinentry's script and log."""
-
-    def __init__(self, directory: Path) -> None:
-        self.program = write_pinentry_program(directory)
-        self.script = directory / "pinentry.json"
-        self.log = directory / "pinentry.log"
-        self.answer()
-
-    def answer(self, *answers: dict[str, Any]) -> None:
-        self.script.write_text(json.dumps({"answers": list(answers), "log": str(self.log)}))
-        self.log.write_text("")
-
-    def asked(self) -> list[tuple[str, str]]:
-        lines = self.log.read_text().splitlines()
-        return [(entry["command"], entry["argument"]) for entry in map(json.loads, lines)]
-
-    def texts(self, command: str) -> list[str]:
-        return [argument for name, argument in self.asked() if name == command]
+Dialogs = ScriptedPinentry
+"""The test pinentry's script and log (``xcapki.testing.pinentry``)."""
 
 
 class Host:

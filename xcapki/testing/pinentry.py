@@ -10,6 +10,9 @@ so tests need not wait). With no answer left it cancels. Every command and
 its unescaped argument is appended to the log as a JSON line, so a test can
 check the dialog named the site, the card, the operation and the tries.
 It speaks the Assuan protocol as GnuPG's pinentry programs do.
+
+``ScriptedPinentry`` sets one up in a directory for a test: an executable
+that runs it with this Python, the script and the log.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Final, TextIO
+
+__all__ = ["SCRIPT_ENVIRONMENT_VARIABLE", "ScriptedPinentry", "main"]
 
 SCRIPT_ENVIRONMENT_VARIABLE: Final = "XCAPKI_TEST_PINENTRY"
 _CANCELLED: Final = "ERR 83886179 Operation cancelled <Pinentry>"
@@ -79,6 +84,36 @@ def _answer(script: _Script, command: str, out: TextIO) -> None:
         out.write("OK\n")
     else:
         out.write(_CANCELLED + "\n")
+
+
+class ScriptedPinentry:
+    """The test pinentry in ``directory``: ``program`` to start, ``answer`` to script it,
+    ``asked``/``texts`` to read what it was sent. Set ``SCRIPT_ENVIRONMENT_VARIABLE`` to
+    ``script`` in the environment of whatever starts ``program``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.program = directory / "pinentry-test"
+        self.program.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" -m xcapki.testing.pinentry "$@"\n'
+        )
+        self.program.chmod(0o755)
+        self.script = directory / "pinentry.json"
+        self.log = directory / "pinentry.log"
+        self.answer()
+
+    def answer(self, *answers: dict[str, Any]) -> None:
+        """Script the next questions' answers, in order, and clear the log."""
+        self.script.write_text(json.dumps({"answers": list(answers), "log": str(self.log)}))
+        self.log.write_text("")
+
+    def asked(self) -> list[tuple[str, str]]:
+        """Every (command, argument) sent since the last ``answer``."""
+        lines = self.log.read_text().splitlines()
+        return [(entry["command"], entry["argument"]) for entry in map(json.loads, lines)]
+
+    def texts(self, command: str) -> list[str]:
+        """The arguments of every ``command`` sent (e.g. each ``SETDESC``)."""
+        return [argument for name, argument in self.asked() if name == command]
 
 
 def main() -> int:

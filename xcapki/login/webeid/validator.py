@@ -45,7 +45,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms.policy import AlgorithmPolicy, EcCurve
-from xcapki.crypto.errors import CertificateError, PathValidationError
+from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
@@ -53,11 +53,16 @@ from xcapki.crypto.validation import (
     RevocationMode,
     RevocationStatus,
     ValidatedPath,
-    ValidatorUsageError,
 )
 from xcapki.login import errors
 from xcapki.login._caches import PathCache, ProfileCache
-from xcapki.login.challenge import ChallengeRecord, Clock, normalise_origin, system_clock
+from xcapki.login._checks import (
+    build_chain_validator,
+    check_store,
+    take_challenge,
+    validated_path,
+)
+from xcapki.login.challenge import Clock, normalise_origin, system_clock
 from xcapki.login.policy import DEFAULT_LOGIN_POLICY, LoginPolicy, check_admission
 from xcapki.login.stores import ChallengeStore
 from xcapki.login.verifier import (
@@ -66,7 +71,6 @@ from xcapki.login.verifier import (
     DEFAULT_FETCH_TIMEOUT,
     LoginIdentity,
     _load_certificate,
-    _path_failure,
 )
 from xcapki.login.webeid.errors import (
     CertificateDecodingError,
@@ -178,10 +182,7 @@ class WebEidValidator:
             raise errors.LoginConfigurationError(
                 f"Web eID origins are https only, not {normalised!r}: serve the portal over https"
             )
-        if not isinstance(store, ChallengeStore):
-            raise errors.LoginConfigurationError(
-                "store must be a ChallengeStore (MemoryChallengeStore or RedisChallengeStore)"
-            )
+        check_store(store)
         if not isinstance(rules, WebEidRules) or not isinstance(policy, LoginPolicy):
             raise errors.LoginConfigurationError(
                 "rules must be a WebEidRules and policy a LoginPolicy"
@@ -200,16 +201,13 @@ class WebEidValidator:
         )
         self._skew = clock_skew
         self._clock = clock
-        try:
-            self._validator = ChainValidator(
-                trust_store,
-                revocation_mode=revocation_mode,
-                fetch_timeout=fetch_timeout,
-                clock_skew=clock_skew,
-                clock=clock,
-            )
-        except ValidatorUsageError as exc:
-            raise errors.LoginConfigurationError(str(exc)) from exc
+        self._validator = build_chain_validator(
+            trust_store,
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            clock=clock,
+        )
         self._paths = PathCache(cache_capacity)
         self._profiles = ProfileCache(cache_capacity)
 
@@ -234,7 +232,7 @@ class WebEidValidator:
         now = self._clock()
         parsed = parse_token(token)
         certificate = _certificate(parsed)
-        record = self._challenge(challenge_id, session_id, now)
+        record = take_challenge(self._store, challenge_id, session_id, now)
         _check_purpose(certificate)
         profile = self._admit(certificate)
         path = self._path(certificate, now)
@@ -251,23 +249,6 @@ class WebEidValidator:
             app_version=parsed.app_version,
             verified_at=now,
         )
-
-    def _challenge(self, challenge_id: str, session_id: str, now: datetime) -> ChallengeRecord:
-        record = self._store.take(challenge_id) if isinstance(challenge_id, str) else None
-        if record is None:
-            raise errors.ChallengeUnknownError(
-                f"challenge {challenge_id!r} is unknown: never issued, already used, or expired "
-                "long ago"
-            )
-        if now > record.challenge.expires_at:
-            raise errors.ChallengeExpiredError(
-                f"challenge {challenge_id} expired at {record.challenge.expires_at.isoformat()}"
-            )
-        if not record.belongs_to(session_id):
-            raise errors.ChallengeSessionError(
-                f"challenge {challenge_id} was issued to another browser session"
-            )
-        return record
 
     # step 4
     def _admit(self, certificate: x509.Certificate) -> TaiwanCertificate | None:
@@ -304,21 +285,7 @@ class WebEidValidator:
                 f"the certificate is valid from {certificate.not_valid_before_utc.isoformat()}"
             )
         fingerprint = certificate.fingerprint(hashes.SHA256())
-        path = self._paths.get(fingerprint, now)
-        if path is not None:
-            return path
-        try:
-            path = self._validator.validate(certificate, moment=now)
-        except (PathValidationError, CertificateError) as exc:
-            raise _path_failure(exc) from exc
-        except ValidatorUsageError as exc:
-            raise errors.LoginConfigurationError(
-                f"{exc}; call WebEidValidator.validate from a worker thread"
-            ) from exc
-        self._paths.put(
-            fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
-        )
-        return path
+        return validated_path(self._validator, self._paths, certificate, fingerprint, now)
 
     # step 7
     def _signature(
