@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import hashlib
 import http.server
 import json
@@ -27,14 +26,14 @@ from typing import Any
 import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, utils
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
 from xcapki.demo import PortalConfig, create_portal_app
 from xcapki.demo.servers import BackgroundServer, bind_loopback
+from xcapki.demo.tls import self_signed_tls
 from xcapki.nativehost.install import Browser, install
 from xcapki.testing import (
     CardSpec,
@@ -57,36 +56,6 @@ class Portal:
     port: int
 
 
-def _tls(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.DNSName("evil.test")]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "tls.pem", directory / "tls.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def portal(
     test_pki: TestPki, pki_services: PkiServices, tmp_path_factory: pytest.TempPathFactory
@@ -101,7 +70,7 @@ def portal(
     port = listener.getsockname()[1]
     origin = f"https://localhost:{port}"
     app = create_portal_app(PortalConfig(origin=origin, trust_store=trust))
-    tls = _tls(tmp_path_factory.mktemp("tls"))
+    tls = self_signed_tls(tmp_path_factory.mktemp("tls"), ("localhost", "evil.test"))
     with BackgroundServer(app, listener, name="portal", tls=tls):
         yield Portal(origin=origin, port=port)
 

@@ -254,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="hard",
         help="the portal's revocation checking (default: hard)",
     )
+    demo.add_argument(
+        "--login",
+        choices=("hipki", "smartpki", "webeid"),
+        default="hipki",
+        help="the local service (hipki), or the native host as the extension: smartpki, webeid",
+    )
     return parser
 
 

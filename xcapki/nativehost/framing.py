@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, BinaryIO, Final
+from typing import IO, Any, Final
 
 from xcapki.nativehost.errors import FramingError
 
@@ -31,7 +31,7 @@ _LENGTH: Final = struct.Struct("=I")
 
 
 def read_message(
-    stream: BinaryIO, *, limit: int = MAX_MESSAGE_BYTES
+    stream: IO[bytes], *, limit: int = MAX_MESSAGE_BYTES
 ) -> tuple[dict[str, Any], int] | None:
     """The next message as a JSON object with its size in bytes; None at a clean end of
     input (the browser left)."""
@@ -54,7 +54,7 @@ def read_message(
     return message, length
 
 
-def write_message(stream: BinaryIO, message: dict[str, Any]) -> None:
+def write_message(stream: IO[bytes], message: dict[str, Any]) -> None:
     """Write one message and flush it."""
     body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if len(body) > MAX_REPLY_BYTES:
@@ -63,7 +63,7 @@ def write_message(stream: BinaryIO, message: dict[str, Any]) -> None:
     stream.flush()
 
 
-def _read_exactly(stream: BinaryIO, size: int, *, allow_end: bool) -> bytes | None:
+def _read_exactly(stream: IO[bytes], size: int, *, allow_end: bool) -> bytes | None:
     chunks: list[bytes] = []
     remaining = size
     while remaining:

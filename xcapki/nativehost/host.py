@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import IO, Any, Final
 
 from xcapki.nativehost.card import CardDesk
 from xcapki.nativehost.errors import (
@@ -66,7 +66,7 @@ class HostConfig:
     accept_page_pin: bool = False
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, config: HostConfig) -> int:
+def serve(stdin: IO[bytes], stdout: IO[bytes], config: HostConfig) -> int:
     """Talk to the extension until it is done; the exit status (0, or 1 after a framing error)."""
     desk = CardDesk(module_path=config.module_path, pinentry=config.pinentry)
     try:
@@ -147,8 +147,8 @@ def _smartpki(
     desk: CardDesk,
     config: HostConfig,
     opening: dict[str, Any],
-    stdin: BinaryIO,
-    stdout: BinaryIO,
+    stdin: IO[bytes],
+    stdout: IO[bytes],
 ) -> int:
     from xcapki.nativehost.sites import SiteList
 
