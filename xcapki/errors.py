@@ -10,6 +10,7 @@ xcapki. Each layer keeps its own subtree in its ``errors`` module::
     ├── CryptoError        xcapki.crypto.errors
     │   └── PathValidationError
     ├── LoginError         xcapki.login.errors
+    ├── NativeHostError    xcapki.nativehost.errors (the browser extension's host)
     └── TestingError       xcapki.testing        (test PKI and virtual cards)
 
 Messages name the problem and the remedy, and never contain a PIN.

@@ -49,6 +49,8 @@ from xcapki.testing.pinentry import ScriptedPinentry
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 STEP_TIMEOUT = 30_000
 
+pytestmark = [pytest.mark.chromium, pytest.mark.softhsm, pytest.mark.ocsp]
+
 
 @dataclass(frozen=True)
 class Portal:

@@ -68,6 +68,8 @@ _HASHLIB: dict[str, Callable[[bytes], Any]] = {
 }
 MOBILE_ID_POLICY = "1.3.6.1.4.1.10015.1.3.1"
 
+pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
+
 
 def make_token(
     key: Any,
@@ -303,6 +305,7 @@ def test_the_nonce_is_32_random_bytes_in_base64(desk: Desk) -> None:
     assert all(len(n) == 44 and len(base64.b64decode(n)) == 32 for n in nonces)
 
 
+@pytest.mark.redis
 def test_redis_store_is_single_use(
     portal_trust: TrustStore,
     pki_services: PkiServices,

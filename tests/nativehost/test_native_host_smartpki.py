@@ -21,6 +21,8 @@ from xcapki.nativehost.smartpki import SmartPkiCode
 
 DETACHED_NOATTR = 0x40 | 0x100
 
+pytestmark = [pytest.mark.softhsm, pytest.mark.openssl]
+
 
 class Page:
     """What the extension relays for one SmartPKI page."""

@@ -25,6 +25,8 @@ from xcapki.testing import PkiServices, TestPki
 
 SESSION = "browser-session-native-host"
 
+pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
+
 
 def portal_trust(pki: TestPki) -> TrustStore:
     """A token carries no chain: the portal knows the authorities' CA certificates."""
