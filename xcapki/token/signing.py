@@ -141,7 +141,14 @@ class TokenSigner:
     Signers share their session's lock, so any number of threads may sign at once.
     """
 
-    __slots__ = ("_host_hashing", "_key_id", "_plans", "_session", "token_certificate")
+    __slots__ = (
+        "_digest_plans",
+        "_host_hashing",
+        "_key_id",
+        "_plans",
+        "_session",
+        "token_certificate",
+    )
 
     def __init__(
         self,
@@ -154,7 +161,8 @@ class TokenSigner:
         self.token_certificate = token_certificate
         self._key_id = token_certificate.key_id
         self._host_hashing = host_hashing
-        self._plans: dict[tuple[HashAlgorithm, SignatureScheme, bool], _Plan] = {}
+        self._plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
+        self._digest_plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
 
     def __repr__(self) -> str:
         return f"TokenSigner({self.token_certificate.describe()})"
@@ -166,9 +174,9 @@ class TokenSigner:
 
     def sign(self, data: bytes, *, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> bytes:
         """Hash ``data`` and sign it on the token; ECDSA comes back DER-encoded."""
-        plan = self._plans.get((hash_algorithm, scheme, False))
+        plan = self._plans.get((hash_algorithm, scheme))
         if plan is None:
-            plan = self._plans[(hash_algorithm, scheme, False)] = self._plan(hash_algorithm, scheme)
+            plan = self._plans[(hash_algorithm, scheme)] = self._plan(hash_algorithm, scheme)
         payload = data if plan.host_hash is None else plan.prefix + plan.host_hash(data).digest()
         signature = self._session._sign(self._key_id, plan.mechanism, payload)
         return der_ecdsa_signature(signature) if plan.ecdsa else signature
@@ -186,9 +194,9 @@ class TokenSigner:
                 f"a {hash_algorithm.value} digest has {hash_algorithm.digest_size} bytes, not"
                 f" {len(digest)}: pass the digest itself, not the data or its encoding"
             )
-        plan = self._plans.get((hash_algorithm, scheme, True))
+        plan = self._digest_plans.get((hash_algorithm, scheme))
         if plan is None:
-            plan = self._plans[(hash_algorithm, scheme, True)] = self._plan(
+            plan = self._digest_plans[(hash_algorithm, scheme)] = self._plan(
                 hash_algorithm, scheme, host=True
             )
         signature = self._session._sign(self._key_id, plan.mechanism, plan.prefix + digest)
