@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -39,27 +40,8 @@ from xcapki.testing import (
     softhsm_config,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PIN = "123456"
 _SERVICE_START = 30.0
-
-XCA_FIRM = CardSpec(
-    authority=Authority.XCA,
-    organisation_name="測試聯合會計師事務所",
-    unified_business_number="12345678",
-    organisation_oid="2.16.886.101.90001.1",
-)
 
 
 @pytest.fixture(scope="module")

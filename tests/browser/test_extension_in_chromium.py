@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
