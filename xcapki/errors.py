@@ -10,6 +10,7 @@ xcapki. Each layer keeps its own subtree in its ``errors`` module::
     ├── CryptoError        xcapki.crypto.errors
     │   └── PathValidationError
     ├── LoginError         xcapki.login.errors
+    ├── NativeHostError    xcapki.nativehost.errors (the browser extension's host)
     ├── PdfError           xcapki.pdf.errors     (PAdES signing and verification)
     └── TestingError       xcapki.testing        (test PKI and virtual cards)
 

@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="統一編號 (8 digits; default 12345678 for XCA and MOEACA)",
     )
 
+    importlib.import_module("xcapki.cli.commands.native_host").add_parser(commands, _command)
+    importlib.import_module("xcapki.cli.commands.browser").add_parser(commands, _command)
+
     demo = _command(
         commands, "demo", "xcapki.demo.run", "log in to the example portal (virtual or real card)"
     )
@@ -264,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=REVOCATION_CHOICES,
         default="hard",
         help="the portal's revocation checking (default: hard)",
+    )
+    demo.add_argument(
+        "--login",
+        choices=("hipki", "smartpki", "webeid"),
+        default="hipki",
+        help="the local service (hipki), or the native host as the extension: smartpki, webeid",
     )
     return parser
 

@@ -743,6 +743,13 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "Serving the local signing service on http://{host}:{port} (Ctrl-C stops it)",
         _Z: "本機簽章服務已啟動於 http://{host}:{port}（按 Ctrl-C 停止）",
     },
+    # browser
+    "browser.installed": {_E: "Wrote the {what} file {path}", _Z: "已寫入 {what} 檔案 {path}"},
+    "browser.removed": {_E: "Removed the {what} file {path}", _Z: "已移除 {what} 檔案 {path}"},
+    "browser.nothing": {
+        _E: "Nothing to remove: the native host was not registered there",
+        _Z: "沒有可移除的檔案：原生主程式未在此處註冊",
+    },
 }
 
 

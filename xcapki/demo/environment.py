@@ -19,10 +19,12 @@ from starlette.types import ASGIApp
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.demo.errors import DemoSetupError
+from xcapki.demo.extension_journey import ExtensionJourney
 from xcapki.demo.journey import LoginJourney, LoginOutcome
-from xcapki.demo.options import DemoOptions
+from xcapki.demo.options import DemoLogin, DemoOptions
 from xcapki.demo.portal import PortalConfig, create_portal_app
 from xcapki.demo.servers import BackgroundServer, bind_loopback
+from xcapki.demo.tls import self_signed_tls
 from xcapki.demo.virtual import VirtualDemoCard, prepare_virtual_card
 from xcapki.service import PinMode, ServiceConfig, create_app
 from xcapki.testing import PkiServices
@@ -45,9 +47,15 @@ class RunningDemo:
     virtual_card: VirtualDemoCard | None
     slot_description: str | None
     pin: str = field(repr=False)
+    login: DemoLogin = DemoLogin.HIPKI
+    extension: ExtensionJourney | None = None
 
     def log_in(self) -> LoginOutcome:
         """The whole login, as a page makes it; ``DemoLoginError`` names a failed step."""
+        if self.extension is not None and self.login is DemoLogin.WEB_EID:
+            return self.extension.web_eid()
+        if self.extension is not None and self.login is DemoLogin.SMARTPKI:
+            return self.extension.smartpki()
         journey = LoginJourney(
             portal_url=self.portal_url,
             service_url=self.service_url,
@@ -74,7 +82,11 @@ def running_demo(options: DemoOptions, progress: Progress) -> Iterator[RunningDe
             )
             stack.enter_context(_pki_services(card))
             progress("pki", {})
-            trust_store = TrustStore.empty().with_roots(card.pki.root.certificate)
+            trust_store = (
+                TrustStore.empty()
+                .with_roots(card.pki.root.certificate)
+                .with_intermediates(*(ca.certificate for ca in card.pki.authorities[1:]))
+            )
             module_path = card.module_path
         else:
             progress("card.real", {"module": options.module_path})
@@ -89,7 +101,12 @@ def running_demo(options: DemoOptions, progress: Progress) -> Iterator[RunningDe
             options.service_port, what="the local signing service", option="--service-port"
         )
         stack.callback(service_listener.close)
-        portal_url = f"http://localhost:{portal_listener.getsockname()[1]}"
+        tls = None
+        scheme = "http"
+        if options.login is DemoLogin.WEB_EID:
+            tls = self_signed_tls(options.directory / "tls")
+            scheme = "https"
+        portal_url = f"{scheme}://localhost:{portal_listener.getsockname()[1]}"
         service_port: int = service_listener.getsockname()[1]
         service_url = f"http://localhost:{service_port}"
 
@@ -109,19 +126,65 @@ def running_demo(options: DemoOptions, progress: Progress) -> Iterator[RunningDe
                 revocation_mode=options.revocation_mode,
             )
         )
-        stack.enter_context(BackgroundServer(portal_app, portal_listener, name="portal"))
+        stack.enter_context(BackgroundServer(portal_app, portal_listener, name="portal", tls=tls))
         progress("portal", {"url": portal_url})
 
         wanted = card.serial if card is not None else options.token
         slot = _slot_of(service_url, portal_url, wanted)
-        pin = card.pin if card is not None else _real_pin(options)
+        if card is not None:
+            pin = card.pin
+        elif options.login is DemoLogin.HIPKI:
+            pin = _real_pin(options)
+        else:
+            pin = ""  # the native host asks in its own dialog
+
+        extension = None
+        if options.login is not DemoLogin.HIPKI:
+            extension = _extension_journey(options, card, module_path, portal_url, tls)
         yield RunningDemo(
             portal_url=portal_url,
             service_url=service_url,
             virtual_card=card,
             slot_description=slot,
             pin=pin,
+            login=options.login,
+            extension=extension,
         )
+
+
+def _extension_journey(
+    options: DemoOptions,
+    card: VirtualDemoCard | None,
+    module_path: Path,
+    portal_url: str,
+    tls: tuple[Path, Path] | None,
+) -> ExtensionJourney:
+    """The native host on the demo's card: the virtual card's PIN comes from a scripted
+    pinentry; a real card's from the desktop's pinentry dialog."""
+    from xcapki.nativehost.pinentry import find_pinentry
+    from xcapki.testing.pinentry import SCRIPT_ENVIRONMENT_VARIABLE, ScriptedPinentry
+
+    sites = options.directory / _TRUST_FILE
+    environment: dict[str, str] = {}
+    pinentry: Path | None
+    if card is not None:
+        dialogs = ScriptedPinentry(options.directory)
+        dialogs.answer({"pin": card.pin})
+        environment = {
+            "SOFTHSM2_CONF": str(card.softhsm_conf),
+            SCRIPT_ENVIRONMENT_VARIABLE: str(dialogs.script),
+        }
+        pinentry = dialogs.program
+    else:
+        pinentry = find_pinentry()
+    return ExtensionJourney(
+        portal_url=portal_url,
+        module_path=module_path,
+        pinentry=pinentry,
+        sites_path=sites,
+        environment=environment,
+        tls_certificate=tls[0] if tls else None,
+    )
 
 
 def _pki_services(card: VirtualDemoCard) -> PkiServices:

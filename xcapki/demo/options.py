@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ __all__ = [
     "DEFAULT_PORTAL_PORT",
     "DEFAULT_SERVICE_PORT",
     "REVOCATION_MODES",
+    "DemoLogin",
     "DemoOptions",
     "default_directory",
 ]
@@ -27,6 +29,17 @@ REVOCATION_MODES: Final = {
     "hard": RevocationMode.HARD_FAIL,
     "require": RevocationMode.REQUIRE,
 }
+
+
+class DemoLogin(enum.Enum):
+    """Which of the portal's logins the demo makes; the value is the ``--login`` choice."""
+
+    HIPKI = "hipki"
+    """Through the HiPKI-compatible local signing service."""
+    SMARTPKI = "smartpki"
+    """The SmartPKI-style form login, through the native host (as the extension would)."""
+    WEB_EID = "webeid"
+    """Web eID, through the native host; the portal is then served over https."""
 
 
 def default_directory() -> Path:
@@ -53,3 +66,4 @@ class DemoOptions:
     service_port: int = DEFAULT_SERVICE_PORT
     portal_port: int = DEFAULT_PORTAL_PORT
     revocation_mode: RevocationMode = RevocationMode.HARD_FAIL
+    login: DemoLogin = DemoLogin.HIPKI

@@ -9,6 +9,12 @@ What a portal backend does to admit card logins, in one Starlette app:
 - ``POST /login`` verifies the HiPKI sign answer with the portal's
   ``PortalLogin`` (path to the trust anchors, OCSP/CRL revocation, any GPKI
   card authority) and renews the session id;
+- beside it, two logins through the xcapki browser extension: a SmartPKI-style
+  form login (``/login/smartpki``: the page signs the challenge's message as a
+  detached PKCS#7 without attributes and submits the form, which the same
+  verifier checks) and a Web eID login (``/login/webeid``: the page asks the
+  extension to ``authenticate`` and posts the ``web-eid:1.0`` token, which a
+  ``WebEidValidator`` with the Taiwan profile checks; https portals only);
 - 我的首頁 shows the verified identity; 會計師查核簽證線上申報系統 admits only
   logins that satisfy ``CPA_FILING_POLICY`` (XCA signing certificates), and
   has the card sign the filing as a PDF (``filing_pdf``).
@@ -19,7 +25,11 @@ specific ``LoginError`` class is logged for operators.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Final
@@ -31,6 +41,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import RevocationMode, RevocationState
 from xcapki.demo.filing_pdf import FilingPdfs
@@ -45,12 +56,18 @@ from xcapki.login import (
     ChallengeStore,
     Clock,
     LoginError,
+    LoginIdentity,
     LoginPolicy,
+    LoginResponse,
+    MemoryChallengeStore,
     PortalLogin,
+    ResponseFormat,
+    ResponseMalformedError,
     VerifiedLogin,
     normalise_origin,
     system_clock,
 )
+from xcapki.login.webeid import WebEidLogin, WebEidRules, WebEidValidator, challenge_nonce
 
 __all__ = [
     "DEFAULT_SERVICE_URL",
@@ -95,14 +112,35 @@ class PortalConfig:
     clock: Clock = field(default=system_clock)
 
 
-def policy_admits(policy: LoginPolicy, login: VerifiedLogin) -> bool:
+AnyLogin = VerifiedLogin | WebEidLogin
+"""A login through the CMS verifier (HiPKI, SmartPKI) or the Web eID validator."""
+
+
+def login_profile(login: AnyLogin) -> TaiwanCertificate:
+    """The certificate read through the Taiwan profile (Web eID logins use that mode here)."""
+    if isinstance(login, VerifiedLogin):
+        return login.certificate
+    assert login.profile is not None
+    return login.profile
+
+
+def _identity(login: AnyLogin) -> LoginIdentity:
+    assert login.identity is not None
+    return login.identity
+
+
+def _method(login: AnyLogin) -> str:
+    return login.response_format.value if isinstance(login, VerifiedLogin) else "web-eid"
+
+
+def policy_admits(policy: LoginPolicy, login: AnyLogin) -> bool:
     """Whether a login verified under a wider policy also satisfies ``policy``.
 
     The portal verifies once (any GPKI card may enter the member area); each
     application then asks whether that login is good enough for it.
     """
-    certificate = login.certificate
-    if login.identity.authority not in policy.authorities:
+    certificate = login_profile(login)
+    if _identity(login).authority not in policy.authorities:
         return False
     allowed = policy.certificate_policies
     if not isinstance(allowed, AnyCertificatePolicy) and not allowed & set(certificate.policy_oids):
@@ -119,13 +157,27 @@ class _Portal:
         self.config = config
         self.origin = normalise_origin(config.origin)
         self.service_url = config.service_url.rstrip("/")
+        store = config.challenge_store or MemoryChallengeStore(clock=config.clock)
         self.login = PortalLogin(
             origin=self.origin,
             trust_store=config.trust_store,
             policy=config.login_policy,
-            store=config.challenge_store,
+            store=store,
             revocation_mode=config.revocation_mode,
             clock=config.clock,
+        )
+        self.webeid = (
+            WebEidValidator(
+                origin=self.origin,
+                store=store,
+                trust_store=config.trust_store,
+                rules=WebEidRules.TAIWAN_PROFILE,
+                policy=config.login_policy,
+                revocation_mode=config.revocation_mode,
+                clock=config.clock,
+            )
+            if self.origin.startswith("https://")
+            else None
         )
         self.sessions = SessionStore(idle=config.session_idle, clock=config.clock)
         self.filings = FilingPdfs(
@@ -204,23 +256,105 @@ class _Portal:
         except LoginError as error:
             log.info("login refused: %s: %s", type(error).__name__, error)
             return JSONResponse({"message": refusal_text(error)}, status_code=401)
+        return self.admit(session, verified, JSONResponse({"next": "/home"}))
+
+    def admit(self, session: PortalSession, verified: AnyLogin, response: Response) -> Response:
+        """Log ``session`` in as ``verified``: remember the login and renew the session id."""
         account = _account_key(verified)
         session.previous_login_at = self.last_logins.get(account)
         session.logged_in_at = verified.verified_at
         session.login = verified
         self.last_logins[account] = verified.verified_at
         renewed = self.sessions.renew(session)
-        log.info("login: %s %s", verified.identity.authority.name, _organisation(verified))
-        response = JSONResponse({"next": "/home"})
+        log.info("login (%s): %s", _method(verified), _organisation(verified))
         self.set_cookie(response, renewed)
         return response
+
+    # the extension's two protocols
+
+    async def smartpki_page(self, request: Request) -> Response:
+        session = self.session(request) or self.sessions.create()
+        response = self.page("憑證登入（SmartPKI）", render_fragment("login_smartpki.html"), None)
+        self.set_cookie(response, session)
+        return response
+
+    async def smartpki_verify(self, request: Request) -> Response:
+        """The SmartPKI-style form: ``signedData`` (detached PKCS#7) and ``certBody``."""
+        session = self.session(request)
+        if session is None or not self.same_origin(request):
+            return self.page("憑證登入", render_fragment("login_failed.html",
+                             message="請重新整理登入頁後再試。"), None, status=400)  # fmt: skip
+        body = await _bounded_body(request, MAX_RESPONSE_BYTES)
+        form = _form_fields(body or b"")
+        try:
+            answer = LoginResponse(
+                format=ResponseFormat.SMARTPKI,
+                challenge_id=str(form.get("challengeId", "")),
+                cms=_form_base64(form.get("signedData")),
+                certificate=_form_base64(form.get("certBody")),
+            )
+            verified = await to_thread.run_sync(
+                self.login.verify_response, session.session_id, answer
+            )
+        except LoginError as error:
+            log.info("SmartPKI login refused: %s: %s", type(error).__name__, error)
+            failed = render_fragment("login_failed.html", message=refusal_text(error))
+            return self.page("憑證登入", failed, None, status=401)
+        return self.admit(session, verified, RedirectResponse("/home", status_code=303))
+
+    async def webeid_page(self, request: Request) -> Response:
+        session = self.session(request) or self.sessions.create()
+        response = self.page("憑證登入（Web eID）", render_fragment("login_webeid.html"), None)
+        self.set_cookie(response, session)
+        return response
+
+    async def webeid_challenge(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None or not self.same_origin(request):
+            return JSONResponse({"message": "請重新整理登入頁後再試。"}, status_code=400)
+        if self.webeid is None:
+            return JSONResponse({"message": "Web eID 登入僅限 https 網站。"}, status_code=503)
+        try:
+            issued = self.login.issue_challenge(session.session_id)
+        except LoginError as error:
+            return JSONResponse({"message": refusal_text(error)}, status_code=503)
+        return JSONResponse({"challengeId": issued.challenge_id, "nonce": challenge_nonce(issued)})
+
+    async def webeid_verify(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None or not self.same_origin(request) or self.webeid is None:
+            return JSONResponse({"message": "請重新整理登入頁後再試。"}, status_code=400)
+        body = await _bounded_body(request, MAX_RESPONSE_BYTES)
+        if body is None:
+            return JSONResponse({"message": "登入資料過大。"}, status_code=413)
+        validator = self.webeid
+        try:
+            posted = json.loads(body)
+            if not isinstance(posted, dict):
+                raise ValueError("not an object")
+            challenge_id = str(posted.get("challengeId", ""))
+            token = posted.get("authToken")
+            if not isinstance(token, dict):
+                raise ValueError("no authToken object")
+        except ValueError:
+            return JSONResponse({"message": "登入資料格式錯誤。"}, status_code=400)
+        try:
+            verified = await to_thread.run_sync(
+                lambda: validator.validate(
+                    token, challenge_id=challenge_id, session_id=session.session_id
+                )
+            )
+        except LoginError as error:
+            log.info("Web eID login refused: %s: %s", type(error).__name__, error)
+            return JSONResponse({"message": refusal_text(error)}, status_code=401)
+        return self.admit(session, verified, JSONResponse({"next": "/home"}))
 
     async def home(self, request: Request) -> Response:
         session = self.session(request)
         if session is None or session.login is None:
             return RedirectResponse("/login", status_code=303)
         login = session.login
-        identity = login.identity
+        identity = _identity(login)
         filing_note = ""
         if not policy_admits(self.config.filing_policy, login):
             filing_note = render_fragment(
@@ -249,21 +383,21 @@ class _Portal:
         login = session.login
         if not policy_admits(self.config.filing_policy, login):
             body = render_fragment(
-                "refused.html", card_kind=authority_label(login.identity.authority)
+                "refused.html", card_kind=authority_label(_identity(login).authority)
             )
             return self.page("會計師查核簽證線上申報系統", body, session, status=403)
         body = render_fragment(
             "filing.html",
             organisation=_organisation(login),
-            ubn=login.identity.unified_business_number or "（憑證未載明）",
+            ubn=_identity(login).unified_business_number or "（憑證未載明）",
             service_url=self.service_url,
         )
         return self.page("會計師查核簽證線上申報系統", body, session)
 
     def filer(self, request: Request) -> tuple[PortalSession, VerifiedLogin] | None:
-        """The session and login of a filer admitted to the filing system, else None."""
+        """The session and CMS login of a filer admitted to the filing system, else None."""
         session = self.session(request)
-        if session is None or session.login is None:
+        if session is None or not isinstance(session.login, VerifiedLogin):
             return None
         if not policy_admits(self.config.filing_policy, session.login):
             return None
@@ -313,7 +447,7 @@ def login_summary(session: PortalSession, filing_policy: LoginPolicy) -> dict[st
     """The identity the portal saw, JSON-ready."""
     assert session.login is not None
     login = session.login
-    identity = login.identity
+    identity = _identity(login)
     return {
         "logged_in": True,
         "authority": identity.authority.name,
@@ -327,7 +461,7 @@ def login_summary(session: PortalSession, filing_policy: LoginPolicy) -> dict[st
         "revocation": login.revocation.state.value,
         "revocation_source": login.revocation.source.value,
         "chain": [c.subject.rfc4514_string() for c in login.chain],
-        "response_format": login.response_format.value,
+        "response_format": _method(login),
         "logged_in_at": login.verified_at.isoformat(),
         "previous_login_at": (
             session.previous_login_at.isoformat() if session.previous_login_at else None
@@ -336,16 +470,16 @@ def login_summary(session: PortalSession, filing_policy: LoginPolicy) -> dict[st
     }
 
 
-def _account_key(login: VerifiedLogin) -> bytes:
+def _account_key(login: AnyLogin) -> bytes:
     """An organisation keeps its account across card renewals: keyed on its 統一編號."""
-    identity = login.identity
+    identity = _identity(login)
     if identity.unified_business_number is None:
         return identity.certificate_fingerprint
     return f"{identity.authority.name}:{identity.unified_business_number}".encode()
 
 
-def _organisation(login: VerifiedLogin) -> str:
-    return login.identity.organisation_name or login.certificate.common_name or "—"
+def _organisation(login: AnyLogin) -> str:
+    return _identity(login).organisation_name or login_profile(login).common_name or "—"
 
 
 def _local(moment: datetime) -> str:
@@ -364,6 +498,24 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _form_fields(body: bytes) -> dict[str, str]:
+    """An urlencoded form's fields (first value of each); the login form has no files."""
+    try:
+        fields = urllib.parse.parse_qs(body.decode("ascii"), max_num_fields=16)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _form_base64(value: object) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise ResponseMalformedError("a form field of the SmartPKI login is missing")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ResponseMalformedError(f"a form field is not base64 ({exc})") from exc
+
+
 async def _no_icon(request: Request) -> Response:
     """Browsers ask for an icon on every visit; the demo has none to give."""
     return Response(status_code=204)
@@ -377,6 +529,11 @@ def create_portal_app(config: PortalConfig) -> Starlette:
         Route("/login", portal.login_page, methods=["GET"]),
         Route("/login", portal.verify, methods=["POST"]),
         Route("/login/challenge", portal.challenge, methods=["POST"]),
+        Route("/login/smartpki", portal.smartpki_page, methods=["GET"]),
+        Route("/login/smartpki", portal.smartpki_verify, methods=["POST"]),
+        Route("/login/webeid", portal.webeid_page, methods=["GET"]),
+        Route("/login/webeid", portal.webeid_verify, methods=["POST"]),
+        Route("/login/webeid/challenge", portal.webeid_challenge, methods=["POST"]),
         Route("/home", portal.home),
         Route("/apps/cpa-filing", portal.cpa_filing),
         Route("/apps/cpa-filing/pdf/prepare", portal.filing_pdf_prepare, methods=["POST"]),

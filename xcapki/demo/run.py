@@ -27,6 +27,7 @@ from xcapki.demo.options import (
     DEFAULT_PORTAL_PORT,
     DEFAULT_SERVICE_PORT,
     REVOCATION_MODES,
+    DemoLogin,
     DemoOptions,
     default_directory,
 )
@@ -105,6 +106,7 @@ def options_from(args: argparse.Namespace, console: Console) -> DemoOptions:
         service_port=port(args.service_port, DEFAULT_SERVICE_PORT),
         portal_port=port(args.portal_port, DEFAULT_PORTAL_PORT),
         revocation_mode=REVOCATION_MODES[args.revocation],
+        login=DemoLogin(args.login),
     )
 
 

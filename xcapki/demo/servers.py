@@ -12,6 +12,7 @@ import errno
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Final
 
@@ -45,9 +46,19 @@ def bind_loopback(port: int, *, what: str, option: str) -> socket.socket:
 
 
 class BackgroundServer:
-    """One uvicorn server in a daemon thread; a context manager that stops it on exit."""
+    """One uvicorn server in a daemon thread; a context manager that stops it on exit.
 
-    def __init__(self, app: ASGIApp, listener: socket.socket, *, name: str) -> None:
+    ``tls`` (certificate file, key file) serves https: Web eID pages need it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        listener: socket.socket,
+        *,
+        name: str,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.name = name
         self.port: int = listener.getsockname()[1]
         self._listener = listener
@@ -58,6 +69,8 @@ class BackgroundServer:
             server_header=False,
             proxy_headers=False,
             lifespan="on",
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

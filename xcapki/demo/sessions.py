@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from xcapki.login import Clock, VerifiedLogin
+from xcapki.login.webeid import WebEidLogin
 
 __all__ = ["DEFAULT_SESSION_CAPACITY", "PortalSession", "SessionStore"]
 
@@ -29,7 +30,7 @@ class PortalSession:
 
     session_id: str
     last_seen: datetime
-    login: VerifiedLogin | None = None
+    login: VerifiedLogin | WebEidLogin | None = None
     logged_in_at: datetime | None = None
     previous_login_at: datetime | None = None
 

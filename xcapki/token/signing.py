@@ -141,7 +141,14 @@ class TokenSigner:
     Signers share their session's lock, so any number of threads may sign at once.
     """
 
-    __slots__ = ("_host_hashing", "_key_id", "_plans", "_session", "token_certificate")
+    __slots__ = (
+        "_digest_plans",
+        "_host_hashing",
+        "_key_id",
+        "_plans",
+        "_session",
+        "token_certificate",
+    )
 
     def __init__(
         self,
@@ -155,6 +162,7 @@ class TokenSigner:
         self._key_id = token_certificate.key_id
         self._host_hashing = host_hashing
         self._plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
+        self._digest_plans: dict[tuple[HashAlgorithm, SignatureScheme], _Plan] = {}
 
     def __repr__(self) -> str:
         return f"TokenSigner({self.token_certificate.describe()})"
@@ -173,31 +181,43 @@ class TokenSigner:
         signature = self._session._sign(self._key_id, plan.mechanism, payload)
         return der_ecdsa_signature(signature) if plan.ecdsa else signature
 
-    def sign_digest(self, digest: bytes, *, hash_algorithm: HashAlgorithm) -> bytes:
-        """Sign a digest computed elsewhere: RSA signs its PKCS#1 v1.5 DigestInfo, EC the
-        digest itself (DER-encoded). The caller vouches for what the digest stands for."""
-        from xcapki.token._pkcs11 import PreparedMechanism
+    def sign_digest(
+        self,
+        digest: bytes,
+        *,
+        hash_algorithm: HashAlgorithm,
+        scheme: SignatureScheme | None = None,
+    ) -> bytes:
+        """Sign a digest made elsewhere (a server that built the document); ECDSA comes back DER.
 
+        The token signs it as it signs a host-hashed digest: in a DigestInfo for
+        RSA PKCS#1 v1.5, bare for PSS and ECDSA. Without ``scheme``, the key's
+        usual one: PKCS#1 v1.5 for RSA, ECDSA for EC. The caller vouches for
+        what the digest stands for.
+        """
         if len(digest) != hash_algorithm.digest_size:
             raise DataError(
-                f"a {hash_algorithm.value} digest is {hash_algorithm.digest_size} bytes, not"
-                f" {len(digest)}: pass the digest itself"
+                f"a {hash_algorithm.value} digest has {hash_algorithm.digest_size} bytes, not"
+                f" {len(digest)}: pass the digest itself, not the data or its encoding"
             )
-        kind = self.token_certificate.key_kind
-        if kind is KeyKind.OTHER:
-            raise MechanismError("this key can sign neither RSA nor ECDSA digests: use another key")
-        ecdsa = kind is KeyKind.EC
-        mechanism = CKM_ECDSA if ecdsa else CKM_RSA_PKCS
-        if mechanism not in self._session._mechanisms():
-            raise MechanismError(
-                f"the token does not offer mechanism {mechanism:#x} to sign a digest: sign the"
-                " data instead of its digest"
+        if scheme is None:
+            schemes = _SCHEMES_FOR_KIND[self.token_certificate.key_kind]
+            if not schemes:
+                raise MechanismError(
+                    "this key can sign neither RSA nor ECDSA digests: use another key"
+                )
+            scheme = schemes[0]
+        plan = self._digest_plans.get((hash_algorithm, scheme))
+        if plan is None:
+            plan = self._digest_plans[(hash_algorithm, scheme)] = self._plan(
+                hash_algorithm, scheme, host=True
             )
-        payload = digest if ecdsa else _DIGEST_INFO_PREFIX[hash_algorithm] + digest
-        signature = self._session._sign(self._key_id, PreparedMechanism(mechanism, None), payload)
-        return der_ecdsa_signature(signature) if ecdsa else signature
+        signature = self._session._sign(self._key_id, plan.mechanism, plan.prefix + digest)
+        return der_ecdsa_signature(signature) if plan.ecdsa else signature
 
-    def _plan(self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme) -> _Plan:
+    def _plan(
+        self, hash_algorithm: HashAlgorithm, scheme: SignatureScheme, *, host: bool = False
+    ) -> _Plan:
         from xcapki.token._pkcs11 import PreparedMechanism
 
         kind = self.token_certificate.key_kind
@@ -208,7 +228,11 @@ class TokenSigner:
             )
         available = self._session._mechanisms()
         combined = _COMBINED[(scheme, hash_algorithm)]
-        host = self._host_hashing is HostHashing.ALWAYS or self._session._prefers_host_hashing()
+        host = (
+            host
+            or self._host_hashing is HostHashing.ALWAYS
+            or self._session._prefers_host_hashing()
+        )
         pss_hash, mgf = _PSS_HASH[hash_algorithm]
         pss = (pss_hash, mgf, hash_algorithm.digest_size)
         if not host and combined in available:
