@@ -13,6 +13,7 @@ import hashlib
 import json
 import struct
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,18 @@ def test_waiting_gif_and_self_test_page_are_served(client: TestClient) -> None:
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
+def _slots_once_pcscd_lists(client: TestClient, readers: set[str]) -> list[dict[str, Any]]:
+    """pkcs11info's slots once pcscd, just started, has loaded its readers' driver."""
+    deadline = time.monotonic() + 10
+    while True:
+        slots: list[dict[str, Any]] = client.get("/pkcs11info", headers={"Origin": TRUSTED}).json()[
+            "slots"
+        ]
+        if readers <= {slot["slotDescription"] for slot in slots} or time.monotonic() > deadline:
+            return slots
+        time.sleep(0.1)
+
+
 @pytest.mark.pcscd
 def test_pcsc_readers_without_a_card_are_listed_and_numbered(
     client: TestClient, pcsc_site: PcscdSite, softhsm_cards: StandardCards
@@ -273,7 +286,7 @@ def test_pcsc_readers_without_a_card_are_listed_and_numbered(
     daemon = pcsc_site.daemon()
     daemon.start()
     try:
-        slots = client.get("/pkcs11info", headers={"Origin": TRUSTED}).json()["slots"]
+        slots = _slots_once_pcscd_lists(client, set(vpcd_reader_names()))
         _, probed = _probe(client, TRUSTED)
         package: dict[str, Any] = {**sign_package(softhsm_cards.xca)}
         package["slotDescription"] = len(slots) - 1
