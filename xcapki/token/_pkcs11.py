@@ -24,7 +24,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,10 +286,17 @@ class ModuleHandle:
         return RawSession(self, session)
 
     def reinitialize(self) -> None:
-        """C_Finalize + C_Initialize: drops every session, makes the module rescan its tokens."""
-        with self.lock, _translated("re-initialising the module"):
+        """C_Finalize + C_Initialize: drops every session, makes the module rescan its tokens.
+
+        A failing C_Finalize is ignored: a module in trouble may refuse it, and
+        C_Initialize is what brings it back.
+        """
+        with self.lock:
             self.generation += 1
-            self._lib.reinitialize()
+            with suppress(pkcs11.PKCS11Error):
+                self._lib.finalize()
+            with _translated("re-initialising the module"):
+                self._lib.initialize()
 
     def _slot(self, slot_id: int) -> Any:
         for slot in self._lib.get_slots(token_present=True):

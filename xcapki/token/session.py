@@ -233,8 +233,8 @@ class TokenSession:
         raw = self._ensure()
         try:
             return operation(raw)
-        except (TokenRemovedError, DeviceError):
-            self._drop()
+        except (TokenRemovedError, DeviceError) as exc:
+            self._lost(exc)
             raise
 
     # Internal protocol used by TokenSigner; all run under the module lock.
@@ -258,15 +258,15 @@ class TokenSession:
                 key = self._find_key(raw, key_id)
             try:
                 return raw.sign(key, mechanism, payload)
-            except (TokenRemovedError, DeviceError):
-                self._drop()
+            except (TokenRemovedError, DeviceError) as exc:
+                self._lost(exc)
                 raise
 
     def _find_key(self, raw: RawSession, key_id: bytes) -> PrivateKeyObject:
         try:
             key = raw.private_key(key_id)
-        except (TokenRemovedError, DeviceError):
-            self._drop()
+        except (TokenRemovedError, DeviceError) as exc:
+            self._lost(exc)
             raise
         if key is not None:
             self._keys[key_id] = key
@@ -285,16 +285,11 @@ class TokenSession:
             return raw
         self._drop()
         try:
-            fresh = self._link.reread(self.token)
-        except (TokenNotFoundError, TokenRemovedError, DeviceError):
-            self._link.reinitialize()
-            try:
-                fresh = self._link.reread(self.token)
-            except TokenNotFoundError:
-                raise TokenRemovedError(
-                    f"{self.token.describe()} is not present: insert the card; the next call"
-                    " reconnects"
-                ) from None
+            fresh = self._link.reread(self.token)  # recovers the module when it needs it
+        except TokenNotFoundError:
+            raise TokenRemovedError(
+                f"{self.token.describe()} is not present: insert the card; the next call reconnects"
+            ) from None
         if self._secret is None:
             raise SessionError("the session lost its login: log in again")
         if fresh.pin_state not in (PinState.OK, PinState.TO_BE_CHANGED):
@@ -305,6 +300,9 @@ class TokenSession:
             )
         try:
             self._connect(fresh)
+        except (TokenRemovedError, DeviceError) as exc:
+            self._link.report_failure(exc)
+            raise
         except PinError:
             # The card refused the kept PIN (changed elsewhere, say): never offer it again,
             # since a card that does not flag a low count would lose a try on every call.
@@ -329,6 +327,11 @@ class TokenSession:
         self.token = token
         self._raw = raw
         self._keys.clear()
+
+    def _lost(self, error: TokenRemovedError | DeviceError) -> None:
+        """The module lost the token or failed: drop the session, have the module recover."""
+        self._drop()
+        self._link.report_failure(error)
 
     def _drop(self) -> None:
         raw, self._raw = self._raw, None
