@@ -1,4 +1,4 @@
-"""Running the service under uvicorn on loopback."""
+"""Running the service under uvicorn on loopback, with the service's connection limits."""
 
 from __future__ import annotations
 
@@ -6,18 +6,36 @@ import uvicorn
 
 from xcapki.service.app import create_app
 from xcapki.service.config import ServiceConfig
+from xcapki.service.connections import ConnectionRegistry, guarded_protocol
 
-__all__ = ["run_service"]
+__all__ = ["run_service", "uvicorn_config"]
+
+_CONCURRENCY_MARGIN = 16
+"""uvicorn's own cap sits above the registry's, as a backstop: the registry makes room for
+new connections, where uvicorn's cap would answer 503 to everyone once idle ones fill it."""
+
+
+def uvicorn_config(config: ServiceConfig, *, log_level: str = "info") -> uvicorn.Config:
+    """The uvicorn configuration ``run_service`` serves with (tests serve it in a thread)."""
+    app = create_app(config)
+    registry: ConnectionRegistry = app.state.connections
+    limits = config.limits
+    return uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        http=guarded_protocol(registry),
+        log_level=log_level,
+        server_header=False,
+        proxy_headers=False,
+        access_log=False,
+        timeout_keep_alive=max(1, round(limits.keep_alive_seconds)),
+        limit_concurrency=registry.max_connections + _CONCURRENCY_MARGIN,
+        backlog=max(128, 2 * registry.max_connections),
+        h11_max_incomplete_event_size=min(65536, 4 * limits.max_field_chars),
+    )
 
 
 def run_service(config: ServiceConfig) -> None:
     """Serve until interrupted (blocking), on ``config.host``:``config.port``."""
-    uvicorn.run(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        log_level="info",
-        server_header=False,
-        proxy_headers=False,
-        access_log=False,
-    )
+    uvicorn.Server(uvicorn_config(config)).run()
