@@ -80,7 +80,9 @@ def parse_form(body: bytes, limits: ServiceLimits = _DEFAULT_LIMITS) -> dict[str
         raise _bad(f"the form has more than {limits.max_fields} fields: send tbsPackage=<JSON>")
     try:
         text = body.decode("utf-8")
-        form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        form = dict(
+            parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+        )
     except (UnicodeDecodeError, ValueError):
         raise _bad("the request body is not a URL-encoded form: send tbsPackage=<JSON>") from None
     for name, value in form.items():
