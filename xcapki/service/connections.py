@@ -35,7 +35,7 @@ from xcapki.service.errors import HipkiCode
 from xcapki.service.http import refusal_response
 from xcapki.service.limits import ServiceLimits
 
-__all__ = ["ClientGate", "ConnectionRegistry", "guarded_protocol"]
+__all__ = ["ACCEPT_BACKLOG", "ClientGate", "ConnectionRegistry", "guarded_protocol"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,8 +44,12 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 Peer = tuple[str, int]
 
+ACCEPT_BACKLOG = 64
+"""The listening socket's backlog. asyncio accepts up to this many connections at once
+before the registry can close any, so the descriptor budget leaves room for them."""
+
 _DESCRIPTOR_RESERVE = 64
-"""File descriptors kept for the module, logs and the listening socket."""
+"""File descriptors kept for the module, the token files, logs and the listening socket."""
 
 
 def _descriptor_budget() -> int | None:
@@ -57,7 +61,7 @@ def _descriptor_budget() -> int | None:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return None
-    return max(8, soft - _DESCRIPTOR_RESERVE)
+    return max(8, soft - _DESCRIPTOR_RESERVE - ACCEPT_BACKLOG)
 
 
 class _Connection:

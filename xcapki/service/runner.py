@@ -6,7 +6,7 @@ import uvicorn
 
 from xcapki.service.app import create_app
 from xcapki.service.config import ServiceConfig
-from xcapki.service.connections import ConnectionRegistry, guarded_protocol
+from xcapki.service.connections import ACCEPT_BACKLOG, ConnectionRegistry, guarded_protocol
 
 __all__ = ["run_service", "uvicorn_config"]
 
@@ -31,7 +31,7 @@ def uvicorn_config(config: ServiceConfig, *, log_level: str = "info") -> uvicorn
         access_log=False,
         timeout_keep_alive=max(1, round(limits.keep_alive_seconds)),
         limit_concurrency=registry.max_connections + _CONCURRENCY_MARGIN,
-        backlog=max(128, 2 * registry.max_connections),
+        backlog=ACCEPT_BACKLOG,
         h11_max_incomplete_event_size=min(65536, 4 * limits.max_field_chars),
     )
 
