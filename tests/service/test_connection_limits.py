@@ -29,8 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from service_helpers import TRUSTED, free_port, sign_form, sign_package
 
-from xcapki.service import HipkiCode, ServiceConfig
-from xcapki.service.limits import ServiceLimits
+from xcapki.service import HipkiCode, ServiceConfig, ServiceLimits
 from xcapki.service.runner import uvicorn_config
 from xcapki.testing import StandardCards, VirtualCard
 

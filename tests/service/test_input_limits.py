@@ -12,8 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from service_helpers import TRUSTED, sign_form, sign_package
 from starlette.testclient import TestClient
 
-from xcapki.service import HipkiCode, ServiceConfigError
-from xcapki.service.limits import ServiceLimits
+from xcapki.service import HipkiCode, ServiceConfigError, ServiceLimits
 from xcapki.testing import StandardCards
 
 pytestmark = pytest.mark.softhsm
