@@ -1,8 +1,9 @@
 """The one place xcapki touches python-pkcs11 (and, for what it lacks, the raw C API).
 
 python-pkcs11 drives slots, sessions, object search and signing. Four calls go
-through ``ctypes`` on the same, already loaded module, because python-pkcs11
-does not offer them in the form PIN safety needs:
+through ``ctypes`` on the same, already loaded module (reached through its
+``C_GetFunctionList`` table), because python-pkcs11 does not offer them in the
+form PIN safety needs:
 
 - ``C_GetTokenInfo``: python-pkcs11's ``Token`` drops ``ulMinPinLen`` and
   ``ulMaxPinLen``, which PIN checks need before a PIN reaches the card.
