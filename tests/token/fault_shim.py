@@ -3,8 +3,8 @@
 This is a mock, used only for faults no real component here can produce: a
 module answering CKR_DEVICE_REMOVED, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR or
 CKR_TOKEN_NOT_PRESENT and staying failed until it is finalised and initialised
-again, as the drivers of some readers do. SoftHSM2 cannot be made to return these
-codes on demand, and OpenSC does not recognise the project's virtual card.
+again, as the drivers of some readers do. Neither SoftHSM2 nor OpenSC on the
+virtual reader can be made to return these codes on demand.
 
 The shim is a small C library compiled with gcc. It copies SoftHSM2's function
 list and replaces five entries. Writing ``"<ckr> <slot>"`` (hex code, decimal
