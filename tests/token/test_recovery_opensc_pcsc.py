@@ -5,7 +5,9 @@ project's vpcd card emulator running a minimal PIV application (``piv_applet``),
 which OpenSC recognises. Pulling the card is the emulator leaving the reader;
 reinserting it is a fresh power-up (the PIN is no longer verified). The token
 layer must report the pulled card, list it as absent, and sign again once it is
-back by logging in afresh with the PIN it was given, with no new login call.
+back by logging in afresh with the PIN it was given, with no new login call. A
+card pulled while no session uses it must not make the token layer re-initialise
+the module: the reader is still listed, and the module reports the card's return.
 The token layer runs in a process of its own so OpenSC's PC/SC context ends
 with the test.
 """
@@ -147,6 +149,14 @@ def test_card_pulled_and_reinserted_under_opensc(
     try:
         tokens = driver.until("tokens", lambda reply: len(reply["tokens"]) == 1)["tokens"]
         (serial,) = tokens
+
+        # Unused, pulled and put back: the reader stays listed, so the module is left alone.
+        reader_with_card.pull()
+        driver.until("tokens", lambda reply: reply["tokens"] == {})
+        reader_with_card.insert()
+        driver.until("tokens", lambda reply: set(reply["tokens"]) == {serial})
+        assert driver.ask("recoveries")["recoveries"] == 0
+
         assert driver.ask("login", serial=serial, pin=PIN)["ok"]
         _assert_signed(driver.ask("sign", serial=serial), piv_card)
 

@@ -13,7 +13,11 @@ finalised and initialised again. So the link re-initialises the module
 (C_Finalize, C_Initialize, list again) when a listing fails, when a token that
 was listed is missing from the next listing, or when a session reports that the
 module lost its token or failed (device removed or in error, token not present,
-general error, handles gone). Attempts are spaced out (``RecoveryBackoff``): a
+general error, handles gone). A token that vanished from a slot the module still
+lists, while no session reported trouble with it (a card pulled from a reader
+that is still there, unused), needs no re-initialisation: the module reports
+the card when it is back. Attempts are spaced out
+(``RecoveryBackoff``): a
 re-initialisation closes every session of the module, and the sessions of the
 other cards reconnect on their next call, so the module is not re-initialised
 more often than a recovery needs. A token missing for longer than
@@ -108,8 +112,9 @@ class ModuleLink:
         self._claimed: set[str] = set()
         self._backoff = backoff or RecoveryBackoff(clock=clock)
         self._clock = clock
-        self._listed: frozenset[str] = frozenset()
+        self._listed: dict[str, int] = {}
         self._missing: dict[str, float] = {}
+        self._suspects: set[str] = set()
         self._failed = False
         self.recoveries = 0
         """Re-initialisations made to recover (for diagnostics and tests)."""
@@ -130,10 +135,14 @@ class ModuleLink:
                 if not self._recover():
                     raise
                 found = self._read_tokens()
-            serials = frozenset(token.serial for token in found)
+            serials = {token.serial for token in found}
             now = self._clock()
-            for serial in self._listed - serials:
-                self._missing.setdefault(serial, now)
+            gone = {s: slot for s, slot in self._listed.items() if s not in serials}
+            if gone:
+                readers = {slot.slot_id for slot in self._handle.slots(token_present=False)}
+                for serial, slot_id in gone.items():
+                    if slot_id not in readers or serial in self._suspects:
+                        self._missing.setdefault(serial, now)
             self._missing = {
                 serial: since
                 for serial, since in self._missing.items()
@@ -141,17 +150,20 @@ class ModuleLink:
             }
             if self._missing and self._recover():
                 found = self._read_tokens()
-                serials = frozenset(token.serial for token in found)
+                serials = {token.serial for token in found}
                 self._missing = {s: t for s, t in self._missing.items() if s not in serials}
-            self._listed = serials
+            self._listed = {token.serial: token.slot_id for token in found}
+            self._suspects -= serials
             return found
 
-    def report_failure(self, error: TokenError) -> None:
-        """A session's call failed with ``error``; the next listing recovers the module when
-        the error says the module lost the token or failed."""
+    def report_failure(self, error: TokenError, serial: str) -> None:
+        """A session's call on the token ``serial`` failed with ``error``; the next listing
+        recovers the module when the error says the module lost the token or failed, and
+        keeps recovering while the token stays missing."""
         if needs_recovery(error):
             with self.lock:
                 self._failed = True
+                self._suspects.add(serial)
 
     def _recover(self) -> bool:
         """Re-initialise the module if the backoff allows it now; whether it did."""

@@ -247,8 +247,9 @@ class ModuleHandle:
             cryptoki_version=self._lib.cryptoki_version,
         )
 
-    def slots(self) -> list[RawSlotInfo]:
-        """The slots that hold a token, with their reader description and flags."""
+    def slots(self, *, token_present: bool = True) -> list[RawSlotInfo]:
+        """The slots that hold a token (or all, readers without a card included), with their
+        reader description and flags."""
         with self.lock, _translated("listing slots"):
             return [
                 RawSlotInfo(
@@ -257,7 +258,7 @@ class ModuleHandle:
                     manufacturer=slot.manufacturer_id.rstrip(" \x00"),
                     flags=int(slot.flags),
                 )
-                for slot in self._lib.get_slots(token_present=True)
+                for slot in self._lib.get_slots(token_present=token_present)
             ]
 
     def token_info(self, slot_id: int) -> RawTokenInfo:

@@ -301,7 +301,7 @@ class TokenSession:
         try:
             self._connect(fresh)
         except (TokenRemovedError, DeviceError) as exc:
-            self._link.report_failure(exc)
+            self._link.report_failure(exc, self.token.serial)
             raise
         except PinError:
             # The card refused the kept PIN (changed elsewhere, say): never offer it again,
@@ -331,7 +331,7 @@ class TokenSession:
     def _lost(self, error: TokenRemovedError | DeviceError) -> None:
         """The module lost the token or failed: drop the session, have the module recover."""
         self._drop()
-        self._link.report_failure(error)
+        self._link.report_failure(error, self.token.serial)
 
     def _drop(self) -> None:
         raw, self._raw = self._raw, None
