@@ -44,9 +44,10 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 Peer = tuple[str, int]
 
-ACCEPT_BACKLOG = 64
-"""The listening socket's backlog. asyncio accepts up to this many connections at once
-before the registry can close any, so the descriptor budget leaves room for them."""
+ACCEPT_BACKLOG = 32
+"""The listening socket's backlog. asyncio accepts up to this many connections at once, and
+may accept another batch before the connections closed to make room are gone, so the
+descriptor budget leaves room for three batches."""
 
 _DESCRIPTOR_RESERVE = 64
 """File descriptors kept for the module, the token files, logs and the listening socket."""
@@ -61,7 +62,7 @@ def _descriptor_budget() -> int | None:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return None
-    return max(8, soft - _DESCRIPTOR_RESERVE - ACCEPT_BACKLOG)
+    return max(8, soft - _DESCRIPTOR_RESERVE - 3 * ACCEPT_BACKLOG)
 
 
 class _Connection:

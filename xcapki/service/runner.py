@@ -10,9 +10,10 @@ from xcapki.service.connections import ACCEPT_BACKLOG, ConnectionRegistry, guard
 
 __all__ = ["run_service", "uvicorn_config"]
 
-_CONCURRENCY_MARGIN = 16
+_CONCURRENCY_MARGIN = 3 * ACCEPT_BACKLOG
 """uvicorn's own cap sits above the registry's, as a backstop: the registry makes room for
-new connections, where uvicorn's cap would answer 503 to everyone once idle ones fill it."""
+new connections, where uvicorn's cap would answer 503 to everyone once idle ones fill it.
+The margin covers connections accepted while those closed to make room are still going."""
 
 
 def uvicorn_config(config: ServiceConfig, *, log_level: str = "info") -> uvicorn.Config:
