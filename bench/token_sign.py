@@ -1,15 +1,15 @@
-"""Signatures per second through xcapki's TokenSigner and through raw python-pkcs11.
+"""Per-signature overhead of xcapki's TokenSigner over raw python-pkcs11, in microseconds.
 
 Both sides sign with the same key of a virtual HiCOS card (SoftHSM2, made by
-xcapki.testing), in the same process, in alternating batches of 20; the figure
-kept for each is its best round. RSA-2048 uses CKM_SHA256_RSA_PKCS on both
-sides; ECDSA P-256 hashes on the host and uses CKM_ECDSA on both sides
-(SoftHSM2 has no CKM_ECDSA_SHA256), xcapki also DER-encoding the result as its
-Signer contract requires. xcapki can come out ahead: it calls C_SignInit and
-C_Sign with a mechanism built once per plan, where python-pkcs11 rebuilds it and
-an 8 KiB buffer per signature. The last line is JSON.
+xcapki.testing), in the same process and the same login, in alternating batches
+of 20. RSA-2048 uses CKM_SHA256_RSA_PKCS on both sides; ECDSA P-256 hashes on
+the host and uses CKM_ECDSA on both sides (SoftHSM2 has no CKM_ECDSA_SHA256),
+xcapki also DER-encoding the result as its Signer contract requires. Each
+round's overhead is xcapki's time per signature minus python-pkcs11's; the
+median round is kept. The target is at most 50 us, which no card user can
+notice beside a card's hundreds of milliseconds. The last line is JSON.
 
-    .venv/bin/python bench/token_sign.py [--seconds 1.0] [--rounds 5]
+    .venv/bin/python bench/token_sign.py [--seconds 1.0] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -55,10 +56,11 @@ def _cards(directory: Path) -> dict[str, VirtualCard]:
     }
 
 
-def _rates(
+def _seconds_per_signature(
     first: Callable[[], object], second: Callable[[], object], seconds: float
 ) -> tuple[float, float]:
-    """Both rates, measured in alternating batches so load from elsewhere hits both alike."""
+    """Both sides' time per signature, measured in alternating batches so load from
+    elsewhere hits both alike."""
     spent = [0.0, 0.0]
     count = 0
     while spent[0] + spent[1] < 2 * seconds:
@@ -68,13 +70,13 @@ def _rates(
                 sign()
             spent[index] += time.perf_counter() - start
         count += 20
-    return count / spent[0], count / spent[1]
+    return spent[0] / count, spent[1] / count
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="token-bench-") as directory:
@@ -83,7 +85,7 @@ def main() -> None:
 
         # The same module instance xcapki initialised, so both sides share one login.
         raw_lib = pkcs11.lib(os.path.realpath(cards["rsa"].module_path))
-        results: dict[str, dict[str, float]] = {}
+        results: dict[str, tuple[float, float]] = {}
         for name, scheme in (("rsa", SignatureScheme.RSA_PKCS1V15), ("ec", SignatureScheme.ECDSA)):
             card = cards[name]
             session = login(module, TokenSelector(serial=card.serial), pin=card.pin)
@@ -109,26 +111,26 @@ def main() -> None:
 
             through_xcapki()
             through_raw()
-            best = {"xcapki": 0.0, "raw": 0.0}
-            for _ in range(arguments.rounds):
-                xcapki_rate, raw_rate = _rates(through_xcapki, through_raw, arguments.seconds)
-                best["xcapki"] = max(best["xcapki"], xcapki_rate)
-                best["raw"] = max(best["raw"], raw_rate)
+            rounds = [
+                _seconds_per_signature(through_xcapki, through_raw, arguments.seconds)
+                for _ in range(arguments.rounds)
+            ]
             raw_session.close()
             session.close()
-            results[name] = best
+            overhead = statistics.median(x - r for x, r in rounds) * 1e6
+            per_signature = statistics.median(r for _, r in rounds) * 1e6
+            results[name] = (overhead, per_signature)
             print(
-                f"{name:>3}: xcapki {best['xcapki']:8.1f} sig/s   raw python-pkcs11"
-                f" {best['raw']:8.1f} sig/s   ratio {best['xcapki'] / best['raw']:.3f}"
+                f"{name:>3}: python-pkcs11 {per_signature:8.1f} us/signature   xcapki overhead"
+                f" {overhead:6.1f} us (median of {arguments.rounds} rounds)"
             )
 
     summary = {
-        "xcapki_rsa_per_s": round(results["rsa"]["xcapki"], 1),
-        "raw_rsa_per_s": round(results["rsa"]["raw"], 1),
-        "xcapki_ec_per_s": round(results["ec"]["xcapki"], 1),
-        "raw_ec_per_s": round(results["ec"]["raw"], 1),
-        "ratio_rsa": round(results["rsa"]["xcapki"] / results["rsa"]["raw"], 3),
-        "ratio_ec": round(results["ec"]["xcapki"] / results["ec"]["raw"], 3),
+        "overhead_us_rsa": round(results["rsa"][0], 1),
+        "overhead_us_ec": round(results["ec"][0], 1),
+        "raw_us_rsa": round(results["rsa"][1], 1),
+        "raw_us_ec": round(results["ec"][1], 1),
+        "target_us": 50,
     }
     print(json.dumps(summary))
 

@@ -25,7 +25,7 @@ import uvicorn
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import verify_cms
-from xcapki.service import ServiceConfig, create_app
+from xcapki.service import ServiceConfig, ServiceLimits, uvicorn_config
 from xcapki.testing import CardSpec, TestPki, provision_softhsm_card, softhsm_config
 from xcapki.token import MODULE_ENVIRONMENT_VARIABLE
 
@@ -62,9 +62,13 @@ def main() -> None:
             port = probe.getsockname()[1]
         module = os.environ.get(MODULE_ENVIRONMENT_VARIABLE)
         config = ServiceConfig(
-            port=port, module_path=Path(module) if module else None, trust_list_path=trust
+            port=port,
+            module_path=Path(module) if module else None,
+            trust_list_path=trust,
+            limits=ServiceLimits(max_requests_per_client=8),  # the rest wait their turn
         )
-        server = uvicorn.Server(uvicorn.Config(create_app(config), port=port, log_level="warning"))
+        # The same server set-up as `xcapki serve`: timeouts and the connection cap included.
+        server = uvicorn.Server(uvicorn_config(config, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:

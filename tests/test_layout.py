@@ -11,7 +11,8 @@ PACKAGE = ROOT / "xcapki"
 
 BINDING_OWNERS = {
     "smartcard": {"xcapki/reader/_pcsc.py"},
-    "pkcs11": {"xcapki/token/_pkcs11.py"},
+    # provisioning.py fills test tokens with python-pkcs11's attribute templates.
+    "pkcs11": {"xcapki/token/_pkcs11.py", "xcapki/token/provisioning.py"},
 }
 LAYER_BELOW = {
     "reader": set(),

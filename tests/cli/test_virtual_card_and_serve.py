@@ -147,3 +147,15 @@ def test_serve_refuses_a_non_loopback_host() -> None:
     result = run_cli("serve", "--host", "0.0.0.0", "--port", str(_free_port()))  # noqa: S104
     assert result.code == ExitCode.SERVICE
     assert "loopback" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["page", "local"])
+def test_serve_refuses_spend_final_try_saying_why(mode: str) -> None:
+    pytest.importorskip("uvicorn", reason="xcapki serve needs the service extra (uvicorn)")
+    port = str(_free_port())
+    result = run_cli("serve", "--spend-final-try", "--pin-mode", mode, "--port", port)
+    assert result.code == ExitCode.SERVICE
+    assert "--spend-final-try does not apply to serve" in result.stderr
+    assert ("a page can never spend" in result.stderr) is (mode == "page")
+    with socket.socket() as probe:  # refused before listening: the port is still free
+        probe.bind(("127.0.0.1", int(port)))

@@ -31,8 +31,8 @@ def _private_keys_visible_without_login(module: Pkcs11Module, card: VirtualCard)
     from xcapki.token._pkcs11 import ObjectClass
 
     token = module.select_token(TokenSelector(serial=card.serial))
-    with module._handle.lock:
-        raw = module._handle.open_session(token.slot_id)
+    with module.link.lock:
+        raw = module.link.open_session(token.slot_id)
         try:
             return len(raw.keys(ObjectClass.PRIVATE_KEY))
         finally:

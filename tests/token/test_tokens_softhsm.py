@@ -164,9 +164,9 @@ def test_a_pin_refused_on_reconnecting_is_never_offered_again(
     other = "654321"
     session = login(softhsm_module, selector, pin=p384_card.pin)
     try:
-        handle = softhsm_module._handle
-        with handle.lock:
-            writer = handle.open_session(session.token.slot_id, read_write=True)
+        link = softhsm_module.link
+        with link.lock:
+            writer = link.open_session(session.token.slot_id, read_write=True)
             try:
                 writer.set_pin(p384_card.pin.encode(), other.encode())
             finally:

@@ -1,7 +1,8 @@
 """The HiPKI-compatible local signing service (``xcapki serve``).
 
 ``run_service(config)`` serves on loopback (127.0.0.1:61161 by default) until
-interrupted; ``create_app(config)`` returns the Starlette app for tests and
+interrupted; ``uvicorn_config(config)`` is the server set-up it uses (to serve in
+a thread); ``create_app(config)`` returns the Starlette app for tests and
 embedding. Needs the ``service`` extra (starlette, uvicorn). See docs/service.md.
 """
 
@@ -30,7 +31,8 @@ from xcapki.service.errors import (
     ServiceError,
     TrustListError,
 )
-from xcapki.service.runner import run_service
+from xcapki.service.limits import ServiceLimits
+from xcapki.service.runner import run_service, uvicorn_config
 
 __all__ = [
     "DEFAULT_HOST",
@@ -47,10 +49,12 @@ __all__ = [
     "ServiceConfig",
     "ServiceConfigError",
     "ServiceError",
+    "ServiceLimits",
     "TrustListError",
     "create_app",
     "default_trust_list_path",
     "run_service",
     "terminal_domain_approver",
     "terminal_pin_prompter",
+    "uvicorn_config",
 ]

@@ -19,6 +19,7 @@ from xcapki.service.approval import SiteApprovals
 from xcapki.service.approval_page import APPROVAL_HEADERS
 from xcapki.service.cards import CardAccess
 from xcapki.service.config import ServiceConfig
+from xcapki.service.connections import ClientGate, ConnectionRegistry
 from xcapki.service.cors import cors_headers, preflight_headers
 from xcapki.service.errors import HipkiCode, HipkiError
 from xcapki.service.http import (
@@ -28,6 +29,7 @@ from xcapki.service.http import (
     page_origin,
     read_body,
 )
+from xcapki.service.limits import check_length
 from xcapki.service.openapi import openapi_document
 from xcapki.service.operations import HipkiOperations
 from xcapki.service.popup import POPUP_HEADERS, POPUP_HTML
@@ -46,10 +48,6 @@ from xcapki.service.trust import TrustList
 __all__ = ["create_app", "service_version"]
 
 _JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-_ANSWER_HEADERS = [
-    (b"content-type", b"application/json"),
-    *((name.lower().encode(), value.encode()) for name, value in _JSON_HEADERS.items()),
-]
 _ANSWER_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
@@ -59,17 +57,14 @@ def _encoded(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     ]
 
 
-class _Answer(Response):
-    """A HiPKI JSON answer, rendered with one shared encoder and fixed headers (it is made
-    for every request, so Starlette's per-response encoder and header parsing are skipped)."""
+class _Answer(JSONResponse):
+    """A HiPKI JSON answer: compact, UTF-8 as is, never cached."""
 
-    media_type = "application/json"
+    def __init__(self, content: Any, status_code: int = 200) -> None:
+        super().__init__(content, status_code=status_code, headers=_JSON_HEADERS)
 
     def render(self, content: Any) -> bytes:
         return _ANSWER_ENCODER.encode(content).encode()
-
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
-        self.raw_headers = [(b"content-length", b"%d" % len(self.body)), *_ANSWER_HEADERS]
 
 
 def service_version(config: ServiceConfig) -> str:
@@ -142,10 +137,14 @@ def create_app(config: ServiceConfig) -> Starlette:
         limiter=PinFailureLimiter(config.pin_rate_limit),
     )
 
+    limits = config.limits
+    registry = ConnectionRegistry(limits)
+
     async def form_of(request: Request) -> dict[str, str]:
         if request.method != "POST":
             return {}
-        return parse_form(await read_body(request, config.max_body_bytes))
+        body = await read_body(request, config.max_body_bytes, limits.body_timeout_seconds)
+        return parse_form(body, limits)
 
     async def home(request: Request) -> Response:
         return PlainTextResponse(
@@ -166,7 +165,7 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     async def sign(request: Request) -> dict[str, Any]:
         form = await form_of(request)
-        package = parse_tbs_package(form.get("tbsPackage"))
+        package = parse_tbs_package(form.get("tbsPackage"), limits)
         if package_function(package) is not PackageFunction.MAKE_SIGNATURE:
             raise HipkiError(
                 "/sign takes func MakeSignature", ret_code=HipkiCode.BAD_REQUEST, http_status=400
@@ -175,7 +174,7 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     async def decrypt(request: Request) -> dict[str, Any]:
         form = await form_of(request)
-        package = parse_tbs_package(form.get("tbsPackage"))
+        package = parse_tbs_package(form.get("tbsPackage"), limits)
         if package_function(package) is not PackageFunction.DECRYPT_DATA:
             raise HipkiError(
                 "/decrypt takes func DecryptData", ret_code=HipkiCode.BAD_REQUEST, http_status=400
@@ -184,14 +183,17 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     async def add_domain(request: Request) -> Response:
         domain = request.query_params.get("domain")
-        if domain is None:
-            missing = answer(
-                "addDomain",
-                version,
-                ret_code=HipkiCode.BAD_REQUEST,
-                message="the domain is missing: open /addDomain?domain=<host name>",
-            )
-            return _Answer(missing, status_code=400)
+        try:
+            if domain is None:
+                raise HipkiError(
+                    "the domain is missing: open /addDomain?domain=<host name>",
+                    ret_code=HipkiCode.BAD_REQUEST,
+                    http_status=400,
+                )
+            check_length(domain, "domain", limits)
+        except HipkiError as refusal:
+            refused = answer("addDomain", version, ret_code=refusal.ret_code, message=str(refusal))
+            return _Answer(refused, status_code=refusal.http_status)
         page = approvals.ask_domain(domain, request.headers.get("referer"))
         return HTMLResponse(page, headers=APPROVAL_HEADERS)
 
@@ -203,7 +205,7 @@ def create_app(config: ServiceConfig) -> Starlette:
                 ret_code=HipkiCode.FORBIDDEN_DOMAIN,
                 http_status=403,
             )
-        form = parse_form(await read_body(request, config.max_body_bytes))
+        form = await form_of(request)
         return await approvals.answer_domain(form.get("ticket", ""), form.get("answer", ""))
 
     async def probe_image(request: Request) -> Response:
@@ -250,7 +252,7 @@ def create_app(config: ServiceConfig) -> Starlette:
                 await sweeper
             await operations.close()
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/", home, methods=["GET"]),
             Route(
@@ -274,6 +276,11 @@ def create_app(config: ServiceConfig) -> Starlette:
             Route("/popupForm", popup_form, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
-        middleware=[Middleware(HostGuard, port=config.port, version=version)],
+        middleware=[
+            Middleware(ClientGate, registry=registry, version=version),
+            Middleware(HostGuard, port=config.port, version=version),
+        ],
         lifespan=lifespan,
     )
+    application.state.connections = registry
+    return application

@@ -37,7 +37,6 @@ from xcapki.service.signing import bare_scheme
 from xcapki.service.translate import hipki_error_for
 from xcapki.token.errors import (
     AmbiguousTokenError,
-    DeviceError,
     TokenError,
     TokenNotFoundError,
     TokenRemovedError,
@@ -120,10 +119,9 @@ class CardAccess:
     def tokens(self, *, reuse_seconds: float = 0.0) -> tuple[TokenInfo, ...]:
         """Every card present: initialised tokens only, so a blank slot is no card.
 
-        The last listing is reused when younger than ``reuse_seconds``. A module whose slot
-        listing fails outright (SoftHSM2 once a token vanished; some drivers after a reader
-        was unplugged) is refreshed once and asked again, as the token layer does when a
-        session's token vanished; the cards' sessions reconnect.
+        The last listing is reused when younger than ``reuse_seconds``. A module that fails
+        or loses a card it listed is re-initialised by the token layer as part of the
+        listing (see docs/token.md, "Recovery"); the cards' sessions reconnect.
         """
         listing = self._listing
         if listing is not None and self._clock() - listing[0] < reuse_seconds:
@@ -134,14 +132,11 @@ class CardAccess:
         return tokens
 
     def _module_tokens(self) -> tuple[TokenInfo, ...]:
-        """The module's tokens, blank ones included, refreshing a module whose listing fails."""
+        """The module's tokens, blank ones included (the module recovers by itself from a
+        failed listing)."""
         module = self.module()
         try:
-            try:
-                return module.tokens()
-            except DeviceError:
-                module.refresh()
-                return module.tokens()
+            return module.tokens()
         except TokenError as exc:
             raise hipki_error_for(exc) from None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xcapki.service.errors import ServiceConfigError
+from xcapki.service.limits import ServiceLimits
 from xcapki.token.pin import PinState
 
 __all__ = [
@@ -165,6 +166,8 @@ class ServiceConfig:
     """A card session unused this long is logged out."""
     reported_version: str | None = None
     """The ``version`` reported to pages; None reports xcapki's own as four numbers."""
+    limits: ServiceLimits = field(default_factory=ServiceLimits)
+    """Request and connection limits (``xcapki.service.limits``)."""
 
     def __post_init__(self) -> None:
         if not _is_loopback(self.host):

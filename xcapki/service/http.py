@@ -1,4 +1,4 @@
-"""HTTP guards: loopback Host names only, bounded bodies, and the page's origin.
+"""HTTP guards: loopback Host names only, bounded and timed bodies, and the page's origin.
 
 The Host check defeats DNS rebinding: a page on ``evil.example`` whose name
 is re-pointed at 127.0.0.1 still sends ``Host: evil.example``.
@@ -6,10 +6,11 @@ is re-pointed at 127.0.0.1 still sends ``Host: evil.example``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from xcapki.service.errors import HipkiCode, HipkiError
@@ -20,6 +21,7 @@ __all__ = [
     "loopback_origins",
     "page_origin",
     "read_body",
+    "refusal_response",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -47,6 +49,20 @@ def loopback_origins(port: int) -> frozenset[str]:
     return frozenset(f"http://{name}:{port}" for name in _LOOPBACK_NAMES)
 
 
+def refusal_response(
+    path: str, version: str, code: HipkiCode, status: int, message: str
+) -> JSONResponse:
+    """A HiPKI answer refusing a request before it reached its endpoint."""
+    body = {
+        "func": func_for_path(path),
+        "ret_code": int(code),
+        "last_error": 0,
+        "version": version,
+        "message": message,
+    }
+    return JSONResponse(body, status_code=status)
+
+
 class HostGuard:
     """ASGI middleware answering 403 to any request whose Host is not a loopback name."""
 
@@ -59,27 +75,22 @@ class HostGuard:
         if scope["type"] == "http":
             hosts = [v for k, v in scope["headers"] if k == b"host"]
             if len(hosts) != 1 or hosts[0].lower() not in self._allowed:
-                response = JSONResponse(
-                    {
-                        "func": func_for_path(scope["path"]),
-                        "ret_code": int(HipkiCode.FORBIDDEN_DOMAIN),
-                        "last_error": 0,
-                        "version": self._version,
-                        "message": "the Host header is not a loopback name: open the service as"
-                        " http://localhost:<port>",
-                    },
-                    status_code=403,
+                response = refusal_response(
+                    scope["path"],
+                    self._version,
+                    HipkiCode.FORBIDDEN_DOMAIN,
+                    403,
+                    "the Host header is not a loopback name: open the service as"
+                    " http://localhost:<port>",
                 )
                 await response(scope, receive, send)
                 return
         await self._app(scope, receive, send)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (read no further than that).
-
-    Read from the ASGI messages directly: one message per body in practice, so this is a
-    single await where Starlette's stream adds a generator and its checks."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes (read no further than that)
+    and with 408 when it has not arrived within ``timeout`` seconds."""
     too_large = HipkiError(
         f"the request is larger than {limit} bytes: send less data per request",
         ret_code=HipkiCode.REQUEST_TOO_LARGE,
@@ -90,21 +101,26 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request":
-            raise HipkiError(
-                "the page closed the connection before its request arrived: send it again",
-                ret_code=HipkiCode.BAD_REQUEST,
-                http_status=400,
-            )
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HipkiError(
+            f"the request body did not arrive within {timeout:g} seconds: send it again",
+            ret_code=HipkiCode.BAD_REQUEST,
+            http_status=408,
+        ) from None
+    except ClientDisconnect:
+        raise HipkiError(
+            "the page closed the connection before its request arrived: send it again",
+            ret_code=HipkiCode.BAD_REQUEST,
+            http_status=400,
+        ) from None
+    return b"".join(chunks)
 
 
 def page_origin(request: Request, form: dict[str, str], own_origins: frozenset[str]) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import parse_qsl, unquote
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.service.errors import HipkiCode, HipkiError
+from xcapki.service.limits import ServiceLimits, check_length, load_json
 from xcapki.token.pin import Pin
 
 __all__ = [
@@ -72,25 +72,46 @@ def _bad(message: str) -> HipkiError:
     return HipkiError(message, ret_code=HipkiCode.BAD_REQUEST, http_status=400)
 
 
-def parse_form(body: bytes) -> dict[str, str]:
-    """An ``application/x-www-form-urlencoded`` body as a dict (last value wins)."""
+_DEFAULT_LIMITS = ServiceLimits()
+BULK_FORM_FIELDS = frozenset({"tbsPackage"})
+"""Form fields bounded only by the body size."""
+BULK_PACKAGE_FIELDS = frozenset({"tbs"})
+"""Package fields bounded only by the body size."""
+
+
+def parse_form(body: bytes, limits: ServiceLimits = _DEFAULT_LIMITS) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as a dict (last value wins), within
+    ``limits``: at most ``max_fields`` fields, each but the package within ``max_field_chars``."""
+    if body.count(b"&") >= limits.max_fields:
+        raise _bad(f"the form has more than {limits.max_fields} fields: send tbsPackage=<JSON>")
     try:
         text = body.decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        form = dict(
+            parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+        )
     except (UnicodeDecodeError, ValueError):
         raise _bad("the request body is not a URL-encoded form: send tbsPackage=<JSON>") from None
+    for name, value in form.items():
+        check_length(name, "a form field name", limits)
+        if name not in BULK_FORM_FIELDS:
+            check_length(value, name, limits)
+    return form
 
 
-def parse_tbs_package(text: str | None) -> dict[str, Any]:
-    """The ``tbsPackage`` JSON object."""
+def parse_tbs_package(text: str | None, limits: ServiceLimits = _DEFAULT_LIMITS) -> dict[str, Any]:
+    """The ``tbsPackage`` JSON object, within ``limits``: nesting, number of fields, and
+    every field's name and string value (except the bulk ``tbs``)."""
     if text is None:
         raise _bad("the form has no tbsPackage field: send tbsPackage=<JSON>")
-    try:
-        package = json.loads(text)
-    except ValueError:
-        raise _bad("tbsPackage is not JSON: send a JSON object") from None
+    package = load_json(text, limits, "tbsPackage")
     if not isinstance(package, dict):
         raise _bad('tbsPackage is not a JSON object: send {"func": ..., ...}')
+    if len(package) > limits.max_fields:
+        raise _bad(f"tbsPackage has more than {limits.max_fields} fields: send only HiPKI's")
+    for name, value in package.items():
+        check_length(name, "a tbsPackage field name", limits)
+        if isinstance(value, str) and name not in BULK_PACKAGE_FIELDS:
+            check_length(value, name, limits)
     return package
 
 

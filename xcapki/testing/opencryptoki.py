@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from xcapki.testing.errors import TestingError
@@ -124,14 +123,6 @@ def _soft_token_slot() -> int:
     )
 
 
-def _key_der(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
 def provision_opencryptoki_card(
     *,
     pin: str = "123456",
@@ -161,24 +152,16 @@ def _store_signing_pair(
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
     certificate: x509.Certificate,
 ) -> None:
-    from xcapki.token._pkcs11 import ModuleHandle
     from xcapki.token.modules import load_module
+    from xcapki.token.provisioning import store_key_pair
 
     module = load_module(card.module_path)
-    handle: ModuleHandle = module._handle
-    token = module.select_token(TokenSelector(label=card.label))
-    with handle.lock:
-        session = handle.open_session(token.slot_id, read_write=True)
-        try:
-            session.login(card.pin.encode())
-            session.import_private_key(
-                _key_der(key),
-                key_id=b"SIGN",
-                label="cert1",
-                ec=isinstance(key, ec.EllipticCurvePrivateKey),
-            )
-            session.import_certificate(
-                certificate.public_bytes(serialization.Encoding.DER), key_id=b"SIGN", label="cert1"
-            )
-        finally:
-            session.close()
+    store_key_pair(
+        module,
+        module.select_token(TokenSelector(label=card.label)),
+        pin=card.pin,
+        key=key,
+        certificate=certificate,
+        key_id=b"SIGN",
+        label="cert1",
+    )

@@ -1,14 +1,20 @@
 """The one place xcapki touches python-pkcs11 (and, for what it lacks, the raw C API).
 
-python-pkcs11 drives slots, sessions and object search. A few calls go through
-``ctypes`` on the same, already loaded module: ``C_GetTokenInfo`` (for the PIN
-length range and fresh PIN flags), ``C_Login`` (so a failed login leaves no
-open session behind and the PIN buffer can be wiped), ``C_SetPIN``, and
-``C_SignInit`` + ``C_Sign``: python-pkcs11 rebuilds the mechanism structure and
-an 8 KiB output buffer on every signature, which costs more than a SoftHSM2
-ECDSA signature's margin; here the mechanism is built once per signing plan
-and the buffer once per session. Every dependency exception is translated
-here into :mod:`xcapki.token.errors`.
+python-pkcs11 drives slots, sessions, object search and signing. Four calls go
+through ``ctypes`` on the same, already loaded module (reached through its
+``C_GetFunctionList`` table), because python-pkcs11 does not offer them in the
+form PIN safety needs:
+
+- ``C_GetTokenInfo``: python-pkcs11's ``Token`` drops ``ulMinPinLen`` and
+  ``ulMaxPinLen``, which PIN checks need before a PIN reaches the card.
+- ``C_Login``: python-pkcs11 logs in only inside ``Token.open``, which leaves
+  the session open when the PIN is wrong and holds the PIN in an immutable
+  ``bytes`` that cannot be wiped; here the PIN buffer is zeroed after the call.
+- ``C_Logout``: python-pkcs11 logs out only sessions it logged in itself.
+- ``C_SetPIN``: python-pkcs11's ``set_pin`` takes text only, so it can neither
+  pass the NULL PINs a PIN pad needs nor wipe the PINs afterwards.
+
+Every dependency exception is translated here into :mod:`xcapki.token.errors`.
 """
 
 from __future__ import annotations
@@ -18,24 +24,21 @@ import enum
 import re
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import pkcs11
 from pkcs11 import Attribute, KeyType
 from pkcs11 import ObjectClass as P11ObjectClass
-from pkcs11.util import ec as p11_ec
-from pkcs11.util import rsa as p11_rsa
 
 from xcapki.token.errors import ModuleError, TokenError, error_for_ckr
 
 CKU_USER = 1
 CKR_OK = 0
 CKR_USER_ALREADY_LOGGED_IN = 0x100
-CKR_BUFFER_TOO_SMALL = 0x150
-_SIGNATURE_BUFFER = 1024  # an RSA-8192 signature; a larger one is retried at its size
+_SIGNATURE_BUFFER = 1024  # an RSA-8192 signature; python-pkcs11 retries a larger one at its size
 
 _CK_ULONG = ctypes.c_ulong
 
@@ -74,27 +77,12 @@ class _TokenInfo(_Packed):
     )
 
 
-class _SlotInfo(_Packed):
-    _fields_ = (
-        ("slot_description", ctypes.c_char * 64),
-        ("manufacturer_id", ctypes.c_char * 32),
-        ("flags", _CK_ULONG),
-        ("hardware_version", _Version),
-        ("firmware_version", _Version),
-    )
-
-
 _FUNCTION_ORDER = (
     "C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList",
     "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo",
     "C_InitToken", "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession",
     "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState",
-    "C_Login", "C_Logout", "C_CreateObject", "C_CopyObject", "C_DestroyObject",
-    "C_GetObjectSize", "C_GetAttributeValue", "C_SetAttributeValue", "C_FindObjectsInit",
-    "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate",
-    "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal",
-    "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal",
-    "C_SignInit", "C_Sign",
+    "C_Login", "C_Logout",
 )  # fmt: skip
 
 
@@ -108,22 +96,6 @@ _LogoutFn = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG)
 _SetPinFn = ctypes.CFUNCTYPE(
     _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_char_p, _CK_ULONG
 )
-_SignInitFn = ctypes.CFUNCTYPE(_CK_ULONG, _CK_ULONG, ctypes.c_void_p, _CK_ULONG)
-_SignFn = ctypes.CFUNCTYPE(
-    _CK_ULONG, _CK_ULONG, ctypes.c_char_p, _CK_ULONG, ctypes.c_void_p, ctypes.c_void_p
-)
-
-
-class _Mechanism(_Packed):
-    _fields_ = (
-        ("mechanism", _CK_ULONG),
-        ("parameter", ctypes.c_void_p),
-        ("parameter_length", _CK_ULONG),
-    )
-
-
-class _PssParams(_Packed):
-    _fields_ = (("hash_alg", _CK_ULONG), ("mgf", _CK_ULONG), ("salt_length", _CK_ULONG))
 
 
 def _text(raw: bytes) -> str:
@@ -262,12 +234,9 @@ class ModuleHandle:
         _check(get_function_list(ctypes.byref(functions)), "C_GetFunctionList")
         table = functions.contents
         self._get_token_info = _GetInfoFn(table.C_GetTokenInfo)
-        self._get_slot_info = _GetInfoFn(table.C_GetSlotInfo)
-        self._login = _LoginFn(table.C_Login)
-        self._logout = _LogoutFn(table.C_Logout)
-        self._set_pin = _SetPinFn(table.C_SetPIN)
-        self._sign_init = _SignInitFn(table.C_SignInit)
-        self._sign = _SignFn(table.C_Sign)
+        self.c_login = _LoginFn(table.C_Login)
+        self.c_logout = _LogoutFn(table.C_Logout)
+        self.c_set_pin = _SetPinFn(table.C_SetPIN)
 
     def info(self) -> RawModuleInfo:
         """The module's self-description."""
@@ -278,22 +247,19 @@ class ModuleHandle:
             cryptoki_version=self._lib.cryptoki_version,
         )
 
-    def slot_ids(self) -> list[int]:
-        """IDs of the slots that hold a token."""
+    def slots(self, *, token_present: bool = True) -> list[RawSlotInfo]:
+        """The slots that hold a token (or all, readers without a card included), with their
+        reader description and flags."""
         with self.lock, _translated("listing slots"):
-            return [slot.slot_id for slot in self._lib.get_slots(token_present=True)]
-
-    def slot_info(self, slot_id: int) -> RawSlotInfo:
-        """Reader description and flags of one slot."""
-        info = _SlotInfo()
-        with self.lock:
-            _check(self._get_slot_info(slot_id, ctypes.addressof(info)), "reading the slot")
-        return RawSlotInfo(
-            slot_id=slot_id,
-            description=_text(info.slot_description),
-            manufacturer=_text(info.manufacturer_id),
-            flags=info.flags,
-        )
+            return [
+                RawSlotInfo(
+                    slot_id=slot.slot_id,
+                    description=slot.slot_description.rstrip(" \x00"),
+                    manufacturer=slot.manufacturer_id.rstrip(" \x00"),
+                    flags=int(slot.flags),
+                )
+                for slot in self._lib.get_slots(token_present=token_present)
+            ]
 
     def token_info(self, slot_id: int) -> RawTokenInfo:
         """A fresh CK_TOKEN_INFO: label, serial, flags (PIN state) and PIN length range."""
@@ -322,10 +288,17 @@ class ModuleHandle:
         return RawSession(self, session)
 
     def reinitialize(self) -> None:
-        """C_Finalize + C_Initialize: drops every session, makes the module rescan its tokens."""
-        with self.lock, _translated("re-initialising the module"):
+        """C_Finalize + C_Initialize: drops every session, makes the module rescan its tokens.
+
+        A failing C_Finalize is ignored: a module in trouble may refuse it, and
+        C_Initialize is what brings it back.
+        """
+        with self.lock:
             self.generation += 1
-            self._lib.reinitialize()
+            with suppress(pkcs11.PKCS11Error):
+                self._lib.finalize()
+            with _translated("re-initialising the module"):
+                self._lib.initialize()
 
     def _slot(self, slot_id: int) -> Any:
         for slot in self._lib.get_slots(token_present=True):
@@ -343,19 +316,16 @@ def _translated(action: str) -> Iterator[None]:
 
 
 class PreparedMechanism:
-    """A CK_MECHANISM (and PSS parameters) built once; a signature passes only its address."""
+    """A mechanism and its PSS parameters as python-pkcs11 takes them, converted once per plan."""
 
-    __slots__ = ("_parameters", "_structure", "address", "ckm")
+    __slots__ = ("ckm", "mechanism", "parameter")
 
     def __init__(self, ckm: int, pss: tuple[int, int, int] | None = None) -> None:
         self.ckm = ckm
-        self._parameters = None if pss is None else _PssParams(*pss)
-        self._structure = _Mechanism(
-            ckm,
-            None if self._parameters is None else ctypes.addressof(self._parameters),
-            0 if self._parameters is None else ctypes.sizeof(_PssParams),
+        self.mechanism = pkcs11.Mechanism(ckm)
+        self.parameter = (
+            None if pss is None else (pkcs11.Mechanism(pss[0]), pkcs11.MGF(pss[1]), pss[2])
         )
-        self.address = ctypes.addressof(self._structure)
 
 
 class ObjectClass(enum.StrEnum):
@@ -392,21 +362,13 @@ class RawSession:
     session is never used or closed.
     """
 
-    __slots__ = (
-        "_capacity", "_decrypt_keys", "_length", "_length_address", "_output", "_output_address",
-        "_session", "generation", "handle", "module",
-    )  # fmt: skip
+    __slots__ = ("_decrypt_keys", "_session", "generation", "handle", "module")
 
     def __init__(self, module: ModuleHandle, session: Any) -> None:
         self.module = module
         self.generation = module.generation
         self._session = session
         self.handle: int = session.handle
-        self._capacity = _SIGNATURE_BUFFER
-        self._output = ctypes.create_string_buffer(self._capacity)
-        self._length = _CK_ULONG()
-        self._output_address = ctypes.addressof(self._output)
-        self._length_address = ctypes.addressof(self._length)
         self._decrypt_keys: dict[bytes, Any] = {}
 
     @property
@@ -421,7 +383,7 @@ class RawSession:
         """
         buffer = None if pin is None else ctypes.create_string_buffer(pin, len(pin))
         try:
-            rv = self.module._login(self.handle, CKU_USER, buffer, 0 if pin is None else len(pin))
+            rv = self.module.c_login(self.handle, CKU_USER, buffer, 0 if pin is None else len(pin))
         finally:
             if buffer is not None:
                 ctypes.memset(buffer, 0, len(buffer))
@@ -434,7 +396,7 @@ class RawSession:
             None if v is None else ctypes.create_string_buffer(v, len(v)) for v in (old, new)
         ]
         try:
-            rv = self.module._set_pin(
+            rv = self.module.c_set_pin(
                 self.handle,
                 buffers[0], 0 if old is None else len(old),
                 buffers[1], 0 if new is None else len(new),
@@ -451,7 +413,7 @@ class RawSession:
         if self.stale:
             return
         if logout:
-            self.module._logout(self.handle)
+            self.module.c_logout(self.handle)
         try:
             self._session.close()
         except pkcs11.PKCS11Error:
@@ -487,35 +449,26 @@ class RawSession:
                 )
         return found
 
-    def private_key_handle(self, key_id: bytes) -> int | None:
-        """The object handle of the private key with CKA_ID ``key_id``; ``None`` if absent."""
+    def private_key(self, key_id: bytes) -> PrivateKeyObject | None:
+        """The private key with CKA_ID ``key_id`` (valid while this session is); ``None`` if
+        absent."""
         template = {Attribute.CLASS: P11ObjectClass.PRIVATE_KEY, Attribute.ID: key_id}
         with _translated("finding the private key"):
             for key in self._session.get_objects(template):
-                return int(key.handle)
+                return PrivateKeyObject(key)
         return None
 
-    def sign(self, key_handle: int, mechanism: PreparedMechanism, data: bytes) -> bytes:
-        """C_SignInit + C_Sign into this session's buffer; one call unless it is too small."""
-        if type(data) is not bytes:
-            data = bytes(data)  # before C_SignInit: a failed conversion must not leave it active
-        module = self.module
-        rv = module._sign_init(self.handle, mechanism.address, key_handle)
-        if rv:
-            raise error_for_ckr(rv, "signing")
-        length = self._length
-        length.value = self._capacity
-        rv = module._sign(self.handle, data, len(data), self._output_address, self._length_address)
-        if rv == CKR_BUFFER_TOO_SMALL:
-            larger = ctypes.create_string_buffer(length.value)
-            rv = module._sign(
-                self.handle, data, len(data), ctypes.addressof(larger), self._length_address
+    def sign(self, key: PrivateKeyObject, mechanism: PreparedMechanism, data: bytes) -> bytes:
+        """One C_SignInit + C_Sign through python-pkcs11."""
+        try:
+            return key.binding.sign(  # type: ignore[no-any-return]
+                data if type(data) is bytes else bytes(data),
+                mechanism=mechanism.mechanism,
+                mechanism_param=mechanism.parameter,
+                buffer_size=_SIGNATURE_BUFFER,
             )
-            if not rv:
-                return larger.raw[: length.value]
-        if rv:
-            raise error_for_ckr(rv, "signing")
-        return ctypes.string_at(self._output_address, length.value)
+        except pkcs11.PKCS11Error as exc:
+            raise translate(exc, "signing") from None
 
     def decrypt(
         self, key_id: bytes, ckm: int, oaep: tuple[int, int, bytes] | None, data: bytes
@@ -542,25 +495,16 @@ class RawSession:
                 key.decrypt(data, mechanism=pkcs11.Mechanism(ckm), mechanism_param=parameter)
             )
 
-    def import_private_key(self, der: bytes, *, key_id: bytes, label: str, ec: bool) -> None:
-        """Store a PKCS#1 RSA or SEC1 EC private key as a token object (test provisioning)."""
-        decode = p11_ec.decode_ec_private_key if ec else p11_rsa.decode_rsa_private_key
-        attributes = dict(decode(der))
-        attributes.update({
-            Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
-            Attribute.SIGN: True, Attribute.ID: key_id, Attribute.LABEL: label,
-        })  # fmt: skip
-        with _translated("storing a private key"):
-            self._session.create_object(attributes)
+    def create_object(self, template: Mapping[Any, Any]) -> None:
+        """C_CreateObject with a python-pkcs11 attribute template (token provisioning)."""
+        with _translated("storing an object"):
+            self._session.create_object(dict(template))
 
-    def import_certificate(self, der: bytes, *, key_id: bytes, label: str) -> None:
-        """Store an X.509 certificate as a public token object (test provisioning)."""
-        from pkcs11.util.x509 import decode_x509_certificate
 
-        attributes = dict(decode_x509_certificate(der))
-        attributes.update({
-            Attribute.TOKEN: True, Attribute.PRIVATE: False,
-            Attribute.ID: key_id, Attribute.LABEL: label,
-        })  # fmt: skip
-        with _translated("storing a certificate"):
-            self._session.create_object(attributes)
+class PrivateKeyObject:
+    """A private key found in a session, opaque outside this module."""
+
+    __slots__ = ("binding",)
+
+    def __init__(self, binding: Any) -> None:
+        self.binding = binding

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xcapki.token.errors import ModuleError, TokenError, TokenNotFoundError, TokenRemovedError
+from xcapki.token._link import ModuleLink
+from xcapki.token.errors import ModuleError, TokenError
 from xcapki.token.objects import TokenCertificate, pair_certificates
-from xcapki.token.tokens import TokenFlags, TokenInfo, TokenSelector, choose_token
+from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
 
 if TYPE_CHECKING:
     from xcapki.token._pkcs11 import ModuleHandle
@@ -218,47 +219,27 @@ def load_module(path: str | os.PathLike[str]) -> Pkcs11Module:
 
 
 class Pkcs11Module:
-    """A loaded PKCS#11 module: its description and its tokens."""
+    """A loaded PKCS#11 module: its description and its tokens.
+
+    ``link`` is the internal interface sessions and provisioning use (``ModuleLink``);
+    it is not part of the public API.
+    """
 
     def __init__(self, handle: ModuleHandle, *, display_path: str) -> None:
-        self._handle = handle
+        self.link = ModuleLink(handle, display_path=display_path)
         self.path = display_path
         info = handle.info()
         self.manufacturer = info.manufacturer
         self.description = info.description
         self.library_version = info.library_version
         self.cryptoki_version = info.cryptoki_version
-        self._open_tokens: set[str] = set()
 
     def __repr__(self) -> str:
         return f"Pkcs11Module(path={self.path!r}, manufacturer={self.manufacturer!r})"
 
     def tokens(self) -> tuple[TokenInfo, ...]:
         """Every token present, with its reader, label, serial, PIN range and flags."""
-        handle = self._handle
-        tokens: list[TokenInfo] = []
-        with handle.lock:
-            for slot_id in handle.slot_ids():
-                try:
-                    slot = handle.slot_info(slot_id)
-                    raw = handle.token_info(slot_id)
-                except TokenRemovedError:
-                    continue
-                tokens.append(
-                    TokenInfo(
-                        module_path=self.path,
-                        reader_name=slot.description,
-                        label=raw.label,
-                        manufacturer=raw.manufacturer,
-                        model=raw.model,
-                        serial=raw.serial,
-                        min_pin_length=raw.min_pin_length,
-                        max_pin_length=raw.max_pin_length,
-                        flags=TokenFlags(raw.flags),
-                        slot_id=slot_id,
-                    )
-                )
-        return tuple(tokens)
+        return self.link.tokens()
 
     def select_token(self, selector: TokenSelector | None = None) -> TokenInfo:
         """The one initialised token matching ``selector``; several is an error.
@@ -281,11 +262,11 @@ class Pkcs11Module:
         """
         from xcapki.token._pkcs11 import ObjectClass
 
-        handle = self._handle
-        with handle.lock:
+        link = self.link
+        with link.lock:
             chosen = token if isinstance(token, TokenInfo) else choose_token(self.tokens(), token)
-            current = self._reread(chosen)
-            raw = handle.open_session(current.slot_id)
+            current = link.reread(chosen)
+            raw = link.open_session(current.slot_id)
             try:
                 certificates = raw.certificates()
                 keys = [*raw.keys(ObjectClass.PRIVATE_KEY), *raw.keys(ObjectClass.PUBLIC_KEY)]
@@ -302,13 +283,4 @@ class Pkcs11Module:
         PIN accepted earlier (only while the card reports no failed tries) and its
         signers carry on. Calls running in other threads finish first.
         """
-        self._handle.reinitialize()
-
-    def _reread(self, token: TokenInfo) -> TokenInfo:
-        """``token`` read again now, found by serial and label even if its slot changed."""
-        for candidate in self.tokens():
-            if candidate.serial == token.serial and candidate.label == token.label:
-                return candidate
-        raise TokenNotFoundError(
-            f"the token {token.describe()} is no longer present: insert the card and try again"
-        )
+        self.link.reinitialize()

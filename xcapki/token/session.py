@@ -44,7 +44,7 @@ from xcapki.token.signing import HostHashing, TokenSigner
 from xcapki.token.tokens import TokenInfo, TokenSelector, choose_token
 
 if TYPE_CHECKING:
-    from xcapki.token._pkcs11 import PreparedMechanism, RawSession
+    from xcapki.token._pkcs11 import PreparedMechanism, PrivateKeyObject, RawSession
 
 __all__ = ["TokenSession", "login", "read_pin_state"]
 
@@ -62,7 +62,7 @@ _AFTER_WRONG_PIN = {
 
 def read_pin_state(module: Pkcs11Module, token: TokenInfo) -> PinState:
     """The token's user PIN state, read now."""
-    return module._reread(token).pin_state
+    return module.link.reread(token).pin_state
 
 
 def _check_before_try(token: TokenInfo, *, spend_final_try: bool) -> None:
@@ -87,7 +87,8 @@ def login(
 ) -> TokenSession:
     """Log in to ``token`` once, with every PIN safety check; the session is thread-safe."""
     chosen = token if isinstance(token, TokenInfo) else choose_token(module.tokens(), token)
-    fresh = module._reread(chosen)
+    link = module.link
+    fresh = link.reread(chosen)
     log.info("login to %s: PIN state %s", fresh.describe(), fresh.pin_state.value)
     _check_before_try(fresh, spend_final_try=spend_final_try)
     secret: Pin | ProtectedAuth
@@ -102,16 +103,15 @@ def login(
         check_pin_format(secret, min_length=fresh.min_pin_length, max_length=fresh.max_pin_length)
     session = TokenSession(module, fresh, secret)
     try:
-        with module._handle.lock:
-            # Checked and claimed under the lock: two threads logging in at once would
+        with link.lock:
+            # Claimed under the lock before the login: two threads logging in at once would
             # otherwise both spend a PIN try, and closing either would log out the other.
-            if fresh.serial in module._open_tokens:
-                raise SessionError(
-                    f"{fresh.describe()} already has a logged-in session in this process: share"
-                    " that TokenSession (it is thread-safe) or close it first"
-                )
-            session._connect(fresh)
-            module._open_tokens.add(fresh.serial)
+            link.claim(fresh)
+            try:
+                session._connect(fresh)
+            except BaseException:
+                link.release(fresh.serial)
+                raise
     except PinIncorrectError as exc:
         session._forget()
         after = read_pin_state(module, fresh)
@@ -136,12 +136,12 @@ class TokenSession:
 
     def __init__(self, module: Pkcs11Module, token: TokenInfo, secret: Pin | ProtectedAuth) -> None:
         self._module = module
-        self._handle = module._handle
-        self._lock = module._handle.lock
+        self._link = module.link
+        self._lock = module.link.lock
         self.token = token
         self._secret: Pin | ProtectedAuth | None = secret
         self._raw: RawSession | None = None
-        self._keys: dict[bytes, int] = {}
+        self._keys: dict[bytes, PrivateKeyObject] = {}
         self._mechanism_set: frozenset[int] = frozenset()
         self._host_hash = "chunghwa" in token.manufacturer.lower() or "hicos" in (
             module.path.lower()
@@ -162,7 +162,7 @@ class TokenSession:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._module._open_tokens.discard(self.token.serial)
+                self._link.release(self.token.serial)
             self._forget()
 
     def pin_state(self) -> PinState:
@@ -210,7 +210,7 @@ class TokenSession:
         self, old: PinSource | str, new: PinSource | str, *, spend_final_try: bool = False
     ) -> None:
         """Change the user PIN; the old PIN is checked with the same care as at login."""
-        fresh = self._module._reread(self.token)
+        fresh = self._link.reread(self.token)
         _check_before_try(fresh, spend_final_try=spend_final_try)
         pad = isinstance(old, ProtectedAuth) or isinstance(new, ProtectedAuth)
         if pad and not fresh.protected_authentication_path:
@@ -224,7 +224,7 @@ class TokenSession:
                 )
         with self._lock:
             self._ensure()
-            writer = self._handle.open_session(self.token.slot_id, read_write=True)
+            writer = self._link.open_session(self.token.slot_id, read_write=True)
             try:
                 writer.set_pin(
                     None if old_pin is None else old_pin.reveal().encode(),
@@ -247,8 +247,8 @@ class TokenSession:
         raw = self._ensure()
         try:
             return operation(raw)
-        except (TokenRemovedError, DeviceError):
-            self._drop()
+        except (TokenRemovedError, DeviceError) as exc:
+            self._lost(exc)
             raise
 
     # Internal protocol used by TokenSigner; all run under the module lock.
@@ -262,7 +262,7 @@ class TokenSession:
         return self._host_hash
 
     def _sign(self, key_id: bytes, mechanism: PreparedMechanism, payload: bytes) -> bytes:
-        """The hot path: one lock, two identity checks, one C_SignInit + C_Sign."""
+        """The hot path: one lock, two identity checks, one signature through the binding."""
         with self._lock:
             raw = self._raw
             if raw is None or raw.stale:
@@ -272,8 +272,8 @@ class TokenSession:
                 key = self._find_key(raw, key_id)
             try:
                 return raw.sign(key, mechanism, payload)
-            except (TokenRemovedError, DeviceError):
-                self._drop()
+            except (TokenRemovedError, DeviceError) as exc:
+                self._lost(exc)
                 raise
 
     def _decrypt(
@@ -288,11 +288,11 @@ class TokenSession:
             )
         return plain
 
-    def _find_key(self, raw: RawSession, key_id: bytes) -> int:
+    def _find_key(self, raw: RawSession, key_id: bytes) -> PrivateKeyObject:
         try:
-            key = raw.private_key_handle(key_id)
-        except (TokenRemovedError, DeviceError):
-            self._drop()
+            key = raw.private_key(key_id)
+        except (TokenRemovedError, DeviceError) as exc:
+            self._lost(exc)
             raise
         if key is not None:
             self._keys[key_id] = key
@@ -311,16 +311,11 @@ class TokenSession:
             return raw
         self._drop()
         try:
-            fresh = self._module._reread(self.token)
-        except (TokenNotFoundError, TokenRemovedError, DeviceError):
-            self._module.refresh()
-            try:
-                fresh = self._module._reread(self.token)
-            except TokenNotFoundError:
-                raise TokenRemovedError(
-                    f"{self.token.describe()} is not present: insert the card; the next call"
-                    " reconnects"
-                ) from None
+            fresh = self._link.reread(self.token)  # recovers the module when it needs it
+        except TokenNotFoundError:
+            raise TokenRemovedError(
+                f"{self.token.describe()} is not present: insert the card; the next call reconnects"
+            ) from None
         if self._secret is None:
             raise SessionError("the session lost its login: log in again")
         if fresh.pin_state not in (PinState.OK, PinState.TO_BE_CHANGED):
@@ -331,6 +326,9 @@ class TokenSession:
             )
         try:
             self._connect(fresh)
+        except (TokenRemovedError, DeviceError) as exc:
+            self._link.report_failure(exc, self.token.serial)
+            raise
         except PinError:
             # The card refused the kept PIN (changed elsewhere, say): never offer it again,
             # since a card that does not flag a low count would lose a try on every call.
@@ -340,7 +338,7 @@ class TokenSession:
         return self._raw
 
     def _connect(self, token: TokenInfo) -> None:
-        raw = self._handle.open_session(token.slot_id)
+        raw = self._link.open_session(token.slot_id)
         try:
             secret = self._secret
             raw.login(
@@ -348,13 +346,18 @@ class TokenSession:
                 if isinstance(secret, ProtectedAuth) or secret is None
                 else secret.reveal().encode()
             )
-            self._mechanism_set = self._handle.mechanisms(token.slot_id)
+            self._mechanism_set = self._link.mechanisms(token.slot_id)
         except BaseException:
             raw.close()
             raise
         self.token = token
         self._raw = raw
         self._keys.clear()
+
+    def _lost(self, error: TokenRemovedError | DeviceError) -> None:
+        """The module lost the token or failed: drop the session, have the module recover."""
+        self._drop()
+        self._link.report_failure(error, self.token.serial)
 
     def _drop(self) -> None:
         raw, self._raw = self._raw, None

@@ -22,6 +22,16 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+_FINAL_TRY_REFUSAL = {
+    "page": "--spend-final-try does not apply to serve: in page PIN mode the PIN comes from a"
+    " web page, and a page can never spend a card's final PIN try (one wrong PIN typed into a"
+    " page would lock the card for good). To use the last try, serve with --pin-mode local:"
+    " you are warned before typing, and typing the PIN is the consent",
+    "local": "--spend-final-try does not apply to serve: in local PIN mode the prompt warns"
+    " before the final try and typing the PIN is the consent; serve without it",
+}
+
+
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """Serve until Ctrl-C; SERVICE when the service cannot start."""
     try:
@@ -37,6 +47,8 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
             f"the signing service needs the 'service' extra ({exc.name} is missing): install"
             " xcapki[service]"
         ) from None
+    if args.spend_final_try:
+        raise ServiceUnavailableError(_FINAL_TRY_REFUSAL[args.pin_mode])
     try:
         config = ServiceConfig(
             host=args.host,
