@@ -238,7 +238,6 @@ class RedisChallengeStore:
                 socket_timeout=seconds,
                 socket_connect_timeout=seconds,
                 retry=_retry(),
-                cluster_error_retry_attempts=_RETRIES,
             ),
         )
         return cls(client, key_prefix=key_prefix, persistence=persistence)
@@ -376,11 +375,11 @@ class RedisChallengeStore:
 
     @staticmethod
     def _connect(what: str, connect: Callable[[], _T]) -> _T:
-        import redis
+        from redis.exceptions import RedisClusterException, RedisError
 
         try:
             return connect()
-        except redis.RedisError as exc:
+        except (RedisError, RedisClusterException) as exc:
             raise ChallengeStoreError(
                 f"cannot {what} ({type(exc).__name__}: {exc}); check that the servers are "
                 "running and reachable"
@@ -388,6 +387,7 @@ class RedisChallengeStore:
 
     def _call(self, what: str, operation: Callable[[], _T]) -> _T:
         import redis
+        from redis.exceptions import RedisClusterException
 
         try:
             return operation()
@@ -402,7 +402,7 @@ class RedisChallengeStore:
                 f"Redis refused to {what} ({exc}); the store needs Redis 6.2 or newer with "
                 "Lua scripting"
             ) from exc
-        except redis.RedisError as exc:
+        except (redis.RedisError, RedisClusterException) as exc:
             raise ChallengeStoreError(
                 f"cannot {what} in Redis ({type(exc).__name__}: {exc}); check that the "
                 "Redis server is running and reachable"
