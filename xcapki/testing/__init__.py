@@ -5,7 +5,10 @@
 - virtual HiCOS cards on SoftHSM2 (``provision_softhsm_card``) and on
   opencryptoki for PIN lockout (``xcapki.testing.opencryptoki``);
 - a private pcscd with a vpcd card emulator (``xcapki.testing.pcscd``,
-  ``xcapki.testing.virtual_reader``).
+  ``xcapki.testing.virtual_reader``);
+- private Redis topologies on loopback: one server, a Cluster and a
+  Sentinel group (``LocalRedisServer``, ``LocalRedisCluster``,
+  ``LocalRedisSentinel``).
 
 See docs/testing.md.
 """
@@ -22,6 +25,12 @@ from xcapki.testing.pki import (
     IssuedKey,
     TestPki,
     new_card_serial,
+)
+from xcapki.testing.redis_servers import (
+    LocalRedisCluster,
+    LocalRedisSentinel,
+    LocalRedisServer,
+    RedisTopologyError,
 )
 from xcapki.testing.revocation_index import RevocationReason
 from xcapki.testing.services import PkiServices, serve_pki
@@ -42,8 +51,12 @@ __all__ = [
     "IssuedCard",
     "IssuedKey",
     "KeyAlgorithm",
+    "LocalRedisCluster",
+    "LocalRedisSentinel",
+    "LocalRedisServer",
     "OcspResponder",
     "PkiServices",
+    "RedisTopologyError",
     "ResponderBehaviour",
     "RevocationReason",
     "StandardCards",
