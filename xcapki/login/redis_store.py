@@ -266,7 +266,11 @@ class RedisChallengeStore:
         seconds = _seconds(timeout)
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             list(sentinels),
-            sentinel_kwargs={"socket_timeout": seconds, "socket_connect_timeout": seconds},
+            sentinel_kwargs={
+                "socket_timeout": seconds,
+                "socket_connect_timeout": seconds,
+                "retry": _retry(retries=0),
+            },
             socket_timeout=seconds,
             socket_connect_timeout=seconds,
         )
@@ -461,8 +465,10 @@ def _seconds(timeout: timedelta) -> float:
     return seconds
 
 
-def _retry() -> Retry:
+def _retry(retries: int = _RETRIES) -> Retry:
+    """Backoff from 50 ms doubling to 500 ms; a sentinel query is not retried (the
+    primary's client retries, asking every sentinel again)."""
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
 
-    return Retry(ExponentialBackoff(cap=0.5, base=0.05), _RETRIES)
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries)
