@@ -17,7 +17,7 @@ from login_helpers import SESSION, card_signer
 from xcapki.crypto.validation import RevocationMode
 from xcapki.login import ChallengeUnknownError, LoginConfigurationError, PortalLogin, respond
 from xcapki.login.redis_store import PersistencePolicy, RedisChallengeStore, RedisPersistence
-from xcapki.testing import StandardCards
+from xcapki.testing import PkiServices, StandardCards
 from xcapki.testing.redis_servers import LocalRedisServer, redis_server_missing_reason
 
 pytestmark = pytest.mark.redis
@@ -32,8 +32,13 @@ _CONFIGURATIONS = {
 
 
 @pytest.fixture
-def server_with(tmp_path: Path) -> Iterator[Callable[..., LocalRedisServer]]:
-    """Starts redis-servers with the given persistence; stops them by PID at the end."""
+def server_with(
+    tmp_path: Path, pki_services: PkiServices
+) -> Iterator[Callable[..., LocalRedisServer]]:
+    """Starts redis-servers with the given persistence; stops them by PID at the end.
+
+    The test PKI's responders bind their ports (chosen when the PKI was made) first.
+    """
     missing = redis_server_missing_reason()
     if missing is not None:
         pytest.skip(missing)

@@ -37,7 +37,7 @@ from xcapki.login import (
     respond,
 )
 from xcapki.login.redis_store import RedisChallengeStore
-from xcapki.testing import StandardCards, TestPki
+from xcapki.testing import PkiServices, StandardCards, TestPki
 from xcapki.testing.redis_servers import (
     LocalRedisCluster,
     LocalRedisSentinel,
@@ -57,7 +57,10 @@ def _require_redis() -> None:
 
 
 @pytest.fixture(scope="module")
-def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisCluster]:
+def redis_cluster(
+    tmp_path_factory: pytest.TempPathFactory, pki_services: PkiServices
+) -> Iterator[LocalRedisCluster]:
+    """Started after the test PKI's responders, whose ports were chosen first."""
     _require_redis()
     cluster = LocalRedisCluster(tmp_path_factory.mktemp("redis-cluster"))
     cluster.start()
@@ -66,7 +69,10 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRed
 
 
 @pytest.fixture(scope="module")
-def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisSentinel]:
+def redis_sentinel(
+    tmp_path_factory: pytest.TempPathFactory, pki_services: PkiServices
+) -> Iterator[LocalRedisSentinel]:
+    """Started after the test PKI's responders, whose ports were chosen first."""
     _require_redis()
     group = LocalRedisSentinel(tmp_path_factory.mktemp("redis-sentinel"))
     group.start()
@@ -191,6 +197,7 @@ def test_a_store_on_unreachable_topologies_is_a_store_error() -> None:
 @pytest.mark.softhsm
 def test_redis_going_away_admits_nothing(
     tmp_path: Path,
+    pki_services: PkiServices,
     portal_on: Callable[[StoreSpec, str], PortalLogin],
     softhsm_cards: StandardCards,
 ) -> None:
@@ -359,7 +366,7 @@ def _cluster_fault(cluster: LocalRedisCluster, kind: str) -> Callable[[_Burst], 
         replica = cluster.replica_of(primary)
         assert replica is not None
         cut_replication(primary, [replica])
-        _after_wins(burst, 5)
+        _after_wins(burst, 20)  # a third land on this shard: some surely do
         cluster.kill_primary(primary)
         restore_replication([replica])
         deadline = time.monotonic() + 30
