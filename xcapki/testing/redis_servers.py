@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Self
 
 from xcapki.testing.errors import TestingError, ToolMissingError
 
@@ -220,7 +220,7 @@ class _Topology:
         for server in reversed(self.servers):
             server.stop()
 
-    def __enter__(self) -> _Topology:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
