@@ -6,7 +6,7 @@ per worker) and served by uvicorn with 1 and 2 worker processes, each with
 its own ``RedisChallengeStore`` on the same Redis: one server, a Cluster
 (3 primaries, 3 replicas) or a Sentinel group (1 primary, 2 replicas,
 3 sentinels), all started on loopback and stopped by PID. A small asyncio
-client (httpx) first asks for challenges, signs them off the clock with the
+client (aiohttp) first asks for challenges, signs them off the clock with the
 test card's file key, then posts the responses from 16 concurrent
 connections; logins per second is responses verified over wall time. The
 in-memory store with 1 worker is the reference. Separately, the store's own
@@ -38,7 +38,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.crypto.authority import Authority
@@ -192,14 +192,15 @@ async def _gather_bounded(calls: list[Any]) -> list[Any]:
 
 
 async def _drive(url: str, signer: KeySigner, logins: int, seconds: float) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         sessions = [f"bench-{uuid.uuid4().hex}" for _ in range(logins)]
 
         async def ask(session: str) -> str:
-            answer = await client.post("/challenge", headers={"x-session": session})
-            answer.raise_for_status()
-            return answer.text
+            async with client.post("/challenge", headers={"x-session": session}) as answer:
+                answer.raise_for_status()
+                return await answer.text()
 
         started = time.perf_counter()
         issued = await _gather_bounded([lambda s=s: ask(s) for s in sessions])
@@ -216,8 +217,9 @@ async def _drive(url: str, signer: KeySigner, logins: int, seconds: float) -> di
         async def post(session: str, body: bytes) -> None:
             if time.monotonic() > deadline:
                 return
-            answer = await client.post("/login", content=body, headers={"x-session": session})
-            outcomes.append(answer.status_code)
+            async with client.post("/login", data=body, headers={"x-session": session}) as answer:
+                await answer.read()
+                outcomes.append(answer.status)
 
         started = time.perf_counter()
         await _gather_bounded(
