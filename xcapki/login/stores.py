@@ -31,7 +31,11 @@ class ChallengeStore(Protocol):
         ...
 
     def take(self, challenge_id: str) -> ChallengeRecord | None:
-        """Remove and return the record, atomically; None when absent or past retention."""
+        """Remove and return the record, atomically; None when absent or past retention.
+
+        Also None when the store cannot rule out an earlier take (a Redis
+        store after its server restarted or failed over): single use first.
+        """
         ...
 
 

@@ -7,7 +7,10 @@
 - a time-stamping authority on ``openssl ts`` (``TimestampAuthority``, also
   ``PkiServices.timestamp_authority()``);
 - a private pcscd with a vpcd card emulator (``xcapki.testing.pcscd``,
-  ``xcapki.testing.virtual_reader``).
+  ``xcapki.testing.virtual_reader``);
+- private Redis topologies on loopback: one server, a Cluster and a
+  Sentinel group (``LocalRedisServer``, ``LocalRedisCluster``,
+  ``LocalRedisSentinel``).
 
 See docs/testing.md.
 """
@@ -24,6 +27,12 @@ from xcapki.testing.pki import (
     IssuedKey,
     TestPki,
     new_card_serial,
+)
+from xcapki.testing.redis_servers import (
+    LocalRedisCluster,
+    LocalRedisSentinel,
+    LocalRedisServer,
+    RedisTopologyError,
 )
 from xcapki.testing.revocation_index import RevocationReason
 from xcapki.testing.services import PkiServices, serve_pki
@@ -45,8 +54,12 @@ __all__ = [
     "IssuedCard",
     "IssuedKey",
     "KeyAlgorithm",
+    "LocalRedisCluster",
+    "LocalRedisSentinel",
+    "LocalRedisServer",
     "OcspResponder",
     "PkiServices",
+    "RedisTopologyError",
     "ResponderBehaviour",
     "RevocationReason",
     "StandardCards",
