@@ -101,7 +101,7 @@ def _sign(client: httpx.Client, card: VirtualCard) -> dict[str, Any]:
 def _listed(client: httpx.Client) -> list[str]:
     answer = client.get("/pkcs11info").json()
     assert answer["ret_code"] == 0
-    return [slot["token"]["serialNumber"] for slot in answer["slots"]]
+    return [slot["token"]["serialNumber"] for slot in answer["slots"] if slot["token"]]
 
 
 def _token_files(card: VirtualCard) -> list[Path]:
