@@ -178,9 +178,9 @@ class ChainValidator:
         self._clock_skew = clock_skew
         self._clock = clock
         self._trust_manager = SimpleTrustManager.build(
-            trust_roots=[_to_asn1(r.certificate) for r in trust_store.roots]
+            trust_roots=[_shared_asn1(r.certificate) for r in trust_store.roots]
         )
-        self._intermediates = tuple(_to_asn1(i.certificate) for i in trust_store.intermediates)
+        self._intermediates = tuple(_shared_asn1(i.certificate) for i in trust_store.intermediates)
         self._crl_cache = CrlCache(cache_capacity)
         self._status_cache = StatusCache(cache_capacity)
         self._path_cache = IntermediatePathCache(cache_capacity)
@@ -573,7 +573,7 @@ class _Run:
             issuer.sha256,
             CachedIntermediatePath(
                 issuer=_to_crypto(issuer),
-                issuer_asn1=issuer,
+                issuer_asn1=_parsed_whole(issuer),
                 issuer_key=issuer_key(issuer, self.v._algorithm_policy),
                 chain=tuple(s.certificate for s in statuses[1:]),
                 trust_anchor=anchor,
@@ -646,6 +646,20 @@ def _anchor_certificate(path: ValidationPath) -> x509.Certificate:
 
 def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate_der(certificate))
+
+
+def _shared_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    """A certificate every validation of this validator reads, parsed whole now."""
+    return _parsed_whole(_to_asn1(certificate))
+
+
+def _parsed_whole(certificate: asn1_x509.Certificate) -> asn1_x509.Certificate:
+    """asn1crypto parses lazily, on first access, and two threads parsing the same object at
+    once can corrupt it (a ``KeyError`` deep inside). Objects that concurrent validations
+    share (anchors, trusted intermediates, cached issuers) are parsed whole before they are
+    shared, so later reads only read."""
+    _ = certificate.native
+    return certificate
 
 
 def _to_crypto(certificate: asn1_x509.Certificate) -> x509.Certificate:
