@@ -104,7 +104,8 @@ def test_pin_change_then_change_back(fresh_card: VirtualCard, tmp_path: Path) ->
     def sign(*pin_options: str) -> int:
         arguments = ["--module", str(fresh_card.module_path), "--token", fresh_card.serial]
         output = str(tmp_path / "signed.p7s")
-        return run_cli("sign", str(content), "-o", output, *arguments, *pin_options, env=env).code
+        command = ["sign", str(content), "-o", output, "--force", *arguments, *pin_options]
+        return run_cli(*command, env=env).code
 
     changed = run_cli(
         "pin", "change", *card_options(fresh_card), "--new-pin-env", "NEW_PIN", env=env

@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xcapki.cli.errors import InputFileError, PinMismatchError, ServiceUnavailableError
+from xcapki.cli.errors import (
+    ExtraMissingError,
+    InputFileError,
+    OutputFileError,
+    PinMismatchError,
+    ServiceUnavailableError,
+)
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.messages import Catalogue
+from xcapki.cli.reasons import reason
+from xcapki.crypto.cms.errors import (
+    AlgorithmNotAllowedError,
+    CmsTooLargeError,
+    ContentMismatchError,
+    DetachedContentMissingError,
+    NotCmsError,
+)
 from xcapki.crypto.errors import (
     CertificateError,
     CmsError,
@@ -69,6 +83,11 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (AmbiguousTokenError, "ambiguous_token", ExitCode.TOKEN),
     (ObjectNotFoundError, "no_key", ExitCode.TOKEN),
     (TokenError, "token", ExitCode.TOKEN),
+    (NotCmsError, "not_cms", ExitCode.NOT_INTACT),
+    (CmsTooLargeError, "too_large", ExitCode.INPUT),
+    (DetachedContentMissingError, "needs_content", ExitCode.INPUT),
+    (ContentMismatchError, "content_mismatch", ExitCode.NOT_INTACT),
+    (AlgorithmNotAllowedError, "algorithm", ExitCode.NOT_INTACT),
     (CmsError, "cms", ExitCode.NOT_INTACT),
     (CertificateError, "certificate", ExitCode.INPUT),
     (TrustStoreError, "trust_store", ExitCode.INPUT),
@@ -78,6 +97,8 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PathValidationError, "untrusted", ExitCode.UNTRUSTED),
     (CryptoError, "crypto", ExitCode.ERROR),
     (InputFileError, "input", ExitCode.INPUT),
+    (OutputFileError, "output", ExitCode.INPUT),
+    (ExtraMissingError, "extra", ExitCode.ERROR),
     (ServiceUnavailableError, "service", ExitCode.SERVICE),
     (DemoSetupError, "demo_setup", ExitCode.SERVICE),
     (TestingError, "testing", ExitCode.ERROR),
@@ -93,6 +114,9 @@ class Failure:
     summary: str
     remedy: str
     detail: str
+    """The reason in the user's language."""
+    message: str
+    """The library's own (English) message, for scripts and reports."""
     error_type: str
 
     def paragraph(self, catalogue: Catalogue) -> str:
@@ -109,7 +133,8 @@ class Failure:
                 "type": self.error_type,
                 "summary": self.summary,
                 "remedy": self.remedy,
-                "message": self.detail,
+                "message": self.message,
+                "reason": self.detail,
                 "exit_code": int(self.exit_code),
             }
         }
@@ -127,6 +152,7 @@ def describe_failure(error: XcapkiError, catalogue: Catalogue) -> Failure:
         exit_code=code,
         summary=catalogue.text(f"summary.{kind}"),
         remedy=catalogue.text(f"remedy.{kind}"),
-        detail=str(error),
+        detail=reason(error, catalogue),
+        message=str(error),
         error_type=type(error).__name__,
     )

@@ -32,8 +32,20 @@ Handler = Callable[[argparse.Namespace, Console], ExitCode]
 
 DEFAULT_SERVICE_PORT = 61161
 DEFAULT_PORTAL_URL = "https://onestop.nat.gov.tw/"
+DEFAULT_VERIFY_MAX_SIZE = 4 * 1024**3
 HASH_CHOICES = ("sha256", "sha384", "sha512")
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 REVOCATION_CHOICES = ("off", "soft", "hard", "require")
+
+
+def parse_size(text: str) -> int:
+    """A byte count such as ``1048576``, ``512M`` or ``4G`` (powers of 1024)."""
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in _SIZE_UNITS else ""
+    number = value[: len(value) - len(unit)]
+    if not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(text)
+    return int(number) * _SIZE_UNITS[unit]
 
 
 def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -158,10 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("-o", "--output", metavar="OUTPUT.p7s", required=True)
     sign.add_argument("--detached", action="store_true", help="leave the content out")
     sign.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
+    sign.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
 
     verify = _command(commands, "verify", "verify", "verify a CMS (PKCS#7) signature")
     verify.add_argument("signature", metavar="SIGNATURE.p7s")
     verify.add_argument("--content", metavar="FILE", help="the signed content (detached)")
+    verify.add_argument(
+        "--out", metavar="FILE", help="write the signed content to FILE (only when intact)"
+    )
+    verify.add_argument("--force", action="store_true", help="replace the --out FILE if it exists")
+    verify.add_argument(
+        "--max-size",
+        metavar="SIZE",
+        type=parse_size,
+        default=DEFAULT_VERIFY_MAX_SIZE,
+        help="refuse a signature file larger than SIZE (K, M, G suffixes; default: 4G)",
+    )
     _add_trust(verify, revocation_default="hard")
 
     selftest = _command(

@@ -134,10 +134,68 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "check the PIN state with xcapki pin status",
         _Z: "請以 xcapki pin status 檢查 PIN 碼狀態",
     },
-    "summary.cms": {_E: "the signature cannot be used", _Z: "簽章無法使用"},
+    "summary.cms": {
+        _E: "the signature file is damaged or not a signature xcapki accepts",
+        _Z: "簽章檔已損壞，或不是 xcapki 接受的簽章",
+    },
     "remedy.cms": {
-        _E: "check that the file is a CMS/PKCS#7 signature and the right content was given",
-        _Z: "請確認檔案為 CMS/PKCS#7 簽章，且提供了正確的原文",
+        _E: "ask the signer for the .p7s/.p7m file again, as it was written",
+        _Z: "請向簽署者重新索取原始的 .p7s／.p7m 簽章檔",
+    },
+    "summary.not_cms": {
+        _E: "the file is not a CMS (PKCS#7) signature",
+        _Z: "此檔案不是 CMS（PKCS#7）簽章",
+    },
+    "remedy.not_cms": {
+        _E: "give the signature file (.p7s/.p7m) as SIGNATURE, and the signed document with"
+        " --content FILE",
+        _Z: "請以簽章檔（.p7s／.p7m）作為 SIGNATURE，並以 --content 指定被簽署的文件",
+    },
+    "summary.needs_content": {
+        _E: "the signature is detached: it does not carry the signed document",
+        _Z: "此為分離式簽章，簽章中不含被簽署的文件",
+    },
+    "remedy.needs_content": {
+        _E: "give the signed document with --content FILE",
+        _Z: "請以 --content 指定被簽署的文件",
+    },
+    "summary.too_large": {
+        _E: "the signature file is larger than the size limit",
+        _Z: "簽章檔超過大小上限",
+    },
+    "remedy.too_large": {
+        _E: "if such large files are expected, raise the limit with --max-size (e.g."
+        " --max-size 16G)",
+        _Z: "若確實需要驗證這麼大的檔案，請以 --max-size 提高上限（例如 --max-size 16G）",
+    },
+    "summary.content_mismatch": {
+        _E: "the signature was made over other content",
+        _Z: "簽章所簽署的內容與提供的文件不同",
+    },
+    "remedy.content_mismatch": {
+        _E: "check that --content names the document that was signed",
+        _Z: "請確認 --content 指定的是被簽署的文件",
+    },
+    "summary.algorithm": {
+        _E: "the signature uses an algorithm or key xcapki does not accept",
+        _Z: "簽章使用 xcapki 不接受的演算法或金鑰",
+    },
+    "remedy.algorithm": {
+        _E: "ask the signer to sign again with SHA-256 or stronger and a 2048-bit or larger key",
+        _Z: "請簽署者改用 SHA-256 以上與 2048 位元以上的金鑰重新簽署",
+    },
+    "summary.output": {_E: "the output file cannot be written", _Z: "無法寫入輸出檔"},
+    "remedy.output": {
+        _E: "choose another output name, or add --force to replace an existing file",
+        _Z: "請改用其他輸出檔名，或加上 --force 取代既有檔案",
+    },
+    "summary.extra": {
+        _E: "this installation lacks a part the command needs",
+        _Z: "此安裝缺少指令所需的元件",
+    },
+    "remedy.extra": {
+        _E: "install the extra the reason names (see docs/installation.md)",
+        _Z: "請安裝原因中所列的額外套件（參考 docs/installation.md）",
     },
     "summary.certificate": {_E: "a certificate cannot be read", _Z: "無法讀取憑證"},
     "remedy.certificate": {
@@ -208,6 +266,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "檢查憑證路徑與廢止狀態…",
     },
     "progress.check": {_E: "Checking: {name}…", _Z: "檢查：{name}…"},
+    "progress.bar.sign": {_E: "Signing", _Z: "簽章中"},
+    "progress.bar.verify": {_E: "Verifying", _Z: "驗證中"},
     "progress.pki_create": {_E: "Creating a test PKI in {path}…", _Z: "在 {path} 建立測試 PKI…"},
     "progress.pki_reuse": {_E: "Using the test PKI in {path}", _Z: "使用 {path} 中的測試 PKI"},
     "progress.card_create": {
@@ -267,6 +327,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "field.signing_time": {_E: "signing time", _Z: "簽章時間"},
     "field.failure": {_E: "reason", _Z: "原因"},
     "field.chain": {_E: "path", _Z: "憑證路徑"},
+    "field.remedy": {_E: "what to do", _Z: "處理方式"},
+    "field.content": {_E: "content", _Z: "原文"},
     "purpose.signing": {_E: "signing", _Z: "簽章"},
     "purpose.encryption": {_E: "encryption", _Z: "加密"},
     "purpose.signing-and-encryption": {_E: "signing and encryption", _Z: "簽章與加密"},
@@ -277,6 +339,57 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "revocation.unknown": {_E: "unknown to the CA", _Z: "憑證管理中心不認得此憑證"},
     "revocation.unavailable": {_E: "no answer", _Z: "無法取得"},
     "revocation.not-checked": {_E: "not checked", _Z: "未檢查"},
+    # files named on the command line
+    "file.unreadable": {
+        _E: "cannot read {path}: {reason}; check the path",
+        _Z: "無法讀取 {path}：{reason}；請檢查路徑",
+    },
+    "file.is_folder": {
+        _E: "{path} is a folder; give a file",
+        _Z: "{path} 是資料夾，請指定檔案",
+    },
+    "file.pem_too_large": {
+        _E: "{path} is a PEM signature too large to decode; convert it to DER first"
+        " (openssl cms -cmsout -inform PEM -outform DER)",
+        _Z: "{path} 是過大的 PEM 簽章，請先轉為 DER（openssl cms -cmsout -inform PEM"
+        " -outform DER）",
+    },
+    "file.pem_damaged": {
+        _E: "{path} looks like PEM but its base64 body is damaged",
+        _Z: "{path} 看似 PEM 格式，但其 base64 內容已損壞",
+    },
+    "file.certificate_not_signature": {
+        _E: "{path} is a certificate, not a signature",
+        _Z: "{path} 是憑證，不是簽章",
+    },
+    "file.not_certificate": {
+        _E: "{path} is not a certificate (PEM or DER)",
+        _Z: "{path} 不是憑證（PEM 或 DER）",
+    },
+    "output.is_folder": {
+        _E: "{path} is a folder; give a file name",
+        _Z: "{path} 是資料夾，請指定檔名",
+    },
+    "output.no_folder": {
+        _E: "the folder {folder} of {path} does not exist",
+        _Z: "{path} 所在的資料夾 {folder} 不存在",
+    },
+    "output.folder_read_only": {
+        _E: "cannot write in {folder}",
+        _Z: "無法寫入資料夾 {folder}",
+    },
+    "output.is_input": {
+        _E: "{path} is the input file; writing it would destroy the input",
+        _Z: "{path} 就是輸入檔，寫入會毀損輸入檔",
+    },
+    "output.exists": {
+        _E: "{path} already exists",
+        _Z: "{path} 已存在",
+    },
+    "output.failed": {
+        _E: "cannot write {path}: {reason}; nothing was left behind",
+        _Z: "無法寫入 {path}：{reason}；未留下任何不完整的檔案",
+    },
     # readers / tokens / certs
     "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},
     "tokens.none": {_E: "no token", _Z: "沒有卡片"},
@@ -303,6 +416,22 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "verify.ok": {
         _E: "VALID: the signature is intact, trusted and not revoked.",
         _Z: "驗證通過：簽章完整、憑證受信任且未被廢止。",
+    },
+    "verify.ok_not_checked": {
+        _E: "VALID: the signature is intact and trusted; revocation was not checked"
+        " (--revocation off).",
+        _Z: "驗證通過：簽章完整且憑證受信任；未檢查廢止狀態（--revocation off）。",
+    },
+    "verify.ok_unconfirmed": {
+        _E: "VALID: the signature is intact and trusted; the revocation status could not be"
+        " confirmed ({state}).",
+        _Z: "驗證通過：簽章完整且憑證受信任；無法確認廢止狀態（{state}）。",
+    },
+    "verify.unusable": {_E: "CANNOT VERIFY: {summary}.", _Z: "無法驗證：{summary}。"},
+    "verify.out.kept": {_E: "written to {path}", _Z: "已寫入 {path}"},
+    "verify.out.dropped": {
+        _E: "not written to {path}: the signature is not intact",
+        _Z: "簽章不完整，未寫入 {path}",
     },
     "verify.not_intact": {
         _E: "INVALID: the signature is not intact (the content or signature was altered).",

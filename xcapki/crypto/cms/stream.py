@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from asn1crypto import cms, core
 from cryptography import x509
@@ -82,6 +82,10 @@ class _Readable(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamedSignature:
     """What ``sign_stream`` wrote: ``size`` output bytes over ``content_size`` content bytes."""
@@ -106,7 +110,7 @@ class StreamedVerification:
 
 def sign_stream(
     source: _Readable,
-    output: BinaryIO,
+    output: _Writable,
     signer: Signer,
     *,
     detached: bool = False,
@@ -178,7 +182,7 @@ def verify_stream(
     *,
     validator: ChainValidator,
     content: _Readable | None = None,
-    out: BinaryIO | None = None,
+    out: _Writable | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
     policy: AlgorithmPolicy = DEFAULT_POLICY,
     now: datetime | None = None,
@@ -418,7 +422,7 @@ class _Walked:
 
 
 def _walk(
-    reader: _Reader, *, chunk_size: int, out: BinaryIO | None, progress: Progress | None
+    reader: _Reader, *, chunk_size: int, out: _Writable | None, progress: Progress | None
 ) -> _Walked:
     """Read the whole CMS once; stream the content, keep the rest as a detached DER."""
     if reader.next_byte() != _SEQUENCE:
