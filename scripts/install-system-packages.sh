@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   softhsm2 opensc opencryptoki pcscd libpcsclite-dev pcsc-tools swig
   vsmartcard-vpcd redis-server openssl python3-venv python3-dev gcc
-  chromium fonts-wqy-microhei
+  chromium fonts-wqy-microhei time
 )
 
 if [ "$(id -u)" -eq 0 ]; then
