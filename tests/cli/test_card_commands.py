@@ -339,15 +339,38 @@ def test_selftest_on_a_working_card(
     assert "卡片正常" in chinese.stdout
 
 
-def test_selftest_says_plainly_when_the_card_is_not_trusted(softhsm_cards: StandardCards) -> None:
+def test_selftest_says_plainly_when_the_card_is_not_trusted(
+    softhsm_cards: StandardCards, test_pki: TestPki
+) -> None:
     card = softhsm_cards.expired
+    root = ["--trust-root", str(test_pki.root_certificate_path)]
     result = run_cli(
-        "selftest", *card_options(card), "--revocation", "off", "--json", env=card_env(card)
-    )
+        "selftest", *card_options(card), *root, "--revocation", "off", "--json",
+        env=card_env(card),
+    )  # fmt: skip
     assert result.code == ExitCode.FAILED
     document = result.json()
     assert document["works"] is False
+    assert document["failed_part"] == "card"
     assert "does NOT work" in document["verdict"]
+
+
+def test_selftest_without_the_root_blames_the_trust_configuration(
+    softhsm_cards: StandardCards, test_pki: TestPki
+) -> None:
+    card = softhsm_cards.xca
+    options = [*card_options(card), "--revocation", "off"]
+    result = run_cli("selftest", *options, "--json", env=card_env(card))
+    assert result.code == ExitCode.FAILED
+    document = result.json()
+    assert document["failed_part"] == "trust"
+    assert "does NOT work" not in document["verdict"]
+    assert "--trust-root" in document["verdict"]
+    chinese = run_cli("selftest", *options, "--lang", "zh-TW", env=card_env(card))
+    assert "卡片正常" in chinese.stdout
+    assert "信任設定" in chinese.stdout
+    trusted = ["--trust-root", str(test_pki.root_certificate_path)]
+    assert run_cli("selftest", *options, *trusted, env=card_env(card)).code == ExitCode.OK
 
 
 def test_selftest_wrong_pin_stops_without_retrying(fresh_card: VirtualCard) -> None:

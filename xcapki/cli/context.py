@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+from cryptography import x509
+
 from xcapki.cli.console import Console
 from xcapki.cli.errors import InputFileError
 from xcapki.crypto.trust import TrustStore
@@ -66,20 +68,39 @@ def pin_source(
     return PinPrompt(prompt=console.text(prompt_key, token=token.serial), reader=getpass.getpass)
 
 
-def _existing(paths: Sequence[str]) -> list[Path]:
+def _certificate_files(paths: Sequence[str]) -> list[Path]:
+    """The files, each checked to hold a certificate (PEM or DER) before the store reads it."""
     found = []
     for name in paths:
         path = Path(name)
-        if not path.is_file():
-            raise InputFileError(f"{name} is not a readable file: give the path of a PEM file")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputFileError(
+                key="file.unreadable", path=name, reason=exc.strerror or str(exc)
+            ) from None
+        if not _holds_certificate(data):
+            raise InputFileError(
+                key="file.not_certificate", path=name, remedy_key="remedy.certificate_file"
+            )
         found.append(path)
     return found
 
 
+def _holds_certificate(data: bytes) -> bool:
+    try:
+        if b"-----BEGIN" in data:
+            return bool(x509.load_pem_x509_certificates(data))
+        x509.load_der_x509_certificate(data)
+    except ValueError:
+        return False
+    return True
+
+
 def trust_store(args: argparse.Namespace) -> TrustStore:
     """The roots of ``--trust-root`` (else the bundled GRCA roots) plus ``--intermediate``."""
-    roots = _existing(args.trust_root or ())
-    intermediates = _existing(args.intermediate or ())
+    roots = _certificate_files(args.trust_root or ())
+    intermediates = _certificate_files(args.intermediate or ())
     return TrustStore.from_pem_files(
         roots=roots, intermediates=intermediates, include_bundled=not roots
     )

@@ -26,8 +26,17 @@ __all__ = [
 class CliError(XcapkiError):
     """Root of the CLI's own errors."""
 
-    def __init__(self, message: str = "", *, key: str | None = None, **fields: object) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        key: str | None = None,
+        remedy_key: str | None = None,
+        **fields: object,
+    ) -> None:
         self.key = key
+        self.remedy_key = remedy_key
+        """A catalogue key for a remedy more precise than the error kind's."""
         self.fields = fields
         if key is not None:
             from xcapki.cli.language import Language

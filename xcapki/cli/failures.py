@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xcapki.cli.errors import (
+    CliError,
     ExtraMissingError,
     InputFileError,
     OutputFileError,
@@ -151,8 +152,14 @@ def describe_failure(error: XcapkiError, catalogue: Catalogue) -> Failure:
         kind=kind,
         exit_code=code,
         summary=catalogue.text(f"summary.{kind}"),
-        remedy=catalogue.text(f"remedy.{kind}"),
+        remedy=catalogue.text(_remedy_key(error, kind)),
         detail=reason(error, catalogue),
         message=str(error),
         error_type=type(error).__name__,
     )
+
+
+def _remedy_key(error: XcapkiError, kind: str) -> str:
+    if isinstance(error, CliError) and error.remedy_key is not None:
+        return error.remedy_key
+    return f"remedy.{kind}"

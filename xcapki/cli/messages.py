@@ -202,6 +202,10 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "give certificates as PEM or DER files",
         _Z: "請提供 PEM 或 DER 格式的憑證檔",
     },
+    "remedy.certificate_file": {
+        _E: "give the CA's certificate file (PEM or DER) with --trust-root or --intermediate",
+        _Z: "請以 --trust-root 或 --intermediate 指定憑證管理中心的憑證檔（PEM 或 DER）",
+    },
     "summary.trust_store": {_E: "the trust anchors cannot be loaded", _Z: "無法載入信任的根憑證"},
     "remedy.trust_store": {
         _E: "reinstall xcapki, or give roots with --trust-root PEM",
@@ -463,6 +467,25 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "selftest.broken": {
         _E: "The card does NOT work: {reason}",
         _Z: "卡片無法正常使用：{reason}",
+    },
+    "selftest.stop_reason": {_E: "{summary} ({detail})", _Z: "{summary}（{detail}）"},
+    "selftest.failed.card": {
+        _E: "The card does NOT work: {reason}",
+        _Z: "卡片無法正常使用：{reason}",
+    },
+    "selftest.failed.trust": {
+        _E: "The card works (it signed and the signature is intact), but this computer's trust"
+        " configuration does not accept its certificate: {reason}. Give the CA's root with"
+        " --trust-root PEM (and a missing CA certificate with --intermediate PEM).",
+        _Z: "卡片正常（已簽章且簽章完整），但本機的信任設定不接受其憑證：{reason}。請以"
+        " --trust-root 指定憑證管理中心的根憑證（缺少的 CA 憑證以 --intermediate 指定）。",
+    },
+    "selftest.failed.revocation": {
+        _E: "The card works (it signed and the signature is intact), but its revocation status"
+        " could not be checked: {reason}. Check the network and proxy, or choose --revocation"
+        " soft.",
+        _Z: "卡片正常（已簽章且簽章完整），但無法檢查憑證廢止狀態：{reason}。請檢查網路與"
+        " Proxy 設定，或改用 --revocation soft。",
     },
     "selftest.not_tested": {
         _E: "The card was not tested: {reason}",

@@ -1,6 +1,8 @@
 """The reason behind an error, in the user's language.
 
-English shows the library's own message, which names the exact problem.
+English shows the library's own message, which names the exact problem; a
+last clause written for the library's callers (e.g. "choose
+RevocationMode.SOFT_FAIL") gives way to the CLI's remedy, which names the flag.
 Traditional Chinese shows a sentence per error class (the nearest class in
 the error's ancestry that has one), so no English reaches a zh-TW user; the
 English message stays in ``--json`` output and ``--debug``.
@@ -8,6 +10,7 @@ English message stays in ``--json`` output and ``--debug``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -15,7 +18,13 @@ from xcapki.cli.errors import CliError
 from xcapki.cli.language import Language
 from xcapki.cli.messages import Catalogue
 
-__all__ = ["ZH_REASONS", "reason"]
+__all__ = ["ZH_REASONS", "problem", "reason"]
+
+_LIBRARY_REMEDY: Final = re.compile(
+    r"RevocationMode|TrustStore|ChainValidator|max_size|extra_certificates|with_roots"
+    r"|with_intermediates|\b\w+=(?!\S)"
+)
+"""Words of the Python API; a CLI user acts through flags, which the CLI's remedy names."""
 
 ZH_REASONS: Final[Mapping[str, str]] = {
     "XcapkiError": "作業失敗",
@@ -117,9 +126,17 @@ def reason(error: BaseException, catalogue: Catalogue) -> str:
     if isinstance(error, CliError) and error.key is not None:
         return error.detail(catalogue)
     if catalogue.language is not Language.TRADITIONAL_CHINESE:
-        return str(error)
+        return problem(str(error))
     for cls in type(error).__mro__:
         text = ZH_REASONS.get(cls.__name__)
         if text is not None:
             return text
     return str(error)
+
+
+def problem(message: str) -> str:
+    """``message`` without a last "; remedy" clause that speaks to library callers."""
+    head, separator, tail = message.rpartition("; ")
+    if separator and _LIBRARY_REMEDY.search(tail):
+        return head
+    return message

@@ -26,10 +26,16 @@ from xcapki.cli.context import (
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.failures import describe_failure
 from xcapki.cli.present import certificate_json, revocation_json, subject_name
+from xcapki.cli.reasons import reason
 from xcapki.crypto.cms import VerifiedSignedData, sign_cms, verify_signed_data
 from xcapki.crypto.errors import RevocationError
 from xcapki.crypto.profile import TaiwanCertificate
-from xcapki.crypto.validation import RevocationState
+from xcapki.crypto.validation import (
+    CertificateRevokedError,
+    PathBuildingError,
+    RevocationState,
+    RevocationUnknownError,
+)
 from xcapki.errors import XcapkiError
 from xcapki.token import KeyPurpose, login
 
@@ -113,7 +119,8 @@ def _stopped(console: Console, report: _Report, stage: str, error: XcapkiError) 
     report.add(stage, StepResult.FAIL, f"{failure.summary}: {failure.remedy}")
     reached_card = stage in ("sign", "verify")
     verdict_key = "selftest.broken" if reached_card else "selftest.not_tested"
-    verdict = console.text(verdict_key, reason=f"{failure.summary} ({failure.detail})")
+    because = console.text("selftest.stop_reason", summary=failure.summary, detail=failure.detail)
+    verdict = console.text(verdict_key, reason=because)
     code = ExitCode.FAILED if reached_card else failure.exit_code
     console.document(
         _document(
@@ -157,6 +164,7 @@ def _judge(
         else:
             report.add("revocation", StepResult.WARN, word)
     works = result.intact and result.trusted
+    part = None if works else _failed_part(result)
     if works:
         assert result.path is not None
         verdict = console.text(
@@ -165,8 +173,10 @@ def _judge(
             anchor=subject_name(result.path.trust_anchor),
         )
     else:
-        reason = result.failure
-        verdict = console.text("selftest.broken", reason=str(reason))
+        assert result.failure is not None
+        verdict = console.text(
+            f"selftest.failed.{part}", reason=reason(result.failure, console.catalogue)
+        )
     code = ExitCode.OK if works else ExitCode.FAILED
     console.document(
         _document(
@@ -175,6 +185,7 @@ def _judge(
             verdict=verdict,
             code=code,
             extra={
+                "failed_part": part,
                 "intact": result.intact,
                 "trusted": result.trusted,
                 "revocation": revocation_json(result.revocation),
@@ -184,6 +195,21 @@ def _judge(
     )
     console.line(verdict)
     return code
+
+
+def _failed_part(result: VerifiedSignedData) -> str:
+    """Which part failed: the card (its signature or its certificate), the trust
+    configuration of this computer, or the revocation check (the network)."""
+    failure = result.path_failure
+    if not result.intact or failure is None:
+        return "card"
+    if isinstance(failure, CertificateRevokedError | RevocationUnknownError):
+        return "card"
+    if isinstance(failure, RevocationError):
+        return "revocation"
+    if isinstance(failure, PathBuildingError):
+        return "trust"
+    return "card"
 
 
 def _document(
