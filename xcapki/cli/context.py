@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from cryptography import x509
 
 from xcapki.cli.console import Console
-from xcapki.cli.errors import InputFileError
+from xcapki.cli.errors import ExtraMissingError, InputFileError
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import ChainValidator, RevocationMode
 from xcapki.token import (
@@ -28,8 +27,10 @@ from xcapki.token import (
     Pkcs11Module,
     TokenInfo,
     TokenSelector,
-    find_module,
 )
+
+if TYPE_CHECKING:
+    from xcapki.token.discovery import CardInReader
 
 __all__ = [
     "REVOCATION_MODES",
@@ -42,11 +43,35 @@ __all__ = [
 
 
 def open_module(args: argparse.Namespace, console: Console) -> Pkcs11Module:
-    """The PKCS#11 module named by ``--module``, the environment, or discovery."""
+    """The PKCS#11 module named by ``--module``, the environment, or chosen by evidence:
+    which installed module sees the card in the reader (xcapki.token.discovery)."""
     module_path: str | None = args.module
-    shown = module_path or os.environ.get("XCAPKI_PKCS11_MODULE") or "(discovery)"
-    console.progress("progress.module", path=shown)
-    return find_module(module_path)
+    try:
+        from xcapki.token.discovery import choose_module
+
+        choice = choose_module(module_path, cards=cards_in_readers())
+    except ModuleNotFoundError as missing:
+        raise ExtraMissingError(
+            key="extra.missing", extra="card", module=missing.name, command=args.command
+        ) from None
+    console.progress("progress.module", path=choice.module.path)
+    return choice.module
+
+
+def cards_in_readers() -> tuple[CardInReader, ...]:
+    """The cards the PC/SC readers hold, for choosing the module; none when PC/SC is absent."""
+    from xcapki.reader import ReaderError, card_status, list_readers
+    from xcapki.token.discovery import CardInReader
+
+    try:
+        statuses = [card_status(reader) for reader in list_readers()]
+    except ReaderError:
+        return ()
+    return tuple(
+        CardInReader(reader=status.reader.name, atr=status.atr.raw)
+        for status in statuses
+        if status.atr is not None
+    )
 
 
 def select_token(module: Pkcs11Module, wanted: str | None) -> TokenInfo:

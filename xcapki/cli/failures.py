@@ -47,6 +47,7 @@ from xcapki.reader.errors import (
     ReaderError,
 )
 from xcapki.testing.errors import TestingError
+from xcapki.token.discovery import HICOS_DOWNLOAD, HicosModuleMissingError
 from xcapki.token.errors import (
     AmbiguousTokenError,
     FinalTryRefusedError,
@@ -78,6 +79,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PinFormatError, "pin_format", ExitCode.PIN),
     (PinUnavailableError, "pin_unavailable", ExitCode.PIN),
     (PinError, "pin", ExitCode.PIN),
+    (HicosModuleMissingError, "hicos_missing", ExitCode.TOKEN),
     (ModuleError, "module", ExitCode.TOKEN),
     (TokenNotFoundError, "no_token", ExitCode.TOKEN),
     (TokenRemovedError, "no_token", ExitCode.TOKEN),
@@ -152,7 +154,7 @@ def describe_failure(error: XcapkiError, catalogue: Catalogue) -> Failure:
         kind=kind,
         exit_code=code,
         summary=catalogue.text(f"summary.{kind}"),
-        remedy=catalogue.text(_remedy_key(error, kind)),
+        remedy=catalogue.text(_remedy_key(error, kind), **_remedy_fields(error)),
         detail=reason(error, catalogue),
         message=str(error),
         error_type=type(error).__name__,
@@ -163,3 +165,13 @@ def _remedy_key(error: XcapkiError, kind: str) -> str:
     if isinstance(error, CliError) and error.remedy_key is not None:
         return error.remedy_key
     return f"remedy.{kind}"
+
+
+def _remedy_fields(error: XcapkiError) -> dict[str, object]:
+    if isinstance(error, HicosModuleMissingError):
+        return {
+            "files": " / ".join(error.install.file_names),
+            "folders": ", ".join(error.install.folders),
+            "download": HICOS_DOWNLOAD,
+        }
+    return {}

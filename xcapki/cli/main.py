@@ -9,22 +9,39 @@ returns an ``ExitCode``. An xcapki error becomes one translated paragraph
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib
-import logging
 import os
+import signal
 import sys
-import traceback
-from collections.abc import Callable, Sequence
-from typing import TextIO
+import threading
 
-from xcapki import __version__
-from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.language import Language, language_from_environment
 from xcapki.cli.messages import Catalogue
-from xcapki.errors import XcapkiError
+
+
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C before ``run`` took over: leave with 130 and one line, as ``run`` would."""
+    catalogue = Catalogue(language_from_environment(os.environ))
+    print(catalogue.text("error.interrupted"), file=sys.stderr, flush=True)
+    raise SystemExit(ExitCode.INTERRUPTED)
+
+
+# First thing, before the imports below take their fraction of a second: Ctrl-C then ends
+# the run with 130 instead of a traceback. ``run`` restores Python's handler.
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from typing import TextIO  # noqa: E402
+
+from xcapki import __version__  # noqa: E402
+from xcapki.cli.console import Console  # noqa: E402
+from xcapki.errors import XcapkiError  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 
@@ -304,7 +321,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
-    """``main`` with explicit streams (tests call it in-process)."""
+    """``main`` with explicit streams (tests call it in-process).
+
+    Ctrl-C at any point, parsing and the command's imports included, ends with
+    INTERRUPTED (130) and one line, never a traceback.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    catalogue = Catalogue(language_from_environment(os.environ))
+    try:
+        return _run(argv, stdout=stdout, stderr=stderr)
+    except KeyboardInterrupt:
+        print(catalogue.text("error.interrupted"), file=stderr, flush=True)
+        return ExitCode.INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -318,32 +350,62 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     module_name: str = args.command_module
     if "." not in module_name:
         module_name = f"xcapki.cli.commands.{module_name}"
-    command = importlib.import_module(module_name)
-    handler: Handler = command.run
     try:
+        command = importlib.import_module(module_name)
+        handler: Handler = command.run
         return int(handler(args, console))
     except KeyboardInterrupt:
         console.error(catalogue.text("error.interrupted"))
         return ExitCode.INTERRUPTED
     except XcapkiError as error:
-        from xcapki.cli.failures import describe_failure
+        return _report(error, args, console, stderr)
+    except ModuleNotFoundError as missing:
+        extra = EXTRA_OF_MODULE.get((missing.name or "").partition(".")[0])
+        if extra is None:
+            return _internal(missing, args, console)
+        from xcapki.cli.errors import ExtraMissingError
 
-        if args.debug:
-            traceback.print_exc(file=stderr)
-        failure = describe_failure(error, catalogue)
-        console.error(failure.paragraph(catalogue))
-        console.document(failure.as_json())
-        return failure.exit_code
+        needed = ExtraMissingError(
+            key="extra.missing", extra=extra, module=missing.name, command=args.command
+        )
+        return _report(needed, args, console, stderr)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. ``| head``); nothing left to tell it.
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
         return ExitCode.ERROR
     except Exception as error:  # a defect, not a user error: still one paragraph
-        if args.debug:
-            raise
-        console.error(catalogue.text("error.internal", detail=f"{type(error).__name__}: {error}"))
-        return ExitCode.ERROR
+        return _internal(error, args, console)
+
+
+EXTRA_OF_MODULE = {
+    "pkcs11": "card",
+    "smartcard": "card",
+    "starlette": "service",
+    "uvicorn": "service",
+    "httptools": "service",
+    "redis": "redis",
+}
+"""The optional dependency behind each extra: its absence names the extra to install."""
+
+
+def _report(error: XcapkiError, args: argparse.Namespace, console: Console, stderr: TextIO) -> int:
+    from xcapki.cli.failures import describe_failure
+
+    if args.debug:
+        traceback.print_exc(file=stderr)
+    failure = describe_failure(error, console.catalogue)
+    console.error(failure.paragraph(console.catalogue))
+    console.document(failure.as_json())
+    return failure.exit_code
+
+
+def _internal(error: Exception, args: argparse.Namespace, console: Console) -> int:
+    if args.debug:
+        raise error
+    detail = f"{type(error).__name__}: {error}"
+    console.error(console.catalogue.text("error.internal", detail=detail))
+    return ExitCode.ERROR
 
 
 if __name__ == "__main__":

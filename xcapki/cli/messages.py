@@ -71,6 +71,17 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "請安裝新憑證元件（HiCOS PKI Smart Card 用戶端），或以 --module 或"
         " XCAPKI_PKCS11_MODULE 指定模組路徑",
     },
+    "summary.hicos_missing": {
+        _E: "a HiCOS card is inserted but its card component (HiCOS PKCS#11 module) is not"
+        " installed",
+        _Z: "已插入 HiCOS 卡片，但沒有安裝其憑證元件（HiCOS PKCS#11 模組）",
+    },
+    "remedy.hicos_missing": {
+        _E: "install the HiCOS PKI Smart Card client from {download}; it puts {files} in"
+        " {folders} (OpenSC cannot read these cards)",
+        _Z: "請從 {download} 下載安裝 HiCOS PKI Smart Card 用戶端，它會將 {files} 安裝到"
+        " {folders}（OpenSC 無法讀取此類卡片）",
+    },
     "summary.no_token": {_E: "the card component sees no card", _Z: "憑證元件找不到卡片"},
     "remedy.no_token": {
         _E: "insert the card, or choose it with --token SERIAL_OR_LABEL (see xcapki tokens)",
@@ -262,7 +273,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "the two new PINs differ; nothing was changed",
         _Z: "兩次輸入的新 PIN 碼不同，未做任何變更",
     },
-    "progress.module": {_E: "Loading the card component {path}…", _Z: "載入憑證元件 {path}…"},
+    "progress.module": {_E: "Card component: {path}", _Z: "憑證元件：{path}"},
     "progress.login": {_E: "Logging in to {token}…", _Z: "登入卡片 {token}…"},
     "progress.sign": {_E: "Signing with {label}…", _Z: "以 {label} 簽章中…"},
     "progress.validate": {
@@ -393,6 +404,12 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "output.failed": {
         _E: "cannot write {path}: {reason}; nothing was left behind",
         _Z: "無法寫入 {path}：{reason}；未留下任何不完整的檔案",
+    },
+    "extra.missing": {
+        _E: "xcapki {command} needs the '{extra}' extra ({module} is not installed); install it"
+        " with: pip install 'xcapki[{extra}]' (from a clone: pip install -e '.[{extra}]')",
+        _Z: "xcapki {command} 需要額外套件「{extra}」（未安裝 {module}）；請執行：pip install"
+        " 'xcapki[{extra}]'（從原始碼：pip install -e '.[{extra}]'）",
     },
     # readers / tokens / certs
     "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},

@@ -17,6 +17,7 @@ from xcapki.cli.console import Console
 from xcapki.cli.context import REVOCATION_MODES, open_module, select_token
 from xcapki.cli.context import trust_store as build_trust_store
 from xcapki.cli.doctor.model import CheckId, Recorder, Verdict
+from xcapki.cli.errors import ExtraMissingError
 from xcapki.cli.failures import describe_failure
 from xcapki.cli.present import days_left, subject_name
 from xcapki.crypto.errors import PathValidationError, RevocationError
@@ -75,12 +76,13 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
     """Record the module, token, PIN, certificate, path and revocation checks in order."""
     try:
         module = open_module(args, console)
-    except ModuleError as error:
+    except (ModuleError, ExtraMissingError) as error:
+        failure = describe_failure(error, recorder.catalogue)
         recorder.add_text(
             CheckId.PKCS11_MODULE,
             Verdict.FAIL,
-            f"{recorder.catalogue.text('summary.module')}: {error}",
-            recorder.catalogue.text("remedy.module"),
+            f"{failure.summary}: {failure.detail}",
+            failure.remedy,
         )
         recorder.skip_after(TOKEN_CHECKS[1:], CheckId.PKCS11_MODULE)
         return
