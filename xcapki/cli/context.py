@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -38,6 +40,7 @@ __all__ = [
     "open_module",
     "pin_source",
     "select_token",
+    "terminal_secret",
     "trust_store",
 ]
 
@@ -90,7 +93,20 @@ def pin_source(
     variable: str | None = args.pin_env
     if variable:
         return PinFromEnvironment(variable=variable)
-    return PinPrompt(prompt=console.text(prompt_key, token=token.serial), reader=getpass.getpass)
+    return PinPrompt(prompt=console.text(prompt_key, token=token.serial), reader=terminal_secret)
+
+
+def terminal_secret(prompt: str) -> str:
+    """A secret typed on the terminal without echo.
+
+    Without a terminal there is nobody to ask: EOFError at once, where getpass
+    would fall back to reading stdin with echo and print a warning.
+    """
+    if not sys.stdin.isatty():
+        raise EOFError(prompt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getpass.getpass(prompt)
 
 
 def _certificate_files(paths: Sequence[str]) -> list[Path]:

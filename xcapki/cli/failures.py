@@ -168,6 +168,8 @@ def _remedy_key(error: XcapkiError, kind: str) -> str:
 
 
 def _remedy_fields(error: XcapkiError) -> dict[str, object]:
+    if isinstance(error, ExtraMissingError):
+        return {"extra": error.fields.get("extra", "card")}
     if isinstance(error, HicosModuleMissingError):
         return {
             "files": " / ".join(error.install.file_names),

@@ -34,6 +34,7 @@ if threading.current_thread() is threading.main_thread():
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -49,6 +50,14 @@ Handler = Callable[[argparse.Namespace, Console], ExitCode]
 
 DEFAULT_SERVICE_PORT = 61161
 DEFAULT_PORTAL_URL = "https://onestop.nat.gov.tw/"
+CARD = ("card",)
+SERVICE = ("service",)
+EXTRA_MODULES = {
+    "card": ("pkcs11", "smartcard"),
+    "service": ("starlette", "uvicorn", "httptools"),
+    "redis": ("redis",),
+}
+"""The Python packages each optional extra installs; a command names the extras it needs."""
 DEFAULT_VERIFY_MAX_SIZE = 4 * 1024**3
 HASH_CHOICES = ("sha256", "sha384", "sha512")
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -151,10 +160,13 @@ def _command(
     name: str,
     module: str,
     help_text: str,
+    *,
+    extras: tuple[str, ...] = (),
 ) -> argparse.ArgumentParser:
+    """A subcommand run by ``module``'s ``run``; ``extras`` are the optional parts it needs."""
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     _add_common(parser, suppress=True)
-    parser.set_defaults(command_module=module)
+    parser.set_defaults(command_module=module, extras=extras)
     return parser
 
 
@@ -168,11 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    _command(commands, "readers", "readers", "list card readers and the cards in them")
-    _command(commands, "tokens", "tokens", "list the cards (tokens) the PKCS#11 module sees")
-    _command(commands, "certs", "certs", "show the card's certificates with the Taiwan profile")
+    _command(commands, "readers", "readers", "list card readers and the cards in them", extras=CARD)
+    _command(
+        commands, "tokens", "tokens", "list the cards (tokens) the PKCS#11 module sees", extras=CARD
+    )
+    _command(
+        commands,
+        "certs",
+        "certs",
+        "show the card's certificates with the Taiwan profile",
+        extras=CARD,
+    )
 
-    pin = _command(commands, "pin", "pin", "the card's PIN: status or change")
+    pin = _command(commands, "pin", "pin", "the card's PIN: status or change", extras=CARD)
     pin_actions = pin.add_subparsers(dest="pin_action", required=True, metavar="ACTION")
     status = pin_actions.add_parser("status", help="show the PIN state (no PIN needed)")
     _add_common(status, suppress=True)
@@ -182,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--new-pin-env", metavar="VAR", help="read the new PIN from environment variable VAR"
     )
 
-    sign = _command(commands, "sign", "sign", "sign a file into a CMS (PKCS#7) signature")
+    sign = _command(
+        commands, "sign", "sign", "sign a file into a CMS (PKCS#7) signature", extras=CARD
+    )
     sign.add_argument("input", metavar="INPUT")
     sign.add_argument("-o", "--output", metavar="OUTPUT.p7s", required=True)
     sign.add_argument("--detached", action="store_true", help="leave the content out")
@@ -206,7 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_trust(verify, revocation_default="hard")
 
     selftest = _command(
-        commands, "selftest", "selftest", "驗簽測試: PIN, sign a challenge, verify it and its path"
+        commands,
+        "selftest",
+        "selftest",
+        "驗簽測試: PIN, sign a challenge, verify it and its path",
+        extras=CARD,
     )
     selftest.add_argument("--hash", choices=HASH_CHOICES, default="sha256")
     _add_trust(selftest, revocation_default="soft")
@@ -236,7 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="skip the revocation and portal checks"
     )
 
-    serve = _command(commands, "serve", "serve", "run the HiPKI-compatible local signing service")
+    serve = _command(
+        commands,
+        "serve",
+        "serve",
+        "run the HiPKI-compatible local signing service",
+        extras=(*SERVICE, *CARD),
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT)
     serve.add_argument(
@@ -246,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="page: the web page sends the PIN (HiPKI); local: xcapki asks",
     )
 
-    virtual = _command(commands, "virtual-card", "virtual_card", "SoftHSM2 virtual test cards")
+    virtual = _command(
+        commands, "virtual-card", "virtual_card", "SoftHSM2 virtual test cards", extras=CARD
+    )
     virtual_actions = virtual.add_subparsers(dest="virtual_action", required=True, metavar="ACTION")
     create = virtual_actions.add_parser("create", help="make a virtual card in a test PKI")
     _add_common(create, suppress=True)
@@ -266,7 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo = _command(
-        commands, "demo", "xcapki.demo.run", "log in to the example portal (virtual or real card)"
+        commands,
+        "demo",
+        "xcapki.demo.run",
+        "log in to the example portal (virtual or real card)",
+        extras=(*SERVICE, *CARD),
     )
     demo.add_argument(
         "--once", action="store_true", help="log in once, print the identity and exit (for CI)"
@@ -351,6 +389,7 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     if "." not in module_name:
         module_name = f"xcapki.cli.commands.{module_name}"
     try:
+        _check_extras(args)
         command = importlib.import_module(module_name)
         handler: Handler = command.run
         return int(handler(args, console))
@@ -360,15 +399,11 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     except XcapkiError as error:
         return _report(error, args, console, stderr)
     except ModuleNotFoundError as missing:
-        extra = EXTRA_OF_MODULE.get((missing.name or "").partition(".")[0])
+        top = (missing.name or "").partition(".")[0]
+        extra = next((e for e, names in EXTRA_MODULES.items() if top in names), None)
         if extra is None:
             return _internal(missing, args, console)
-        from xcapki.cli.errors import ExtraMissingError
-
-        needed = ExtraMissingError(
-            key="extra.missing", extra=extra, module=missing.name, command=args.command
-        )
-        return _report(needed, args, console, stderr)
+        return _report(_extra_missing(args, extra, top), args, console, stderr)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. ``| head``); nothing left to tell it.
         with contextlib.suppress(OSError, ValueError):
@@ -378,15 +413,22 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return _internal(error, args, console)
 
 
-EXTRA_OF_MODULE = {
-    "pkcs11": "card",
-    "smartcard": "card",
-    "starlette": "service",
-    "uvicorn": "service",
-    "httptools": "service",
-    "redis": "redis",
-}
-"""The optional dependency behind each extra: its absence names the extra to install."""
+def _check_extras(args: argparse.Namespace) -> None:
+    """Refuse at once, naming the extra, when the command needs a package not installed."""
+    for extra in args.extras:
+        for name in EXTRA_MODULES[extra]:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                raise _extra_missing(args, extra, name)
+
+
+def _extra_missing(args: argparse.Namespace, extra: str, module: str) -> XcapkiError:
+    from xcapki.cli.errors import ExtraMissingError
+
+    return ExtraMissingError(key="extra.missing", extra=extra, module=module, command=args.command)
 
 
 def _report(error: XcapkiError, args: argparse.Namespace, console: Console, stderr: TextIO) -> int:

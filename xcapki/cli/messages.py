@@ -32,8 +32,10 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "summary.pcsc_library": {_E: "the PC/SC library is missing", _Z: "沒有安裝 PC/SC 讀卡機程式庫"},
     "remedy.pcsc_library": {
-        _E: "install pcscd, libpcsclite and pyscard (Debian: apt-get install pcscd libpcsclite1)",
-        _Z: "請安裝 pcscd、libpcsclite 與 pyscard（Debian：apt-get install pcscd libpcsclite1）",
+        _E: "install xcapki's 'card' extra (pip install 'xcapki[card]') and the PC/SC service"
+        " (Debian: apt-get install pcscd libpcsclite1)",
+        _Z: "請安裝 xcapki 的「card」額外套件（pip install 'xcapki[card]'）與讀卡機服務（Debian："
+        "apt-get install pcscd libpcsclite1）",
     },
     "summary.pcsc_service": {
         _E: "the PC/SC service is not running",
@@ -132,8 +134,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "PIN 碼格式不符（沒有耗用嘗試次數）",
     },
     "remedy.pin_format": {
-        _E: "type the PIN again: card PINs are 6 to 8 letters or digits",
-        _Z: "請重新輸入：卡片 PIN 碼為 6 至 8 碼英數字",
+        _E: "type the PIN again, as the reason says the card takes it",
+        _Z: "請依原因所述的卡片規定重新輸入 PIN 碼",
     },
     "summary.pin_unavailable": {_E: "no PIN was given", _Z: "沒有取得 PIN 碼"},
     "remedy.pin_unavailable": {
@@ -205,8 +207,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "此安裝缺少指令所需的元件",
     },
     "remedy.extra": {
-        _E: "install the extra the reason names (see docs/installation.md)",
-        _Z: "請安裝原因中所列的額外套件（參考 docs/installation.md）",
+        _E: "install it: pip install 'xcapki[{extra}]' (from a clone: pip install -e '.[{extra}]')",
+        _Z: "請執行：pip install 'xcapki[{extra}]'（從原始碼安裝：pip install -e '.[{extra}]'）",
     },
     "summary.certificate": {_E: "a certificate cannot be read", _Z: "無法讀取憑證"},
     "remedy.certificate": {
@@ -308,6 +310,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "presence.MUTE": {_E: "card present but silent", _Z: "有卡片但沒有回應"},
     "presence.UNAVAILABLE": {_E: "reader unavailable", _Z: "讀卡機無法使用"},
+    "field.line": {_E: "{indent}{name}: {value}", _Z: "{indent}{name}：{value}"},
     "field.reader": {_E: "reader", _Z: "讀卡機"},
     "field.atr": {_E: "ATR", _Z: "ATR"},
     "field.card": {_E: "card", _Z: "卡片"},
@@ -355,10 +358,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "revocation.unavailable": {_E: "no answer", _Z: "無法取得"},
     "revocation.not-checked": {_E: "not checked", _Z: "未檢查"},
     # files named on the command line
-    "file.unreadable": {
-        _E: "cannot read {path}: {reason}; check the path",
-        _Z: "無法讀取 {path}：{reason}；請檢查路徑",
-    },
+    "file.unreadable": {_E: "cannot read {path}: {reason}", _Z: "無法讀取 {path}：{reason}"},
     "file.is_folder": {
         _E: "{path} is a folder; give a file",
         _Z: "{path} 是資料夾，請指定檔案",
@@ -406,10 +406,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "無法寫入 {path}：{reason}；未留下任何不完整的檔案",
     },
     "extra.missing": {
-        _E: "xcapki {command} needs the '{extra}' extra ({module} is not installed); install it"
-        " with: pip install 'xcapki[{extra}]' (from a clone: pip install -e '.[{extra}]')",
-        _Z: "xcapki {command} 需要額外套件「{extra}」（未安裝 {module}）；請執行：pip install"
-        " 'xcapki[{extra}]'（從原始碼：pip install -e '.[{extra}]'）",
+        _E: "xcapki {command} needs the '{extra}' extra ({module} is not installed)",
+        _Z: "xcapki {command} 需要額外套件「{extra}」（未安裝 {module}）",
     },
     # readers / tokens / certs
     "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},
@@ -515,6 +513,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "verdict.skip": {_E: "[SKIP]", _Z: "[略過]"},
     "doctor.line": {_E: "{tag} {name}{where}: {message}", _Z: "{tag} {name}{where}：{message}"},
     "selftest.line": {_E: "{tag} {name}: {detail}", _Z: "{tag} {name}：{detail}"},
+    "doctor.failure": {_E: "{summary}: {detail}", _Z: "{summary}：{detail}"},
     "doctor.remedy": {_E: "       remedy: {remedy}", _Z: "       處理方式：{remedy}"},
     "doctor.question": {_E: " (manual {question})", _Z: "（手冊 {question}）"},
     "doctor.summary.ok": {

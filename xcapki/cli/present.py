@@ -167,7 +167,7 @@ def print_certificate(console: Console, profile: TaiwanCertificate, *, indent: s
     ]
     for key, value in rows:
         if value:
-            console.line(f"{indent}{console.text(key)}: {value}")
+            console.field(key, value, indent=indent)
 
 
 def revocation_json(status: RevocationStatus) -> dict[str, object]:

@@ -1,8 +1,8 @@
 """The reason behind an error, in the user's language.
 
-English shows the library's own message, which names the exact problem; a
-last clause written for the library's callers (e.g. "choose
-RevocationMode.SOFT_FAIL") gives way to the CLI's remedy, which names the flag.
+English shows the library's own message, which names the exact problem; its
+last clause, the remedy written for the library's callers (e.g. "choose
+RevocationMode.SOFT_FAIL"), gives way to the CLI's remedy, which names the flag.
 Traditional Chinese shows a sentence per error class (the nearest class in
 the error's ancestry that has one), so no English reaches a zh-TW user; the
 English message stays in ``--json`` output and ``--debug``.
@@ -10,7 +10,6 @@ English message stays in ``--json`` output and ``--debug``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -20,11 +19,6 @@ from xcapki.cli.messages import Catalogue
 
 __all__ = ["ZH_REASONS", "problem", "reason"]
 
-_LIBRARY_REMEDY: Final = re.compile(
-    r"RevocationMode|TrustStore|ChainValidator|max_size|extra_certificates|with_roots"
-    r"|with_intermediates|\b\w+=(?!\S)"
-)
-"""Words of the Python API; a CLI user acts through flags, which the CLI's remedy names."""
 
 ZH_REASONS: Final[Mapping[str, str]] = {
     "XcapkiError": "作業失敗",
@@ -118,6 +112,7 @@ ZH_REASONS: Final[Mapping[str, str]] = {
     "DemoSetupError": "示範環境無法啟動",
     "DemoLoginError": "示範登入失敗",
     "ServiceUnavailableError": "本機簽章服務無法啟動",
+    "HicosModuleMissingError": "讀卡機中是 HiCOS 卡片，但沒有安裝 HiCOS 憑證元件",
 }
 
 
@@ -135,8 +130,10 @@ def reason(error: BaseException, catalogue: Catalogue) -> str:
 
 
 def problem(message: str) -> str:
-    """``message`` without a last "; remedy" clause that speaks to library callers."""
+    """``message`` without its last "; remedy" clause: the CLI says its own remedy, naming
+    the flag, and says it once. A clause that is part of a list (a ";" inside parentheses,
+    or one followed by another sentence) stays."""
     head, separator, tail = message.rpartition("; ")
-    if separator and _LIBRARY_REMEDY.search(tail):
-        return head
-    return message
+    if not separator or head.count("(") != head.count(")") or ". " in tail:
+        return message
+    return head

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 
 from xcapki.cli.console import Console
-from xcapki.cli.context import open_module, pin_source, select_token
+from xcapki.cli.context import open_module, pin_source, select_token, terminal_secret
 from xcapki.cli.errors import PinMismatchError
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.present import token_json
@@ -35,8 +34,8 @@ def _new_pin(args: argparse.Namespace, console: Console) -> Pin:
     variable: str | None = args.new_pin_env
     if variable:
         return resolve_pin(PinFromEnvironment(variable=variable))
-    first = getpass.getpass(console.text("prompt.new_pin"))
-    second = getpass.getpass(console.text("prompt.new_pin_again"))
+    first = terminal_secret(console.text("prompt.new_pin"))
+    second = terminal_secret(console.text("prompt.new_pin_again"))
     if first != second:
         raise PinMismatchError(console.text("error.new_pins_differ"))
     return Pin(first)

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         presence = console.text(f"presence.{status.presence.name}")
         console.say("readers.line", reader=status.reader.name, presence=presence)
         if status.atr is not None:
-            console.line(f"  {console.text('field.atr')}: {status.atr.hex()}")
+            console.field("field.atr", status.atr.hex())
         if status.card is not None:
-            console.line(f"  {console.text('field.card')}: {status.card.description}")
+            console.field("field.card", status.card.description)
     return ExitCode.OK

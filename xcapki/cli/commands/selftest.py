@@ -116,7 +116,8 @@ def _profile(result: VerifiedSignedData, args: argparse.Namespace) -> TaiwanCert
 
 def _stopped(console: Console, report: _Report, stage: str, error: XcapkiError) -> ExitCode:
     failure = describe_failure(error, console.catalogue)
-    report.add(stage, StepResult.FAIL, f"{failure.summary}: {failure.remedy}")
+    detail = console.text("doctor.failure", summary=failure.summary, detail=failure.remedy)
+    report.add(stage, StepResult.FAIL, detail)
     reached_card = stage in ("sign", "verify")
     verdict_key = "selftest.broken" if reached_card else "selftest.not_tested"
     because = console.text("selftest.stop_reason", summary=failure.summary, detail=failure.detail)
@@ -145,7 +146,8 @@ def _judge(
     if result.intact:
         report.add("verify", StepResult.OK, console.text("yes"))
     else:
-        report.add("verify", StepResult.FAIL, str(result.signature.failure))
+        assert result.signature.failure is not None
+        report.add("verify", StepResult.FAIL, reason(result.signature.failure, console.catalogue))
     failure = result.path_failure
     revocation_failed = isinstance(failure, RevocationError)
     if result.intact:
@@ -153,12 +155,14 @@ def _judge(
             anchor = "" if result.path is None else subject_name(result.path.trust_anchor)
             report.add("path", StepResult.OK, anchor or console.text("yes"))
         else:
-            report.add("path", StepResult.FAIL, str(failure))
+            report.add("path", StepResult.FAIL, reason(failure, console.catalogue))
     if result.intact and (failure is None or revocation_failed):
         state = result.revocation.state
         word = console.text(f"revocation.{state.value}")
-        if revocation_failed:
-            report.add("revocation", StepResult.FAIL, f"{word}: {failure}")
+        if isinstance(failure, RevocationError):
+            because = reason(failure, console.catalogue)
+            detail = console.text("doctor.failure", summary=word, detail=because)
+            report.add("revocation", StepResult.FAIL, detail)
         elif state in (RevocationState.GOOD, RevocationState.NOT_CHECKED):
             report.add("revocation", StepResult.OK, word)
         else:

@@ -116,8 +116,8 @@ def _unusable(console: Console, error: CmsError) -> ExitCode:
         }
     )
     console.line(console.text("verify.unusable", summary=failure.summary))
-    console.line(f"  {console.text('field.failure')}: {failure.detail}")
-    console.line(f"  {console.text('field.remedy')}: {failure.remedy}")
+    console.field("field.failure", failure.detail)
+    console.field("field.remedy", failure.remedy)
     return failure.exit_code
 
 
@@ -155,9 +155,9 @@ def _print(
             )
         )
     for key, value in rows:
-        console.line(f"  {console.text(key)}: {value}")
+        console.field(key, value)
     console.line(f"  {console.text('field.signer')}:")
     print_certificate(console, profile, indent="    ")
     if result.path is not None:
         chain = " <- ".join(c.subject.rfc4514_string() for c in result.path.chain)
-        console.line(f"  {console.text('field.chain')}: {chain}")
+        console.field("field.chain", chain)

@@ -18,7 +18,7 @@ from xcapki.cli.context import REVOCATION_MODES, open_module, select_token
 from xcapki.cli.context import trust_store as build_trust_store
 from xcapki.cli.doctor.model import CheckId, Recorder, Verdict
 from xcapki.cli.errors import ExtraMissingError
-from xcapki.cli.failures import describe_failure
+from xcapki.cli.failures import Failure, describe_failure
 from xcapki.cli.present import days_left, subject_name
 from xcapki.crypto.errors import PathValidationError, RevocationError
 from xcapki.crypto.validation import (
@@ -81,7 +81,9 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
         recorder.add_text(
             CheckId.PKCS11_MODULE,
             Verdict.FAIL,
-            f"{failure.summary}: {failure.detail}",
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
             failure.remedy,
         )
         recorder.skip_after(TOKEN_CHECKS[1:], CheckId.PKCS11_MODULE)
@@ -99,7 +101,12 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
     except TokenError as error:
         failure = describe_failure(error, recorder.catalogue)
         recorder.add_text(
-            CheckId.TOKEN, Verdict.FAIL, f"{failure.summary}: {failure.detail}", failure.remedy
+            CheckId.TOKEN,
+            Verdict.FAIL,
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
+            failure.remedy,
         )
         recorder.skip_after(TOKEN_CHECKS[2:], CheckId.TOKEN)
         return
@@ -134,7 +141,9 @@ def _check_certificates(
         recorder.add_text(
             CheckId.SIGNING_CERTIFICATE,
             Verdict.FAIL,
-            f"{failure.summary}: {failure.detail}",
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
             failure.remedy,
         )
         recorder.skip_after(_CERTIFICATE_CHECKS[1:], CheckId.SIGNING_CERTIFICATE)
@@ -327,3 +336,7 @@ def _check_revocation(
         source=status.source.value,
         endpoints=shown,
     )
+
+
+def _failed_line(recorder: Recorder, failure: Failure) -> str:
+    return recorder.catalogue.text("doctor.failure", summary=failure.summary, detail=failure.detail)
