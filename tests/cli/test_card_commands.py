@@ -82,8 +82,8 @@ def test_certs_show_the_taiwan_profile_in_both_languages_without_a_pin(
     assert "purpose: signing" in english.stdout
     chinese = run_cli("certs", *options, "--lang", "zh-TW", env=card.environment)
     assert "統一編號：12345678" in chinese.stdout
-    assert "用途: 簽章" in chinese.stdout
-    assert "憑證管理中心: XCA 組織及團體憑證管理中心" in chinese.stdout
+    assert "用途：簽章" in chinese.stdout
+    assert "憑證管理中心：XCA 組織及團體憑證管理中心" in chinese.stdout
 
 
 def test_pin_status_needs_no_pin(softhsm_cards: StandardCards) -> None:
