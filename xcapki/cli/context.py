@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -57,8 +59,21 @@ def open_module(args: argparse.Namespace, console: Console) -> Pkcs11Module:
         raise ExtraMissingError(
             key="extra.missing", extra="card", module=missing.name, command=args.command
         ) from None
+    _reclaim_ctrl_c()
     console.progress("progress.module", path=choice.module.path)
     return choice.module
+
+
+def _reclaim_ctrl_c() -> None:
+    """Give Ctrl-C back to Python after loading PKCS#11 modules.
+
+    Some modules (opencryptoki's) install their own SIGINT handler when
+    initialised, which swallows Ctrl-C or kills the process without cleanup;
+    setting Python's handler again restores exit 130 and the removal of
+    half-written files.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.getsignal(signal.SIGINT))
 
 
 def cards_in_readers() -> tuple[CardInReader, ...]:
