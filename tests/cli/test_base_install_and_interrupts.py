@@ -109,7 +109,7 @@ def _interrupt(
 
 
 @pytest.mark.softhsm
-@pytest.mark.parametrize("delay", [0.15, 0.3, 0.5])
+@pytest.mark.parametrize("delay", [0.3, 0.5, 0.8])
 @pytest.mark.parametrize("command", ["doctor", "tokens", "verify"])
 def test_ctrl_c_exits_130_with_one_line(
     softhsm_cards: StandardCards, tmp_path: Path, command: str, delay: float
@@ -130,6 +130,20 @@ def test_ctrl_c_exits_130_with_one_line(
         assert stderr.strip().splitlines()[-1] == "xcapki: interrupted"
     assert "Traceback" not in stderr
     assert "KeyboardInterrupt" not in stderr
+
+
+@pytest.mark.softhsm
+def test_ctrl_c_at_any_moment_shows_no_traceback_from_xcapki(softhsm_cards: StandardCards) -> None:
+    """From the start of the interpreter on: before xcapki's first instruction Python itself
+    may still print a traceback (of its own start-up), never one through xcapki's code."""
+    card = softhsm_cards.xca
+    arguments = ["doctor", "--offline", "--no-pcsc", "--module", str(card.module_path)]
+    for step in range(12):
+        code, stderr = _interrupt(arguments, 0.025 * step, card.environment)
+        assert "xcapki/cli" not in stderr, stderr
+        assert "xcapki/token" not in stderr, stderr
+        if code == ExitCode.INTERRUPTED:
+            assert stderr.strip().splitlines()[-1] == "xcapki: interrupted"
 
 
 @pytest.mark.softhsm

@@ -20,6 +20,184 @@ _E = Language.ENGLISH
 _Z = Language.TRADITIONAL_CHINESE
 
 MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
+    # command-line help (argparse)
+    "help.group.common": {_E: "common options", _Z: "共用選項"},
+    "help.json": {_E: "print one JSON document on stdout", _Z: "在標準輸出印出一份 JSON 文件"},
+    "help.lang": {
+        _E: "message language (default: from LC_ALL/LC_MESSAGES/LANG)",
+        _Z: "訊息語言（預設依 LC_ALL／LC_MESSAGES／LANG）",
+    },
+    "help.debug": {_E: "show the traceback of an error", _Z: "錯誤時顯示程式追蹤資訊"},
+    "help.quiet": {
+        _E: "no progress messages or progress bar on stderr",
+        _Z: "不在標準錯誤輸出顯示進度訊息與進度列",
+    },
+    "help.module": {
+        _E: "PKCS#11 module (default: $XCAPKI_PKCS11_MODULE, else the installed module that sees "
+        "the card)",
+        _Z: "PKCS#11 模組（預設：$XCAPKI_PKCS11_MODULE，否則為偵測到卡片的已安裝模組）",
+    },
+    "help.token": {
+        _E: "the card to use, by serial number or label",
+        _Z: "要使用的卡片（卡號或標籤）",
+    },
+    "help.spend_final_try": {
+        _E: "allow using the card's last PIN try (a wrong PIN then locks the card)",
+        _Z: "允許使用卡片最後一次 PIN 碼機會（輸錯卡片就會鎖住）",
+    },
+    "help.pin_env": {
+        _E: "read the PIN from environment variable VAR instead of a prompt",
+        _Z: "從環境變數 VAR 讀取 PIN 碼，而不是提示輸入",
+    },
+    "help.trust_root": {
+        _E: "trust this root instead of the bundled GRCA roots (repeatable)",
+        _Z: "信任此根憑證，取代內建的 GRCA 根憑證（可重複指定）",
+    },
+    "help.intermediate": {
+        _E: "an intermediate CA certificate for path building (repeatable)",
+        _Z: "建立憑證路徑用的中繼 CA 憑證（可重複指定）",
+    },
+    "help.description": {
+        _E: "Taiwan GPKI smart cards (XCA, GCA, MOICA, MOEACA): check, sign, verify.",
+        _Z: "臺灣政府憑證 IC 卡（組織及團體、政府、自然人、工商憑證）：檢查、簽章、驗章。",
+    },
+    "help.readers": {_E: "list card readers and the cards in them", _Z: "列出讀卡機與其中的卡片"},
+    "help.tokens": {
+        _E: "list the cards (tokens) the PKCS#11 module sees",
+        _Z: "列出憑證元件（PKCS#11 模組）偵測到的卡片",
+    },
+    "help.certs": {
+        _E: "show the card's certificates with the Taiwan profile",
+        _Z: "顯示卡片中的憑證與其臺灣憑證資訊",
+    },
+    "help.pin": {_E: "the card's PIN: status or change", _Z: "卡片 PIN 碼：查詢狀態或變更"},
+    "help.pin.status": {
+        _E: "show the PIN state (no PIN needed)",
+        _Z: "顯示 PIN 碼狀態（不需輸入 PIN 碼）",
+    },
+    "help.pin.change": {_E: "change the PIN", _Z: "變更 PIN 碼"},
+    "help.new_pin_env": {
+        _E: "read the new PIN from environment variable VAR",
+        _Z: "從環境變數 VAR 讀取新 PIN 碼",
+    },
+    "help.sign": {
+        _E: "sign a file into a CMS (PKCS#7) signature",
+        _Z: "將檔案簽署為 CMS（PKCS#7）簽章",
+    },
+    "help.detached": {
+        _E: "leave the content out (a detached signature)",
+        _Z: "簽章中不含原文（分離式簽章）",
+    },
+    "help.sign.force": {_E: "replace OUTPUT if it exists", _Z: "若 OUTPUT 已存在則取代"},
+    "help.verify": {_E: "verify a CMS (PKCS#7) signature", _Z: "驗證 CMS（PKCS#7）簽章"},
+    "help.content": {
+        _E: "the signed document (for a detached signature)",
+        _Z: "被簽署的文件（分離式簽章時使用）",
+    },
+    "help.out": {
+        _E: "write the signed content to FILE (only when intact)",
+        _Z: "將簽署的原文寫入 FILE（僅在簽章完整時）",
+    },
+    "help.verify.force": {
+        _E: "replace the --out FILE if it exists",
+        _Z: "若 --out 指定的檔案已存在則取代",
+    },
+    "help.max_size": {
+        _E: "refuse a signature file larger than SIZE (K, M, G suffixes; default: 4G)",
+        _Z: "拒絕大於 SIZE 的簽章檔（可用 K、M、G 單位；預設 4G）",
+    },
+    "help.selftest": {
+        _E: "驗簽測試 (self-test): PIN, sign a challenge, verify it and its path",
+        _Z: "驗簽測試：PIN 碼、簽署挑戰值、驗證簽章與憑證路徑",
+    },
+    "help.doctor": {_E: "check everything a card login needs", _Z: "檢查憑證登入所需的一切"},
+    "help.timeout": {
+        _E: "seconds for each network check (default: 5)",
+        _Z: "每項網路檢查的秒數（預設 5）",
+    },
+    "help.no_pcsc": {
+        _E: "software token (virtual card): skip the reader checks",
+        _Z: "軟體卡片（虛擬卡片）：略過讀卡機檢查",
+    },
+    "help.offline": {_E: "skip the revocation and portal checks", _Z: "略過廢止狀態與入口網檢查"},
+    "help.serve": {
+        _E: "run the HiPKI-compatible local signing service",
+        _Z: "執行相容 HiPKI 的本機簽章服務",
+    },
+    "help.pin_mode": {
+        _E: "page: the web page sends the PIN (HiPKI); local: xcapki asks",
+        _Z: "page：由網頁送出 PIN 碼（HiPKI）；local：由 xcapki 詢問",
+    },
+    "help.virtual_card": {_E: "SoftHSM2 virtual test cards", _Z: "SoftHSM2 虛擬測試卡片"},
+    "help.virtual_card.create": {
+        _E: "make a virtual card in a test PKI",
+        _Z: "在測試 PKI 中建立虛擬卡片",
+    },
+    "help.ubn": {
+        _E: "統一編號, unified business number (8 digits; default 12345678 for XCA and MOEACA)",
+        _Z: "統一編號（8 碼；組織及團體與工商憑證預設 12345678）",
+    },
+    "help.demo": {
+        _E: "log in to the example portal (virtual or real card)",
+        _Z: "登入範例入口網（虛擬或實體卡片）",
+    },
+    "help.once": {
+        _E: "log in once, print the identity and exit (for CI)",
+        _Z: "登入一次、印出身分後結束（供 CI 使用）",
+    },
+    "help.portal_port": {
+        _E: "portal port (default 61180; --once: any free one)",
+        _Z: "入口網連接埠（預設 61180；--once 時任選空閒埠）",
+    },
+    "help.demo.revocation": {
+        _E: "the portal's revocation checking (default: hard)",
+        _Z: "入口網的廢止檢查方式（預設 hard）",
+    },
+    "help.revocation": {
+        _E: "revocation checking (default: {default})",
+        _Z: "廢止檢查方式（預設 {default}）",
+    },
+    "help.portal_url": {_E: "portal to reach (default: {url})", _Z: "要連線的入口網（預設 {url}）"},
+    "help.service_port": {
+        _E: "local signing service port (default: {port})",
+        _Z: "本機簽章服務連接埠（預設 {port}）",
+    },
+    "help.directory": {
+        _E: "where the test PKI and cards live (default: $XCAPKI_HOME or "
+        "~/.local/share/xcapki/virtual-cards)",
+        _Z: "測試 PKI 與虛擬卡片的存放位置（預設 $XCAPKI_HOME 或 "
+        "~/.local/share/xcapki/virtual-cards）",
+    },
+    "help.demo.directory": {
+        _E: "test PKI and virtual card (default: $XCAPKI_HOME or "
+        "~/.local/share/xcapki/virtual-cards)",
+        _Z: "測試 PKI 與虛擬卡片（預設 $XCAPKI_HOME 或 ~/.local/share/xcapki/virtual-cards）",
+    },
+    "help.demo.service_port": {
+        _E: "local service port (default {port}; --once: any free one)",
+        _Z: "本機簽章服務連接埠（預設 {port}；--once 時任選空閒埠）",
+    },
+    "help.input": {_E: "the file to sign", _Z: "要簽署的檔案"},
+    "help.output": {
+        _E: "where to write the signature (checked before the PIN is asked)",
+        _Z: "簽章的輸出檔（在詢問 PIN 碼之前檢查）",
+    },
+    "help.hash": {_E: "digest algorithm (default: sha256)", _Z: "雜湊演算法（預設 sha256）"},
+    "help.signature": {
+        _E: "the signature file (.p7s/.p7m, DER or PEM)",
+        _Z: "簽章檔（.p7s／.p7m，DER 或 PEM）",
+    },
+    "help.host": {
+        _E: "address to listen on (default: 127.0.0.1)",
+        _Z: "監聽位址（預設 127.0.0.1）",
+    },
+    "help.port": {_E: "port to listen on (default: {port})", _Z: "監聽連接埠（預設 {port}）"},
+    "help.authority": {
+        _E: "the CA whose card to make (default: xca)",
+        _Z: "要建立哪個憑證管理中心的卡片（預設 xca）",
+    },
+    "help.organisation": {_E: "the organisation's name on the card", _Z: "卡片上的機關／組織名稱"},
+    "help.version": {_E: "show xcapki's version and exit", _Z: "顯示 xcapki 版本並結束"},
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
         _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
@@ -411,6 +589,13 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     # readers / tokens / certs
     "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},
+    "token.describe": {
+        _E: "{label!r} serial {serial} in {reader}",
+        _Z: "{label!r}（卡號 {serial}，位於 {reader}）",
+    },
+    "revocation.source.ocsp": {_E: "OCSP", _Z: "OCSP"},
+    "revocation.source.crl": {_E: "CRL", _Z: "CRL"},
+    "revocation.source.none": {_E: "no source", _Z: "無來源"},
     "tokens.none": {_E: "no token", _Z: "沒有卡片"},
     "tokens.line": {
         _E: "{label!r} serial {serial} in {reader}: PIN {pin_state}",

@@ -180,3 +180,10 @@ def revocation_json(status: RevocationStatus) -> dict[str, object]:
         "reason": None if status.reason is None else status.reason.value,
         "revoked_at": _time(status.revoked_at),
     }
+
+
+def token_words(console: Console, token: TokenInfo) -> str:
+    """The card as a user recognises it, in the chosen language."""
+    return console.text(
+        "token.describe", label=token.label, serial=token.serial, reader=token.reader_name
+    )

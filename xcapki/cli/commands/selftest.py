@@ -25,7 +25,7 @@ from xcapki.cli.context import (
 )
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.failures import describe_failure
-from xcapki.cli.present import certificate_json, revocation_json, subject_name
+from xcapki.cli.present import certificate_json, revocation_json, subject_name, token_words
 from xcapki.cli.reasons import reason
 from xcapki.crypto.cms import VerifiedSignedData, sign_cms, verify_signed_data
 from xcapki.crypto.errors import RevocationError
@@ -79,10 +79,10 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     try:
         module = open_module(args, console)
         token = select_token(module, args.token)
-        report.add("token", StepResult.OK, token.describe())
+        report.add("token", StepResult.OK, token_words(console, token))
         stage = "pin"
         source = pin_source(args, console, token)
-        console.progress("progress.login", token=token.describe())
+        console.progress("progress.login", token=token_words(console, token))
         with login(module, token, pin=source, spend_final_try=args.spend_final_try) as session:
             report.add("pin", StepResult.OK, console.text("pin_state.ok"))
             stage = "sign"

@@ -110,7 +110,14 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
         )
         recorder.skip_after(TOKEN_CHECKS[2:], CheckId.TOKEN)
         return
-    recorder.add(CheckId.TOKEN, Verdict.OK, "doctor.token.found", token=token.describe())
+    recorder.add(
+        CheckId.TOKEN,
+        Verdict.OK,
+        "doctor.token.found",
+        token=recorder.catalogue.text(
+            "token.describe", label=token.label, serial=token.serial, reader=token.reader_name
+        ),
+    )
     _check_pin_state(recorder, token)
     _check_certificates(recorder, args, module, token)
 
@@ -333,7 +340,7 @@ def _check_revocation(
         Verdict.OK,
         "doctor.revocation.ok",
         state=recorder.catalogue.text(f"revocation.{status.state.value}"),
-        source=status.source.value,
+        source=recorder.catalogue.text(f"revocation.source.{status.source.value}"),
         endpoints=shown,
     )
 
