@@ -8,6 +8,10 @@ pcscd with an emulated HiCOS card, where OpenSC loads but cannot read it.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -183,3 +187,33 @@ def test_doctor_names_the_missing_hicos_module_when_a_hicos_card_is_in(tmp_path:
     assert checks["token"]["verdict"] == "skip"
     assert "libHicos_p11.so" in chinese.stdout
     assert "沒有安裝其憑證元件" in chinese.stdout
+
+
+@pytest.mark.pcscd
+def test_readers_wait_blocks_until_a_card_arrives(tmp_path: Path) -> None:
+    reason = pcscd_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with PrivatePcscd(tmp_path, vpcd_port=find_free_port_pair()) as daemon:
+        assert daemon.vpcd_port is not None
+        env = {**os.environ, "LANG": "C.UTF-8", "PCSCLITE_CSOCK_NAME": str(daemon.socket_path)}
+        timed_out = run_cli("readers", "--wait", "1", env=env)
+        assert timed_out.code == ExitCode.READER
+        assert "--wait" in timed_out.stderr
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "xcapki", "readers", "--wait", "--json"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            with EmulatedCard(daemon.vpcd_port) as card:
+                assert card.wait_seen(10)
+                out, err = waiting.communicate(timeout=60)
+        finally:
+            waiting.kill()
+    assert waiting.returncode == ExitCode.OK, err
+    readers = {r["name"]: r for r in json.loads(out)["readers"]}
+    assert readers["Virtual PCD 00 00"]["card_present"] is True

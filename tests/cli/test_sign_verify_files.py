@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import PIN_VARIABLE, card_env, card_options, run_cli
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.testing import StandardCards, TestPki, VirtualCard
@@ -295,3 +296,25 @@ def test_a_progress_bar_only_on_a_terminal_and_not_with_quiet(
     piped = run_cli(*arguments, "--force", env=card_env(card))
     assert piped.code == ExitCode.OK
     assert "MiB" not in piped.stderr
+
+
+@pytest.mark.openssl
+@pytest.mark.parametrize("form", ["pem", "der"])
+def test_certs_export_writes_the_signing_certificate(
+    card: VirtualCard, tmp_path: Path, form: str
+) -> None:
+    target = tmp_path / f"card.{form}"
+    options = ["--module", str(card.module_path), "--token", card.serial]
+    result = run_cli(
+        "certs", *options, "--export", str(target), "--format", form, env=card.environment
+    )
+    assert result.code == ExitCode.OK, result.stderr
+    converted = subprocess.run(
+        ["openssl", "x509", "-inform", form.upper(), "-in", str(target), "-outform", "DER"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert converted.returncode == 0, converted.stderr
+    assert converted.stdout == card.card.signing.certificate.public_bytes(Encoding.DER)
+    again = run_cli("certs", *options, "--export", str(target), env=card.environment)
+    assert again.code == ExitCode.INPUT
+    assert "--force" in again.stderr

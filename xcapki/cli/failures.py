@@ -40,6 +40,7 @@ from xcapki.demo.errors import DemoSetupError
 from xcapki.errors import XcapkiError
 from xcapki.reader.errors import (
     CardRemovedError,
+    EventWaitTimeout,
     NoCardError,
     NoReaderError,
     PcscLibraryMissingError,
@@ -70,6 +71,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PcscServiceUnavailableError, "pcsc_service", ExitCode.READER),
     (NoReaderError, "no_reader", ExitCode.READER),
     (NoCardError, "no_card", ExitCode.READER),
+    (EventWaitTimeout, "wait_timeout", ExitCode.READER),
     (CardRemovedError, "no_card", ExitCode.READER),
     (ReaderError, "reader", ExitCode.READER),
     (PinMismatchError, "pin_format", ExitCode.PIN),

@@ -203,15 +203,29 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     _add_common(parser, t, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    _command(commands, "readers", "readers", t("help.readers"), extras=CARD)
-    _command(commands, "tokens", "tokens", t("help.tokens"), extras=CARD)
-    _command(
-        commands,
-        "certs",
-        "certs",
-        t("help.certs"),
-        extras=CARD,
+    readers = _command(commands, "readers", "readers", t("help.readers"), extras=CARD)
+    readers.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        type=float,
+        nargs="?",
+        const=0.0,
+        default=None,
+        help=t("help.wait"),
     )
+    _command(commands, "tokens", "tokens", t("help.tokens"), extras=CARD)
+    certs = _command(commands, "certs", "certs", t("help.certs"), extras=CARD)
+    certs.add_argument("--export", metavar="FILE", help=t("help.export"))
+    certs.add_argument(
+        "--format", choices=("pem", "der"), default="pem", help=t("help.export_format")
+    )
+    certs.add_argument(
+        "--purpose",
+        choices=("signing", "encryption"),
+        default="signing",
+        help=t("help.export_purpose"),
+    )
+    certs.add_argument("--force", action="store_true", help=t("help.export_force"))
 
     pin = _command(commands, "pin", "pin", t("help.pin"), extras=CARD)
     pin_actions = pin.add_subparsers(dest="pin_action", required=True, metavar="ACTION")

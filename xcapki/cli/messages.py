@@ -198,6 +198,26 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "help.organisation": {_E: "the organisation's name on the card", _Z: "卡片上的機關／組織名稱"},
     "help.version": {_E: "show xcapki's version and exit", _Z: "顯示 xcapki 版本並結束"},
+    "help.wait": {
+        _E: "first wait until a card is inserted (for SECONDS; without a value, until Ctrl-C)",
+        _Z: "先等候插入卡片（最多 SECONDS 秒；未指定則等到按 Ctrl-C）",
+    },
+    "help.export": {
+        _E: "also write the card's certificate to FILE",
+        _Z: "並將卡片憑證寫入 FILE",
+    },
+    "help.export_format": {
+        _E: "file format of --export (default: pem)",
+        _Z: "--export 的檔案格式（預設 pem）",
+    },
+    "help.export_purpose": {
+        _E: "which certificate --export writes (default: signing)",
+        _Z: "--export 寫出哪一張憑證（預設 signing 簽章憑證）",
+    },
+    "help.export_force": {
+        _E: "replace the --export FILE if it exists",
+        _Z: "若 --export 指定的檔案已存在則取代",
+    },
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
         _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
@@ -235,6 +255,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "insert the card chip first and all the way in; if it is in, take it out and"
         " insert it again",
         _Z: "請將 IC 卡晶片端確實插入讀卡機；若已插入，請拔出後重新插入",
+    },
+    "summary.wait_timeout": {
+        _E: "no card was inserted in the time given",
+        _Z: "在指定時間內沒有插入卡片",
+    },
+    "remedy.wait_timeout": {
+        _E: "insert the card chip first, or wait longer with --wait SECONDS",
+        _Z: "請將 IC 卡晶片端插入讀卡機，或以 --wait 秒數 等候更久",
     },
     "summary.reader": {_E: "the card reader failed", _Z: "讀卡機發生錯誤"},
     "remedy.reader": {
@@ -606,6 +634,15 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "（空插槽）位於 {reader}：尚未初始化",
     },
     "certs.none": {_E: "the card holds no certificate", _Z: "卡片中沒有憑證"},
+    "certs.exported": {_E: "Wrote {path}: {subject}.", _Z: "已寫入 {path}：{subject}。"},
+    "certs.none_of_purpose": {
+        _E: "the card holds no {purpose} certificate",
+        _Z: "卡片中沒有 {purpose} 用途的憑證",
+    },
+    "readers.waiting": {
+        _E: "Waiting for a card to be inserted (Ctrl-C stops)…",
+        _Z: "等候插入卡片（按 Ctrl-C 停止）…",
+    },
     "certs.heading": {_E: "{label} ({purpose})", _Z: "{label}（{purpose}）"},
     # pin
     "pin.status": {_E: "{token}: PIN {pin_state}", _Z: "{token}：PIN 碼{pin_state}"},
