@@ -33,7 +33,7 @@ _NAMES = (
     xcapki pip install apt get sudo systemctl start pcscd ss ltnp sport openssl cms cmsout
     inform outform page local off soft hard require xca gca moica moeaca en zh status change
     certs tokens readers sign verify selftest doctor serve demo card service redis http https
-    sha id data tw gov nat host port pin virtual opensc Ctrl create
+    sha id data tw gov nat host port pin virtual opensc Ctrl create pem der signing encryption
     """
     # products, platforms and standards
     """
