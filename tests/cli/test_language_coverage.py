@@ -34,6 +34,7 @@ _NAMES = (
     inform outform page local off soft hard require xca gca moica moeaca en zh status change
     certs tokens readers sign verify selftest doctor serve demo card service redis http https
     sha id data tw gov nat host port pin virtual opensc Ctrl create pem der signing encryption
+    trust list add remove
     """
     # products, platforms and standards
     """
@@ -183,6 +184,7 @@ def test_every_error_has_a_reason_in_chinese() -> None:
     named = {cls.__name__ for cls in classes}
     # The CLI's own errors carry a catalogue key (or, PinMismatchError, a catalogue text).
     cli_keyed = {"CliError", "InputFileError", "OutputFileError", "ExtraMissingError"}
+    cli_keyed |= {"ArgumentValueError"}
     missing = sorted(named - set(ZH_REASONS) - cli_keyed - {"PinMismatchError"})
     assert missing == []
     assert all(english_left(text) == [] for text in ZH_REASONS.values())

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from xcapki.cli.messages import Catalogue
 
 __all__ = [
+    "ArgumentValueError",
     "CliError",
     "ExtraMissingError",
     "InputFileError",
@@ -50,6 +51,10 @@ class CliError(XcapkiError):
         if self.key is None:
             return str(self)
         return catalogue.text(self.key, **self.fields)
+
+
+class ArgumentValueError(CliError):
+    """A value on the command line that passed argparse but cannot be used (e.g. a site)."""
 
 
 class InputFileError(CliError):

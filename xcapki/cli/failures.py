@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xcapki.cli.errors import (
+    ArgumentValueError,
     CliError,
     ExtraMissingError,
     InputFileError,
@@ -102,6 +103,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PathValidationError, "untrusted", ExitCode.UNTRUSTED),
     (CryptoError, "crypto", ExitCode.ERROR),
     (InputFileError, "input", ExitCode.INPUT),
+    (ArgumentValueError, "argument", ExitCode.USAGE),
     (OutputFileError, "output", ExitCode.INPUT),
     (ExtraMissingError, "extra", ExitCode.ERROR),
     (ServiceUnavailableError, "service", ExitCode.SERVICE),

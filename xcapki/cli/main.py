@@ -308,6 +308,19 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
         help=t("help.pin_mode"),
     )
 
+    trust = _command(commands, "trust", "trust", t("help.trust"), extras=SERVICE)
+    trust_actions = trust.add_subparsers(dest="trust_action", required=True, metavar="ACTION")
+    listed = trust_actions.add_parser("list", help=t("help.trust.list"))
+    _add_common(listed, t, suppress=True)
+    for action in ("add", "remove"):
+        change_trust = trust_actions.add_parser(action, help=t(f"help.trust.{action}"))
+        _add_common(change_trust, t, suppress=True)
+        change_trust.add_argument("site", metavar="SITE", help=t("help.trust.site"))
+    for each in (trust, *trust_actions.choices.values()):
+        each.add_argument(
+            "--file", metavar="PATH", default=argparse.SUPPRESS, help=t("help.trust.file")
+        )
+
     virtual = _command(
         commands, "virtual-card", "virtual_card", t("help.virtual_card"), extras=CARD
     )

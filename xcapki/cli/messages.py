@@ -218,6 +218,21 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "replace the --export FILE if it exists",
         _Z: "若 --export 指定的檔案已存在則取代",
     },
+    "help.trust": {
+        _E: "the sites the local signing service lets use the card",
+        _Z: "可使用本機簽章服務（卡片）的網站",
+    },
+    "help.trust.list": {_E: "list the trusted sites", _Z: "列出信任的網站"},
+    "help.trust.add": {_E: "trust a site", _Z: "信任一個網站"},
+    "help.trust.remove": {_E: "stop trusting a site", _Z: "不再信任一個網站"},
+    "help.trust.site": {
+        _E: "a domain (www.example.gov.tw: https on any port) or an origin (http://host:8080)",
+        _Z: "網域（www.example.gov.tw：任何埠的 https）或來源（http://host:8080）",
+    },
+    "help.trust.file": {
+        _E: "the trusted-sites file (default: ~/.config/xcapki/trusted-origins.json)",
+        _Z: "信任網站清單檔（預設 ~/.config/xcapki/trusted-origins.json）",
+    },
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
         _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
@@ -403,6 +418,11 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "ask the signer to sign again with SHA-256 or stronger and a 2048-bit or larger key",
         _Z: "請簽署者改用 SHA-256 以上與 2048 位元以上的金鑰重新簽署",
     },
+    "summary.argument": {
+        _E: "a value on the command line cannot be used",
+        _Z: "命令列上的值無法使用",
+    },
+    "remedy.argument": {_E: "see xcapki --help", _Z: "請參考 xcapki --help"},
     "summary.output": {_E: "the output file cannot be written", _Z: "無法寫入輸出檔"},
     "remedy.output": {
         _E: "choose another output name, or add --force to replace an existing file",
@@ -969,6 +989,27 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "virtual.revocation": {
         _E: "The test PKI's OCSP responders are not running: verify with --revocation off.",
         _Z: "測試 PKI 的 OCSP 服務沒有執行：驗證時請加上 --revocation off。",
+    },
+    # trust
+    "trust.file": {_E: "Trusted sites ({path}):", _Z: "信任的網站（{path}）："},
+    "trust.none": {_E: "  (none)", _Z: "  （無）"},
+    "trust.added": {_E: "Trusted {site} (in {path}).", _Z: "已信任 {site}（{path}）。"},
+    "trust.removed": {
+        _E: "No longer trusted: {site} (in {path}); restart a running xcapki serve.",
+        _Z: "已不再信任 {site}（{path}）；若 xcapki serve 正在執行，請重新啟動。",
+    },
+    "trust.absent": {
+        _E: "{site} was not trusted (in {path}); nothing changed.",
+        _Z: "{site} 原本就不在信任清單中（{path}），未做變更。",
+    },
+    "trust.not_a_site": {
+        _E: "{site} is neither a domain nor an origin",
+        _Z: "{site} 不是網域也不是來源",
+    },
+    "remedy.trust_site": {
+        _E: "give a domain such as www.example.gov.tw, or an origin such as"
+        " http://intranet.example:8080",
+        _Z: "請提供網域（例如 www.example.gov.tw）或來源（例如 http://intranet.example:8080）",
     },
     # serve
     "serve.listening": {
