@@ -39,7 +39,7 @@ _NAMES = (
     # products, platforms and standards
     """
     Smart Card Client Debian Windows HiCOS HiPKI OpenSC SoftHSM opencryptoki Proxy Chunghwa
-    Telecom PKI CCID USB IC CI JSON SignedData
+    Telecom PKI CCID USB IC CI JSON SignedData systemd launchd macOS
     """
 )
 NAMES = frozenset(_NAMES.split())

@@ -307,6 +307,9 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
         default="page",
         help=t("help.pin_mode"),
     )
+    at_login = serve.add_mutually_exclusive_group()
+    at_login.add_argument("--install", action="store_true", help=t("help.serve.install"))
+    at_login.add_argument("--uninstall", action="store_true", help=t("help.serve.uninstall"))
 
     trust = _command(commands, "trust", "trust", t("help.trust"), extras=SERVICE)
     trust_actions = trust.add_subparsers(dest="trust_action", required=True, metavar="ACTION")

@@ -233,6 +233,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "the trusted-sites file (default: ~/.config/xcapki/trusted-origins.json)",
         _Z: "信任網站清單檔（預設 ~/.config/xcapki/trusted-origins.json）",
     },
+    "help.serve.install": {
+        _E: "start this service at login instead (systemd user unit; launchd agent on macOS)",
+        _Z: "改為設定登入時自動啟動本服務（systemd 使用者單元；macOS 為 launchd 代理程式）",
+    },
+    "help.serve.uninstall": {
+        _E: "remove what --install wrote",
+        _Z: "移除 --install 所寫入的設定",
+    },
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
         _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
@@ -1012,6 +1020,19 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "請提供網域（例如 www.example.gov.tw）或來源（例如 http://intranet.example:8080）",
     },
     # serve
+    "serve.installed": {
+        _E: "Wrote {path}. Start it now and at every login with:",
+        _Z: "已寫入 {path}。請執行下列指令立即啟動並於每次登入時啟動：",
+    },
+    "serve.uninstall_first": {
+        _E: "Stop it first if it runs:",
+        _Z: "若服務正在執行，請先停止：",
+    },
+    "serve.uninstalled": {_E: "Removed {path}.", _Z: "已移除 {path}。"},
+    "serve.not_installed": {
+        _E: "{path} does not exist; nothing to remove.",
+        _Z: "{path} 不存在，無需移除。",
+    },
     "serve.listening": {
         _E: "Serving the local signing service on http://{host}:{port} (Ctrl-C stops it)",
         _Z: "本機簽章服務已啟動於 http://{host}:{port}（按 Ctrl-C 停止）",
