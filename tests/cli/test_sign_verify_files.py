@@ -318,3 +318,26 @@ def test_certs_export_writes_the_signing_certificate(
     again = run_cli("certs", *options, "--export", str(target), env=card.environment)
     assert again.code == ExitCode.INPUT
     assert "--force" in again.stderr
+
+
+@pytest.mark.openssl
+def test_a_pem_signature_from_openssl_verifies(
+    card: VirtualCard, test_pki: TestPki, tmp_path: Path
+) -> None:
+    document = tmp_path / "doc.txt"
+    document.write_text("signed by openssl, written as PEM")
+    signature = tmp_path / "doc.pem"
+    key = card.card.signing
+    signed = subprocess.run(
+        ["openssl", "cms", "-sign", "-binary", "-nodetach", "-in", str(document),
+         "-signer", str(key.certificate_path), "-inkey", str(key.private_key_path),
+         "-outform", "PEM", "-out", str(signature)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    out = tmp_path / "out.txt"
+    root = ["--trust-root", str(test_pki.root_certificate_path), "--revocation", "off"]
+    result = run_cli("verify", str(signature), *root, "--out", str(out), "--json")
+    # OpenSSL attached only the card's certificate: intact, and the CA is not on hand.
+    assert result.json()["intact"] is True, result.stdout + result.stderr
+    assert out.read_text() == "signed by openssl, written as PEM"
