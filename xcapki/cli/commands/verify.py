@@ -116,7 +116,8 @@ def _unusable(console: Console, error: CmsError) -> ExitCode:
         }
     )
     console.line(console.text("verify.unusable", summary=failure.summary))
-    console.field("field.failure", failure.detail)
+    if failure.detail.rstrip("。.") != failure.summary:
+        console.field("field.failure", failure.detail)
     console.field("field.remedy", failure.remedy)
     return failure.exit_code
 
