@@ -1,12 +1,14 @@
 """A progress bar on stderr for work that can take more than a second (hashing a file).
 
 Shown only when stderr is a terminal and ``--quiet`` is not given, so logs,
-pipes and scripts see nothing of it; rich draws it.
+pipes and scripts see nothing of it; rich draws it (a base dependency; an
+installation without it just shows no bar).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import Callable, Iterator
 
 from xcapki.cli.console import Console
@@ -25,7 +27,7 @@ def progress_bar(
 
     ``total`` is the expected byte count (None when unknown, e.g. a pipe).
     """
-    if not _wanted(console, total):
+    if not _wanted(console, total) or importlib.util.find_spec("rich") is None:
         yield _ignore
         return
     from rich.console import Console as RichConsole
