@@ -81,9 +81,9 @@ def test_certs_show_the_taiwan_profile_in_both_languages_without_a_pin(
     assert "unified business number (統一編號): 12345678" in english.stdout
     assert "purpose: signing" in english.stdout
     chinese = run_cli("certs", *options, "--lang", "zh-TW", env=card.environment)
-    assert "統一編號: 12345678" in chinese.stdout
-    assert "用途: 簽章" in chinese.stdout
-    assert "憑證管理中心: XCA 組織及團體憑證管理中心" in chinese.stdout
+    assert "統一編號：12345678" in chinese.stdout
+    assert "用途：簽章" in chinese.stdout
+    assert "憑證管理中心：XCA 組織及團體憑證管理中心" in chinese.stdout
 
 
 def test_pin_status_needs_no_pin(softhsm_cards: StandardCards) -> None:
@@ -104,7 +104,8 @@ def test_pin_change_then_change_back(fresh_card: VirtualCard, tmp_path: Path) ->
     def sign(*pin_options: str) -> int:
         arguments = ["--module", str(fresh_card.module_path), "--token", fresh_card.serial]
         output = str(tmp_path / "signed.p7s")
-        return run_cli("sign", str(content), "-o", output, *arguments, *pin_options, env=env).code
+        command = ["sign", str(content), "-o", output, "--force", *arguments, *pin_options]
+        return run_cli(*command, env=env).code
 
     changed = run_cli(
         "pin", "change", *card_options(fresh_card), "--new-pin-env", "NEW_PIN", env=env
@@ -338,15 +339,38 @@ def test_selftest_on_a_working_card(
     assert "卡片正常" in chinese.stdout
 
 
-def test_selftest_says_plainly_when_the_card_is_not_trusted(softhsm_cards: StandardCards) -> None:
+def test_selftest_says_plainly_when_the_card_is_not_trusted(
+    softhsm_cards: StandardCards, test_pki: TestPki
+) -> None:
     card = softhsm_cards.expired
+    root = ["--trust-root", str(test_pki.root_certificate_path)]
     result = run_cli(
-        "selftest", *card_options(card), "--revocation", "off", "--json", env=card_env(card)
-    )
+        "selftest", *card_options(card), *root, "--revocation", "off", "--json",
+        env=card_env(card),
+    )  # fmt: skip
     assert result.code == ExitCode.FAILED
     document = result.json()
     assert document["works"] is False
+    assert document["failed_part"] == "card"
     assert "does NOT work" in document["verdict"]
+
+
+def test_selftest_without_the_root_blames_the_trust_configuration(
+    softhsm_cards: StandardCards, test_pki: TestPki
+) -> None:
+    card = softhsm_cards.xca
+    options = [*card_options(card), "--revocation", "off"]
+    result = run_cli("selftest", *options, "--json", env=card_env(card))
+    assert result.code == ExitCode.FAILED
+    document = result.json()
+    assert document["failed_part"] == "trust"
+    assert "does NOT work" not in document["verdict"]
+    assert "--trust-root" in document["verdict"]
+    chinese = run_cli("selftest", *options, "--lang", "zh-TW", env=card_env(card))
+    assert "卡片正常" in chinese.stdout
+    assert "信任設定" in chinese.stdout
+    trusted = ["--trust-root", str(test_pki.root_certificate_path)]
+    assert run_cli("selftest", *options, *trusted, env=card_env(card)).code == ExitCode.OK
 
 
 def test_selftest_wrong_pin_stops_without_retrying(fresh_card: VirtualCard) -> None:

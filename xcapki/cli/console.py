@@ -45,6 +45,10 @@ class Console:
         """One catalogue message as a line of human output."""
         self.line(self.text(key, **fields))
 
+    def field(self, key: str, value: object, *, indent: str = "  ") -> None:
+        """One "name: value" line, the name a catalogue key (the colon is the language's)."""
+        self.line(self.text("field.line", indent=indent, name=self.text(key), value=value))
+
     def progress(self, key: str, **fields: object) -> None:
         """A progress note on stderr."""
         if not self.quiet:

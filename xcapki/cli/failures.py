@@ -9,10 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xcapki.cli.errors import InputFileError, PinMismatchError, ServiceUnavailableError
+from xcapki.cli.errors import (
+    ArgumentValueError,
+    CliError,
+    ExtraMissingError,
+    InputFileError,
+    OutputFileError,
+    PinMismatchError,
+    ServiceUnavailableError,
+)
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.messages import Catalogue
+from xcapki.cli.reasons import reason
 from xcapki.crypto.cms.envelope import DecryptionError, EnvelopeUsageError
+from xcapki.crypto.cms.errors import (
+    AlgorithmNotAllowedError,
+    CmsTooLargeError,
+    ContentMismatchError,
+    DetachedContentMissingError,
+    NotCmsError,
+)
 from xcapki.crypto.errors import (
     CertificateError,
     CmsError,
@@ -27,6 +43,7 @@ from xcapki.errors import XcapkiError
 from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
 from xcapki.reader.errors import (
     CardRemovedError,
+    EventWaitTimeout,
     NoCardError,
     NoReaderError,
     PcscLibraryMissingError,
@@ -34,6 +51,7 @@ from xcapki.reader.errors import (
     ReaderError,
 )
 from xcapki.testing.errors import TestingError
+from xcapki.token.discovery import HICOS_DOWNLOAD, HicosModuleMissingError
 from xcapki.token.errors import (
     AmbiguousTokenError,
     FinalTryRefusedError,
@@ -56,6 +74,7 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PcscServiceUnavailableError, "pcsc_service", ExitCode.READER),
     (NoReaderError, "no_reader", ExitCode.READER),
     (NoCardError, "no_card", ExitCode.READER),
+    (EventWaitTimeout, "wait_timeout", ExitCode.READER),
     (CardRemovedError, "no_card", ExitCode.READER),
     (ReaderError, "reader", ExitCode.READER),
     (PinMismatchError, "pin_format", ExitCode.PIN),
@@ -65,12 +84,18 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PinFormatError, "pin_format", ExitCode.PIN),
     (PinUnavailableError, "pin_unavailable", ExitCode.PIN),
     (PinError, "pin", ExitCode.PIN),
+    (HicosModuleMissingError, "hicos_missing", ExitCode.TOKEN),
     (ModuleError, "module", ExitCode.TOKEN),
     (TokenNotFoundError, "no_token", ExitCode.TOKEN),
     (TokenRemovedError, "no_token", ExitCode.TOKEN),
     (AmbiguousTokenError, "ambiguous_token", ExitCode.TOKEN),
     (ObjectNotFoundError, "no_key", ExitCode.TOKEN),
     (TokenError, "token", ExitCode.TOKEN),
+    (NotCmsError, "not_cms", ExitCode.NOT_INTACT),
+    (CmsTooLargeError, "too_large", ExitCode.INPUT),
+    (DetachedContentMissingError, "needs_content", ExitCode.INPUT),
+    (ContentMismatchError, "content_mismatch", ExitCode.NOT_INTACT),
+    (AlgorithmNotAllowedError, "algorithm", ExitCode.NOT_INTACT),
     (CmsError, "cms", ExitCode.NOT_INTACT),
     (DecryptionError, "decrypt", ExitCode.INPUT),
     (EnvelopeUsageError, "recipient", ExitCode.INPUT),
@@ -82,6 +107,9 @@ _KINDS: tuple[tuple[type[XcapkiError], str, ExitCode], ...] = (
     (PathValidationError, "untrusted", ExitCode.UNTRUSTED),
     (CryptoError, "crypto", ExitCode.ERROR),
     (InputFileError, "input", ExitCode.INPUT),
+    (ArgumentValueError, "argument", ExitCode.USAGE),
+    (OutputFileError, "output", ExitCode.INPUT),
+    (ExtraMissingError, "extra", ExitCode.ERROR),
     (ServiceUnavailableError, "service", ExitCode.SERVICE),
     (DemoSetupError, "demo_setup", ExitCode.SERVICE),
     (TestingError, "testing", ExitCode.ERROR),
@@ -101,6 +129,9 @@ class Failure:
     summary: str
     remedy: str
     detail: str
+    """The reason in the user's language."""
+    message: str
+    """The library's own (English) message, for scripts and reports."""
     error_type: str
 
     def paragraph(self, catalogue: Catalogue) -> str:
@@ -117,7 +148,8 @@ class Failure:
                 "type": self.error_type,
                 "summary": self.summary,
                 "remedy": self.remedy,
-                "message": self.detail,
+                "message": self.message,
+                "reason": self.detail,
                 "exit_code": int(self.exit_code),
             }
         }
@@ -134,7 +166,26 @@ def describe_failure(error: XcapkiError, catalogue: Catalogue) -> Failure:
         kind=kind,
         exit_code=code,
         summary=catalogue.text(f"summary.{kind}"),
-        remedy=catalogue.text(f"remedy.{kind}"),
-        detail=str(error),
+        remedy=catalogue.text(_remedy_key(error, kind), **_remedy_fields(error)),
+        detail=reason(error, catalogue),
+        message=str(error),
         error_type=type(error).__name__,
     )
+
+
+def _remedy_key(error: XcapkiError, kind: str) -> str:
+    if isinstance(error, CliError) and error.remedy_key is not None:
+        return error.remedy_key
+    return f"remedy.{kind}"
+
+
+def _remedy_fields(error: XcapkiError) -> dict[str, object]:
+    if isinstance(error, ExtraMissingError):
+        return {"extra": error.fields.get("extra", "card")}
+    if isinstance(error, HicosModuleMissingError):
+        return {
+            "files": " / ".join(error.install.file_names),
+            "folders": ", ".join(error.install.folders),
+            "download": HICOS_DOWNLOAD,
+        }
+    return {}

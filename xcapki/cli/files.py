@@ -1,15 +1,44 @@
-"""Reading and writing the files named on the command line, with errors a user can act on."""
+"""Reading and writing the files named on the command line, with errors a user can act on.
+
+Output is checked before anything costly happens (a PIN, a long hash): the
+folder must exist, the name must not be the input, and an existing file is
+only replaced with ``--force``. It is then written to a temporary file in
+the same folder and renamed into place, so a failure or Ctrl-C leaves
+neither a half file nor a damaged old one.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import io
 import os
+import stat
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
-from xcapki.cli.errors import InputFileError
+from xcapki.cli.errors import InputFileError, OutputFileError
 
-__all__ = ["read_file", "read_signature", "write_file"]
+__all__ = [
+    "PEM_SIGNATURE_LIMIT",
+    "CheckedInput",
+    "StagedOutput",
+    "check_output",
+    "open_input",
+    "read_file",
+    "read_signature",
+    "write_file",
+]
+
+PEM_SIGNATURE_LIMIT = 64 * 1024 * 1024
+"""A PEM signature is decoded in memory; larger signatures come as DER."""
+
+
+def _unreadable(name: str, exc: OSError) -> InputFileError:
+    return InputFileError(key="file.unreadable", path=name, reason=exc.strerror or str(exc))
 
 
 def read_file(name: str) -> bytes:
@@ -17,35 +46,154 @@ def read_file(name: str) -> bytes:
     try:
         return Path(name).read_bytes()
     except OSError as exc:
-        raise InputFileError(f"cannot read {name}: {exc.strerror or exc}; check the path") from None
+        raise _unreadable(name, exc) from None
 
 
-def read_signature(name: str) -> bytes:
-    """A CMS signature file as DER: DER as is, PEM (``-----BEGIN PKCS7-----`` etc.) decoded."""
-    data = read_file(name)
+def open_input(name: str) -> io.BufferedReader:
+    """``name`` opened for reading (a regular file or a pipe, not a folder)."""
+    if Path(name).is_dir():
+        raise InputFileError(key="file.is_folder", path=name)
+    try:
+        return open(name, "rb")
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+
+
+def read_signature(name: str) -> BinaryIO:
+    """A CMS signature file opened as DER; PEM (``-----BEGIN PKCS7-----`` etc.) is decoded."""
+    stream = open_input(name)
+    start = stream.peek(64)[:64]
+    if not start.lstrip().startswith(b"-----BEGIN"):
+        return stream
+    with stream:
+        data = stream.read(PEM_SIGNATURE_LIMIT + 1)
+    if len(data) > PEM_SIGNATURE_LIMIT:
+        raise InputFileError(key="file.pem_too_large", path=name)
     text = data.lstrip()
-    if not text.startswith(b"-----BEGIN"):
-        return data
+    if text.startswith((b"-----BEGIN CERTIFICATE", b"-----BEGIN X509 CERTIFICATE")):
+        raise InputFileError(key="file.certificate_not_signature", path=name)
     lines = [line.strip() for line in text.splitlines()]
     body = [line for line in lines if line and not line.startswith(b"-----")]
     try:
-        return base64.b64decode(b"".join(body), validate=True)
+        decoded = base64.b64decode(b"".join(body), validate=True)
     except binascii.Error:
-        raise InputFileError(
-            f"{name} looks like PEM but its base64 body is damaged: give the DER or PEM file"
-            " as written by the signer"
-        ) from None
+        raise InputFileError(key="file.pem_damaged", path=name) from None
+    return io.BytesIO(decoded)
+
+
+def check_output(name: str, *, inputs: Sequence[str] = (), force: bool = False) -> Path:
+    """``name`` as an output path, or ``OutputFileError`` saying why it cannot be one."""
+    target = Path(name)
+    if target.is_dir():
+        raise OutputFileError(key="output.is_folder", path=name)
+    folder = target.absolute().parent
+    if not folder.is_dir():
+        raise OutputFileError(key="output.no_folder", path=name, folder=str(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputFileError(key="output.folder_read_only", path=name, folder=str(folder))
+    for source in inputs:
+        if _same_file(target, Path(source)):
+            raise OutputFileError(key="output.is_input", path=name)
+    if target.exists() and not force:
+        raise OutputFileError(key="output.exists", path=name)
+    return target
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.exists() and second.exists() and first.samefile(second)
+    except OSError:
+        return first.absolute() == second.absolute()
+
+
+class StagedOutput:
+    """A temporary file beside ``target`` that replaces it only on ``commit()``.
+
+    Leaving the ``with`` block without committing (an error, Ctrl-C, a verdict
+    that says the content must not be kept) removes the temporary file.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        try:
+            handle, staged = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".partial", dir=target.absolute().parent
+            )
+        except OSError as exc:
+            raise _unwritable(target, exc) from None
+        self._staged = Path(staged)
+        self._file = os.fdopen(handle, "wb")
+        self._committed = False
+
+    def write(self, data: bytes) -> int:
+        """Write ``data``; a full disk or I/O error becomes ``OutputFileError``."""
+        try:
+            return self._file.write(data)
+        except OSError as exc:
+            raise _unwritable(self.target, exc) from None
+
+    def commit(self) -> None:
+        """Flush to disk and move into place."""
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._staged.chmod(0o666 & ~_umask())
+            self._staged.replace(self.target)
+        except OSError as exc:
+            raise _unwritable(self.target, exc) from None
+        self._committed = True
+
+    def __enter__(self) -> StagedOutput:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._committed:
+            self._file.close()
+            self._staged.unlink(missing_ok=True)
+
+
+class CheckedInput:
+    """A file being read whose I/O errors become ``InputFileError`` naming it."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes."""
+        try:
+            return self._stream.read(size)
+        except OSError as exc:
+            raise _unreadable(self._name, exc) from None
+
+    def size(self) -> int | None:
+        """The file's size, or None for a pipe."""
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            info = os.fstat(self._stream.fileno())
+            if stat.S_ISREG(info.st_mode):
+                return info.st_size
+        if isinstance(self._stream, io.BytesIO):
+            return len(self._stream.getbuffer())
+        return None
+
+    def close(self) -> None:
+        """Close the file."""
+        self._stream.close()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _unwritable(target: Path, exc: OSError) -> OutputFileError:
+    return OutputFileError(key="output.failed", path=str(target), reason=exc.strerror or str(exc))
 
 
 def write_file(name: str, data: bytes) -> None:
-    """Write ``data`` to ``name`` through a temporary file, so a failure leaves no half file."""
-    target = Path(name)
-    staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        staged.write_bytes(data)
-        staged.replace(target)
-    except OSError as exc:
-        staged.unlink(missing_ok=True)
-        raise InputFileError(
-            f"cannot write {name}: {exc.strerror or exc}; check the folder and free space"
-        ) from None
+    """Write ``data`` to ``name`` atomically (see ``StagedOutput``)."""
+    with StagedOutput(Path(name)) as out:
+        out.write(data)
+        out.commit()

@@ -20,6 +20,243 @@ _E = Language.ENGLISH
 _Z = Language.TRADITIONAL_CHINESE
 
 MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
+    # command-line help (argparse)
+    "help.group.common": {_E: "common options", _Z: "共用選項"},
+    "help.json": {_E: "print one JSON document on stdout", _Z: "在標準輸出印出一份 JSON 文件"},
+    "help.lang": {
+        _E: "message language (default: from LC_ALL/LC_MESSAGES/LANG)",
+        _Z: "訊息語言（預設依 LC_ALL／LC_MESSAGES／LANG）",
+    },
+    "help.debug": {_E: "show the traceback of an error", _Z: "錯誤時顯示程式追蹤資訊"},
+    "help.quiet": {
+        _E: "no progress messages or progress bar on stderr",
+        _Z: "不在標準錯誤輸出顯示進度訊息與進度列",
+    },
+    "help.module": {
+        _E: "PKCS#11 module (default: $XCAPKI_PKCS11_MODULE, else the installed module that sees "
+        "the card)",
+        _Z: "PKCS#11 模組（預設：$XCAPKI_PKCS11_MODULE，否則為偵測到卡片的已安裝模組）",
+    },
+    "help.token": {
+        _E: "the card to use, by serial number or label",
+        _Z: "要使用的卡片（卡號或標籤）",
+    },
+    "help.spend_final_try": {
+        _E: "allow using the card's last PIN try (a wrong PIN then locks the card)",
+        _Z: "允許使用卡片最後一次 PIN 碼機會（輸錯卡片就會鎖住）",
+    },
+    "help.pin_env": {
+        _E: "read the PIN from environment variable VAR instead of a prompt",
+        _Z: "從環境變數 VAR 讀取 PIN 碼，而不是提示輸入",
+    },
+    "help.trust_root": {
+        _E: "trust this root instead of the bundled GRCA roots (repeatable)",
+        _Z: "信任此根憑證，取代內建的 GRCA 根憑證（可重複指定）",
+    },
+    "help.intermediate": {
+        _E: "an intermediate CA certificate for path building (repeatable)",
+        _Z: "建立憑證路徑用的中繼 CA 憑證（可重複指定）",
+    },
+    "help.description": {
+        _E: "Taiwan GPKI smart cards (XCA, GCA, MOICA, MOEACA): check, sign, verify.",
+        _Z: "臺灣政府憑證 IC 卡（組織及團體、政府、自然人、工商憑證）：檢查、簽章、驗章。",
+    },
+    "help.readers": {_E: "list card readers and the cards in them", _Z: "列出讀卡機與其中的卡片"},
+    "help.tokens": {
+        _E: "list the cards (tokens) the PKCS#11 module sees",
+        _Z: "列出憑證元件（PKCS#11 模組）偵測到的卡片",
+    },
+    "help.certs": {
+        _E: "show the card's certificates with the Taiwan profile",
+        _Z: "顯示卡片中的憑證與其臺灣憑證資訊",
+    },
+    "help.pin": {_E: "the card's PIN: status or change", _Z: "卡片 PIN 碼：查詢狀態或變更"},
+    "help.pin.status": {
+        _E: "show the PIN state (no PIN needed)",
+        _Z: "顯示 PIN 碼狀態（不需輸入 PIN 碼）",
+    },
+    "help.pin.change": {_E: "change the PIN", _Z: "變更 PIN 碼"},
+    "help.new_pin_env": {
+        _E: "read the new PIN from environment variable VAR",
+        _Z: "從環境變數 VAR 讀取新 PIN 碼",
+    },
+    "help.sign": {
+        _E: "sign a file into a CMS (PKCS#7) signature",
+        _Z: "將檔案簽署為 CMS（PKCS#7）簽章",
+    },
+    "help.detached": {
+        _E: "leave the content out (a detached signature)",
+        _Z: "簽章中不含原文（分離式簽章）",
+    },
+    "help.sign.force": {_E: "replace OUTPUT if it exists", _Z: "若 OUTPUT 已存在則取代"},
+    "help.encrypt": {
+        _E: "encrypt a file to a certificate (CMS envelope; no card needed)",
+        _Z: "以憑證加密檔案（CMS 數位信封；不需要卡片）",
+    },
+    "help.decrypt": {
+        _E: "decrypt a CMS envelope (PKCS#7) with the card's encryption key",
+        _Z: "以卡片的加密金鑰解開 CMS 數位信封（PKCS#7）",
+    },
+    "help.approve_sites": {
+        _E: "where you trust a site asking through /addDomain: in its popup, or this terminal",
+        _Z: "網站透過 /addDomain 要求信任時，在哪裡確認：彈出視窗或此終端機",
+    },
+    "help.demo.login": {
+        _E: "the local service (hipki), or the native host as the extension: smartpki, webeid",
+        _Z: "經由本機服務（hipki），或如瀏覽器擴充功能經由原生程式：smartpki、webeid",
+    },
+    "help.verify": {_E: "verify a CMS (PKCS#7) signature", _Z: "驗證 CMS（PKCS#7）簽章"},
+    "help.content": {
+        _E: "the signed document (for a detached signature)",
+        _Z: "被簽署的文件（分離式簽章時使用）",
+    },
+    "help.out": {
+        _E: "write the signed content to FILE (only when intact)",
+        _Z: "將簽署的原文寫入 FILE（僅在簽章完整時）",
+    },
+    "help.verify.force": {
+        _E: "replace the --out FILE if it exists",
+        _Z: "若 --out 指定的檔案已存在則取代",
+    },
+    "help.max_size": {
+        _E: "refuse a signature file larger than SIZE (K, M, G suffixes; default: 4G)",
+        _Z: "拒絕大於 SIZE 的簽章檔（可用 K、M、G 單位；預設 4G）",
+    },
+    "help.selftest": {
+        _E: "驗簽測試 (self-test): PIN, sign a challenge, verify it and its path",
+        _Z: "驗簽測試：PIN 碼、簽署挑戰值、驗證簽章與憑證路徑",
+    },
+    "help.doctor": {_E: "check everything a card login needs", _Z: "檢查憑證登入所需的一切"},
+    "help.timeout": {
+        _E: "seconds for each network check (default: 5)",
+        _Z: "每項網路檢查的秒數（預設 5）",
+    },
+    "help.no_pcsc": {
+        _E: "software token (virtual card): skip the reader checks",
+        _Z: "軟體卡片（虛擬卡片）：略過讀卡機檢查",
+    },
+    "help.offline": {_E: "skip the revocation and portal checks", _Z: "略過廢止狀態與入口網檢查"},
+    "help.serve": {
+        _E: "run the HiPKI-compatible local signing service",
+        _Z: "執行相容 HiPKI 的本機簽章服務",
+    },
+    "help.pin_mode": {
+        _E: "page: the web page sends the PIN (HiPKI); local: xcapki asks",
+        _Z: "page：由網頁送出 PIN 碼（HiPKI）；local：由 xcapki 詢問",
+    },
+    "help.virtual_card": {_E: "SoftHSM2 virtual test cards", _Z: "SoftHSM2 虛擬測試卡片"},
+    "help.virtual_card.create": {
+        _E: "make a virtual card in a test PKI",
+        _Z: "在測試 PKI 中建立虛擬卡片",
+    },
+    "help.ubn": {
+        _E: "統一編號, unified business number (8 digits; default 12345678 for XCA and MOEACA)",
+        _Z: "統一編號（8 碼；組織及團體與工商憑證預設 12345678）",
+    },
+    "help.demo": {
+        _E: "log in to the example portal (virtual or real card)",
+        _Z: "登入範例入口網（虛擬或實體卡片）",
+    },
+    "help.once": {
+        _E: "log in once, print the identity and exit (for CI)",
+        _Z: "登入一次、印出身分後結束（供 CI 使用）",
+    },
+    "help.portal_port": {
+        _E: "portal port (default 61180; --once: any free one)",
+        _Z: "入口網連接埠（預設 61180；--once 時任選空閒埠）",
+    },
+    "help.demo.revocation": {
+        _E: "the portal's revocation checking (default: hard)",
+        _Z: "入口網的廢止檢查方式（預設 hard）",
+    },
+    "help.revocation": {
+        _E: "revocation checking (default: {default})",
+        _Z: "廢止檢查方式（預設 {default}）",
+    },
+    "help.portal_url": {_E: "portal to reach (default: {url})", _Z: "要連線的入口網（預設 {url}）"},
+    "help.service_port": {
+        _E: "local signing service port (default: {port})",
+        _Z: "本機簽章服務連接埠（預設 {port}）",
+    },
+    "help.directory": {
+        _E: "where the test PKI and cards live (default: $XCAPKI_HOME or "
+        "~/.local/share/xcapki/virtual-cards)",
+        _Z: "測試 PKI 與虛擬卡片的存放位置（預設 $XCAPKI_HOME 或 "
+        "~/.local/share/xcapki/virtual-cards）",
+    },
+    "help.demo.directory": {
+        _E: "test PKI and virtual card (default: $XCAPKI_HOME or "
+        "~/.local/share/xcapki/virtual-cards)",
+        _Z: "測試 PKI 與虛擬卡片（預設 $XCAPKI_HOME 或 ~/.local/share/xcapki/virtual-cards）",
+    },
+    "help.demo.service_port": {
+        _E: "local service port (default {port}; --once: any free one)",
+        _Z: "本機簽章服務連接埠（預設 {port}；--once 時任選空閒埠）",
+    },
+    "help.input": {_E: "the file to sign", _Z: "要簽署的檔案"},
+    "help.output": {
+        _E: "where to write the signature (checked before the PIN is asked)",
+        _Z: "簽章的輸出檔（在詢問 PIN 碼之前檢查）",
+    },
+    "help.hash": {_E: "digest algorithm (default: sha256)", _Z: "雜湊演算法（預設 sha256）"},
+    "help.signature": {
+        _E: "the signature file (.p7s/.p7m, DER or PEM)",
+        _Z: "簽章檔（.p7s／.p7m，DER 或 PEM）",
+    },
+    "help.host": {
+        _E: "address to listen on (default: 127.0.0.1)",
+        _Z: "監聽位址（預設 127.0.0.1）",
+    },
+    "help.port": {_E: "port to listen on (default: {port})", _Z: "監聽連接埠（預設 {port}）"},
+    "help.authority": {
+        _E: "the CA whose card to make (default: xca)",
+        _Z: "要建立哪個憑證管理中心的卡片（預設 xca）",
+    },
+    "help.organisation": {_E: "the organisation's name on the card", _Z: "卡片上的機關／組織名稱"},
+    "help.version": {_E: "show xcapki's version and exit", _Z: "顯示 xcapki 版本並結束"},
+    "help.wait": {
+        _E: "first wait until a card is inserted (for SECONDS; without a value, until Ctrl-C)",
+        _Z: "先等候插入卡片（最多 SECONDS 秒；未指定則等到按 Ctrl-C）",
+    },
+    "help.export": {
+        _E: "also write the card's certificate to FILE",
+        _Z: "並將卡片憑證寫入 FILE",
+    },
+    "help.export_format": {
+        _E: "file format of --export (default: pem)",
+        _Z: "--export 的檔案格式（預設 pem）",
+    },
+    "help.export_purpose": {
+        _E: "which certificate --export writes (default: signing)",
+        _Z: "--export 寫出哪一張憑證（預設 signing 簽章憑證）",
+    },
+    "help.export_force": {
+        _E: "replace the --export FILE if it exists",
+        _Z: "若 --export 指定的檔案已存在則取代",
+    },
+    "help.trust": {
+        _E: "the sites the local signing service lets use the card",
+        _Z: "可使用本機簽章服務（卡片）的網站",
+    },
+    "help.trust.list": {_E: "list the trusted sites", _Z: "列出信任的網站"},
+    "help.trust.add": {_E: "trust a site", _Z: "信任一個網站"},
+    "help.trust.remove": {_E: "stop trusting a site", _Z: "不再信任一個網站"},
+    "help.trust.site": {
+        _E: "a domain (www.example.gov.tw: https on any port) or an origin (http://host:8080)",
+        _Z: "網域（www.example.gov.tw：任何埠的 https）或來源（http://host:8080）",
+    },
+    "help.trust.file": {
+        _E: "the trusted-sites file (default: ~/.config/xcapki/trusted-origins.json)",
+        _Z: "信任網站清單檔（預設 ~/.config/xcapki/trusted-origins.json）",
+    },
+    "help.serve.install": {
+        _E: "start this service at login instead (systemd user unit; launchd agent on macOS)",
+        _Z: "改為設定登入時自動啟動本服務（systemd 使用者單元；macOS 為 launchd 代理程式）",
+    },
+    "help.serve.uninstall": {
+        _E: "remove what --install wrote",
+        _Z: "移除 --install 所寫入的設定",
+    },
     # errors: a summary, a remedy, and the paragraph joining them to the library's detail
     "error.paragraph": {
         _E: "xcapki: {summary}: {detail} (what to do: {remedy})",
@@ -32,8 +269,10 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "summary.pcsc_library": {_E: "the PC/SC library is missing", _Z: "沒有安裝 PC/SC 讀卡機程式庫"},
     "remedy.pcsc_library": {
-        _E: "install pcscd, libpcsclite and pyscard (Debian: apt-get install pcscd libpcsclite1)",
-        _Z: "請安裝 pcscd、libpcsclite 與 pyscard（Debian：apt-get install pcscd libpcsclite1）",
+        _E: "install xcapki's 'card' extra (pip install 'xcapki[card]') and the PC/SC service"
+        " (Debian: apt-get install pcscd libpcsclite1)",
+        _Z: "請安裝 xcapki 的「card」額外套件（pip install 'xcapki[card]'）與讀卡機服務（Debian："
+        "apt-get install pcscd libpcsclite1）",
     },
     "summary.pcsc_service": {
         _E: "the PC/SC service is not running",
@@ -56,6 +295,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         " insert it again",
         _Z: "請將 IC 卡晶片端確實插入讀卡機；若已插入，請拔出後重新插入",
     },
+    "summary.wait_timeout": {
+        _E: "no card was inserted in the time given",
+        _Z: "在指定時間內沒有插入卡片",
+    },
+    "remedy.wait_timeout": {
+        _E: "insert the card chip first, or wait longer with --wait SECONDS",
+        _Z: "請將 IC 卡晶片端插入讀卡機，或以 --wait 秒數 等候更久",
+    },
     "summary.reader": {_E: "the card reader failed", _Z: "讀卡機發生錯誤"},
     "remedy.reader": {
         _E: "re-plug the reader and insert the card again",
@@ -70,6 +317,17 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         " --module PATH or XCAPKI_PKCS11_MODULE",
         _Z: "請安裝新憑證元件（HiCOS PKI Smart Card 用戶端），或以 --module 或"
         " XCAPKI_PKCS11_MODULE 指定模組路徑",
+    },
+    "summary.hicos_missing": {
+        _E: "a HiCOS card is inserted but its card component (HiCOS PKCS#11 module) is not"
+        " installed",
+        _Z: "已插入 HiCOS 卡片，但沒有安裝其憑證元件（HiCOS PKCS#11 模組）",
+    },
+    "remedy.hicos_missing": {
+        _E: "install the HiCOS PKI Smart Card client from {download}; it puts {files} in"
+        " {folders} (OpenSC cannot read these cards)",
+        _Z: "請從 {download} 下載安裝 HiCOS PKI Smart Card 用戶端，它會將 {files} 安裝到"
+        " {folders}（OpenSC 無法讀取此類卡片）",
     },
     "summary.no_token": {_E: "the card component sees no card", _Z: "憑證元件找不到卡片"},
     "remedy.no_token": {
@@ -121,8 +379,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "PIN 碼格式不符（沒有耗用嘗試次數）",
     },
     "remedy.pin_format": {
-        _E: "type the PIN again: card PINs are 6 to 8 letters or digits",
-        _Z: "請重新輸入：卡片 PIN 碼為 6 至 8 碼英數字",
+        _E: "type the PIN again, as the reason says the card takes it",
+        _Z: "請依原因所述的卡片規定重新輸入 PIN 碼",
     },
     "summary.pin_unavailable": {_E: "no PIN was given", _Z: "沒有取得 PIN 碼"},
     "remedy.pin_unavailable": {
@@ -134,15 +392,82 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "check the PIN state with xcapki pin status",
         _Z: "請以 xcapki pin status 檢查 PIN 碼狀態",
     },
-    "summary.cms": {_E: "the signature cannot be used", _Z: "簽章無法使用"},
+    "summary.cms": {
+        _E: "the signature file is damaged or not a signature xcapki accepts",
+        _Z: "簽章檔已損壞，或不是 xcapki 接受的簽章",
+    },
     "remedy.cms": {
-        _E: "check that the file is a CMS/PKCS#7 signature and the right content was given",
-        _Z: "請確認檔案為 CMS/PKCS#7 簽章，且提供了正確的原文",
+        _E: "ask the signer for the .p7s/.p7m file again, as it was written",
+        _Z: "請向簽署者重新索取原始的 .p7s／.p7m 簽章檔",
+    },
+    "summary.not_cms": {
+        _E: "the file is not a CMS (PKCS#7) signature",
+        _Z: "此檔案不是 CMS（PKCS#7）簽章",
+    },
+    "remedy.not_cms": {
+        _E: "give the signature file (.p7s/.p7m) as SIGNATURE, and the signed document with"
+        " --content FILE",
+        _Z: "請以簽章檔（.p7s／.p7m）作為 SIGNATURE，並以 --content 指定被簽署的文件",
+    },
+    "summary.needs_content": {
+        _E: "the signature is detached: it does not carry the signed document",
+        _Z: "此為分離式簽章，簽章中不含被簽署的文件",
+    },
+    "remedy.needs_content": {
+        _E: "give the signed document with --content FILE",
+        _Z: "請以 --content 指定被簽署的文件",
+    },
+    "summary.too_large": {
+        _E: "the signature file is larger than the size limit",
+        _Z: "簽章檔超過大小上限",
+    },
+    "remedy.too_large": {
+        _E: "if such large files are expected, raise the limit with --max-size (e.g."
+        " --max-size 16G)",
+        _Z: "若確實需要驗證這麼大的檔案，請以 --max-size 提高上限（例如 --max-size 16G）",
+    },
+    "summary.content_mismatch": {
+        _E: "the signature was made over other content",
+        _Z: "簽章所簽署的內容與提供的文件不同",
+    },
+    "remedy.content_mismatch": {
+        _E: "check that --content names the document that was signed",
+        _Z: "請確認 --content 指定的是被簽署的文件",
+    },
+    "summary.algorithm": {
+        _E: "the signature uses an algorithm or key xcapki does not accept",
+        _Z: "簽章使用 xcapki 不接受的演算法或金鑰",
+    },
+    "remedy.algorithm": {
+        _E: "ask the signer to sign again with SHA-256 or stronger and a 2048-bit or larger key",
+        _Z: "請簽署者改用 SHA-256 以上與 2048 位元以上的金鑰重新簽署",
+    },
+    "summary.argument": {
+        _E: "a value on the command line cannot be used",
+        _Z: "命令列上的值無法使用",
+    },
+    "remedy.argument": {_E: "see xcapki --help", _Z: "請參考 xcapki --help"},
+    "summary.output": {_E: "the output file cannot be written", _Z: "無法寫入輸出檔"},
+    "remedy.output": {
+        _E: "choose another output name, or add --force to replace an existing file",
+        _Z: "請改用其他輸出檔名，或加上 --force 取代既有檔案",
+    },
+    "summary.extra": {
+        _E: "this installation lacks a part the command needs",
+        _Z: "此安裝缺少指令所需的元件",
+    },
+    "remedy.extra": {
+        _E: "install it: pip install 'xcapki[{extra}]' (from a clone: pip install -e '.[{extra}]')",
+        _Z: "請執行：pip install 'xcapki[{extra}]'（從原始碼安裝：pip install -e '.[{extra}]'）",
     },
     "summary.certificate": {_E: "a certificate cannot be read", _Z: "無法讀取憑證"},
     "remedy.certificate": {
         _E: "give certificates as PEM or DER files",
         _Z: "請提供 PEM 或 DER 格式的憑證檔",
+    },
+    "remedy.certificate_file": {
+        _E: "give the CA's certificate file (PEM or DER) with --trust-root or --intermediate",
+        _Z: "請以 --trust-root 或 --intermediate 指定憑證管理中心的憑證檔（PEM 或 DER）",
     },
     "summary.trust_store": {_E: "the trust anchors cannot be loaded", _Z: "無法載入信任的根憑證"},
     "remedy.trust_store": {
@@ -218,7 +543,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "the two new PINs differ; nothing was changed",
         _Z: "兩次輸入的新 PIN 碼不同，未做任何變更",
     },
-    "progress.module": {_E: "Loading the card component {path}…", _Z: "載入憑證元件 {path}…"},
+    "progress.module": {_E: "Card component: {path}", _Z: "憑證元件：{path}"},
     "progress.login": {_E: "Logging in to {token}…", _Z: "登入卡片 {token}…"},
     "progress.sign": {_E: "Signing with {label}…", _Z: "以 {label} 簽章中…"},
     "progress.validate": {
@@ -226,6 +551,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "檢查憑證路徑與廢止狀態…",
     },
     "progress.check": {_E: "Checking: {name}…", _Z: "檢查：{name}…"},
+    "progress.bar.sign": {_E: "Signing", _Z: "簽章中"},
+    "progress.bar.verify": {_E: "Verifying", _Z: "驗證中"},
     "progress.pki_create": {_E: "Creating a test PKI in {path}…", _Z: "在 {path} 建立測試 PKI…"},
     "progress.pki_reuse": {_E: "Using the test PKI in {path}", _Z: "使用 {path} 中的測試 PKI"},
     "progress.card_create": {
@@ -251,6 +578,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "presence.MUTE": {_E: "card present but silent", _Z: "有卡片但沒有回應"},
     "presence.UNAVAILABLE": {_E: "reader unavailable", _Z: "讀卡機無法使用"},
+    "field.line": {_E: "{indent}{name}: {value}", _Z: "{indent}{name}：{value}"},
     "field.reader": {_E: "reader", _Z: "讀卡機"},
     "field.atr": {_E: "ATR", _Z: "ATR"},
     "field.card": {_E: "card", _Z: "卡片"},
@@ -285,6 +613,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "field.signing_time": {_E: "signing time", _Z: "簽章時間"},
     "field.failure": {_E: "reason", _Z: "原因"},
     "field.chain": {_E: "path", _Z: "憑證路徑"},
+    "field.remedy": {_E: "what to do", _Z: "處理方式"},
+    "field.content": {_E: "content", _Z: "原文"},
     "purpose.signing": {_E: "signing", _Z: "簽章"},
     "purpose.encryption": {_E: "encryption", _Z: "加密"},
     "purpose.signing-and-encryption": {_E: "signing and encryption", _Z: "簽章與加密"},
@@ -295,8 +625,67 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "revocation.unknown": {_E: "unknown to the CA", _Z: "憑證管理中心不認得此憑證"},
     "revocation.unavailable": {_E: "no answer", _Z: "無法取得"},
     "revocation.not-checked": {_E: "not checked", _Z: "未檢查"},
+    # files named on the command line
+    "file.unreadable": {_E: "cannot read {path}: {reason}", _Z: "無法讀取 {path}：{reason}"},
+    "file.is_folder": {
+        _E: "{path} is a folder; give a file",
+        _Z: "{path} 是資料夾，請指定檔案",
+    },
+    "file.pem_too_large": {
+        _E: "{path} is a PEM signature too large to decode; convert it to DER first"
+        " (openssl cms -cmsout -inform PEM -outform DER)",
+        _Z: "{path} 是過大的 PEM 簽章，請先轉為 DER（openssl cms -cmsout -inform PEM"
+        " -outform DER）",
+    },
+    "file.pem_damaged": {
+        _E: "{path} looks like PEM but its base64 body is damaged",
+        _Z: "{path} 看似 PEM 格式，但其 base64 內容已損壞",
+    },
+    "file.certificate_not_signature": {
+        _E: "{path} is a certificate, not a signature",
+        _Z: "{path} 是憑證，不是簽章",
+    },
+    "file.not_certificate": {
+        _E: "{path} is not a certificate (PEM or DER)",
+        _Z: "{path} 不是憑證（PEM 或 DER）",
+    },
+    "output.is_folder": {
+        _E: "{path} is a folder; give a file name",
+        _Z: "{path} 是資料夾，請指定檔名",
+    },
+    "output.no_folder": {
+        _E: "the folder {folder} of {path} does not exist",
+        _Z: "{path} 所在的資料夾 {folder} 不存在",
+    },
+    "output.folder_read_only": {
+        _E: "cannot write in {folder}",
+        _Z: "無法寫入資料夾 {folder}",
+    },
+    "output.is_input": {
+        _E: "{path} is the input file; writing it would destroy the input",
+        _Z: "{path} 就是輸入檔，寫入會毀損輸入檔",
+    },
+    "output.exists": {
+        _E: "{path} already exists",
+        _Z: "{path} 已存在",
+    },
+    "output.failed": {
+        _E: "cannot write {path}: {reason}; nothing was left behind",
+        _Z: "無法寫入 {path}：{reason}；未留下任何不完整的檔案",
+    },
+    "extra.missing": {
+        _E: "xcapki {command} needs the '{extra}' extra ({module} is not installed)",
+        _Z: "xcapki {command} 需要額外套件「{extra}」（未安裝 {module}）",
+    },
     # readers / tokens / certs
     "readers.line": {_E: "{reader}: {presence}", _Z: "{reader}：{presence}"},
+    "token.describe": {
+        _E: "{label!r} serial {serial} in {reader}",
+        _Z: "{label!r}（卡號 {serial}，位於 {reader}）",
+    },
+    "revocation.source.ocsp": {_E: "OCSP", _Z: "OCSP"},
+    "revocation.source.crl": {_E: "CRL", _Z: "CRL"},
+    "revocation.source.none": {_E: "no source", _Z: "無來源"},
     "tokens.none": {_E: "no token", _Z: "沒有卡片"},
     "tokens.line": {
         _E: "{label!r} serial {serial} in {reader}: PIN {pin_state}",
@@ -307,6 +696,15 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "（空插槽）位於 {reader}：尚未初始化",
     },
     "certs.none": {_E: "the card holds no certificate", _Z: "卡片中沒有憑證"},
+    "certs.exported": {_E: "Wrote {path}: {subject}.", _Z: "已寫入 {path}：{subject}。"},
+    "certs.none_of_purpose": {
+        _E: "the card holds no {purpose} certificate",
+        _Z: "卡片中沒有 {purpose} 用途的憑證",
+    },
+    "readers.waiting": {
+        _E: "Waiting for a card to be inserted (Ctrl-C stops)…",
+        _Z: "等候插入卡片（按 Ctrl-C 停止）…",
+    },
     "certs.heading": {_E: "{label} ({purpose})", _Z: "{label}（{purpose}）"},
     # pin
     "pin.status": {_E: "{token}: PIN {pin_state}", _Z: "{token}：PIN 碼{pin_state}"},
@@ -341,6 +739,22 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "VALID: the signature is intact, trusted and not revoked.",
         _Z: "驗證通過：簽章完整、憑證受信任且未被廢止。",
     },
+    "verify.ok_not_checked": {
+        _E: "VALID: the signature is intact and trusted; revocation was not checked"
+        " (--revocation off).",
+        _Z: "驗證通過：簽章完整且憑證受信任；未檢查廢止狀態（--revocation off）。",
+    },
+    "verify.ok_unconfirmed": {
+        _E: "VALID: the signature is intact and trusted; the revocation status could not be"
+        " confirmed ({state}).",
+        _Z: "驗證通過：簽章完整且憑證受信任；無法確認廢止狀態（{state}）。",
+    },
+    "verify.unusable": {_E: "CANNOT VERIFY: {summary}.", _Z: "無法驗證：{summary}。"},
+    "verify.out.kept": {_E: "written to {path}", _Z: "已寫入 {path}"},
+    "verify.out.dropped": {
+        _E: "not written to {path}: the signature is not intact",
+        _Z: "簽章不完整，未寫入 {path}",
+    },
     "verify.not_intact": {
         _E: "INVALID: the signature is not intact (the content or signature was altered).",
         _Z: "驗證失敗：簽章不完整（原文或簽章遭到變更）。",
@@ -372,6 +786,25 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "The card does NOT work: {reason}",
         _Z: "卡片無法正常使用：{reason}",
     },
+    "selftest.stop_reason": {_E: "{summary} ({detail})", _Z: "{summary}（{detail}）"},
+    "selftest.failed.card": {
+        _E: "The card does NOT work: {reason}",
+        _Z: "卡片無法正常使用：{reason}",
+    },
+    "selftest.failed.trust": {
+        _E: "The card works (it signed and the signature is intact), but this computer's trust"
+        " configuration does not accept its certificate: {reason}. Give the CA's root with"
+        " --trust-root PEM (and a missing CA certificate with --intermediate PEM).",
+        _Z: "卡片正常（已簽章且簽章完整），但本機的信任設定不接受其憑證：{reason}。請以"
+        " --trust-root 指定憑證管理中心的根憑證（缺少的 CA 憑證以 --intermediate 指定）。",
+    },
+    "selftest.failed.revocation": {
+        _E: "The card works (it signed and the signature is intact), but its revocation status"
+        " could not be checked: {reason}. Check the network and proxy, or choose --revocation"
+        " soft.",
+        _Z: "卡片正常（已簽章且簽章完整），但無法檢查憑證廢止狀態：{reason}。請檢查網路與"
+        " Proxy 設定，或改用 --revocation soft。",
+    },
     "selftest.not_tested": {
         _E: "The card was not tested: {reason}",
         _Z: "卡片未完成測試：{reason}",
@@ -383,6 +816,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "verdict.skip": {_E: "[SKIP]", _Z: "[略過]"},
     "doctor.line": {_E: "{tag} {name}{where}: {message}", _Z: "{tag} {name}{where}：{message}"},
     "selftest.line": {_E: "{tag} {name}: {detail}", _Z: "{tag} {name}：{detail}"},
+    "doctor.failure": {_E: "{summary}: {detail}", _Z: "{summary}：{detail}"},
     "doctor.remedy": {_E: "       remedy: {remedy}", _Z: "       處理方式：{remedy}"},
     "doctor.question": {_E: " (manual {question})", _Z: "（手冊 {question}）"},
     "doctor.summary.ok": {
@@ -738,7 +1172,41 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "The test PKI's OCSP responders are not running: verify with --revocation off.",
         _Z: "測試 PKI 的 OCSP 服務沒有執行：驗證時請加上 --revocation off。",
     },
+    # trust
+    "trust.file": {_E: "Trusted sites ({path}):", _Z: "信任的網站（{path}）："},
+    "trust.none": {_E: "  (none)", _Z: "  （無）"},
+    "trust.added": {_E: "Trusted {site} (in {path}).", _Z: "已信任 {site}（{path}）。"},
+    "trust.removed": {
+        _E: "No longer trusted: {site} (in {path}); restart a running xcapki serve.",
+        _Z: "已不再信任 {site}（{path}）；若 xcapki serve 正在執行，請重新啟動。",
+    },
+    "trust.absent": {
+        _E: "{site} was not trusted (in {path}); nothing changed.",
+        _Z: "{site} 原本就不在信任清單中（{path}），未做變更。",
+    },
+    "trust.not_a_site": {
+        _E: "{site} is neither a domain nor an origin",
+        _Z: "{site} 不是網域也不是來源",
+    },
+    "remedy.trust_site": {
+        _E: "give a domain such as www.example.gov.tw, or an origin such as"
+        " http://intranet.example:8080",
+        _Z: "請提供網域（例如 www.example.gov.tw）或來源（例如 http://intranet.example:8080）",
+    },
     # serve
+    "serve.installed": {
+        _E: "Wrote {path}. Start it now and at every login with:",
+        _Z: "已寫入 {path}。請執行下列指令立即啟動並於每次登入時啟動：",
+    },
+    "serve.uninstall_first": {
+        _E: "Stop it first if it runs:",
+        _Z: "若服務正在執行，請先停止：",
+    },
+    "serve.uninstalled": {_E: "Removed {path}.", _Z: "已移除 {path}。"},
+    "serve.not_installed": {
+        _E: "{path} does not exist; nothing to remove.",
+        _Z: "{path} 不存在，無需移除。",
+    },
     "serve.listening": {
         _E: "Serving the local signing service on http://{host}:{port} (Ctrl-C stops it)",
         _Z: "本機簽章服務已啟動於 http://{host}:{port}（按 Ctrl-C 停止）",

@@ -167,7 +167,7 @@ def print_certificate(console: Console, profile: TaiwanCertificate, *, indent: s
     ]
     for key, value in rows:
         if value:
-            console.line(f"{indent}{console.text(key)}: {value}")
+            console.field(key, value, indent=indent)
 
 
 def revocation_json(status: RevocationStatus) -> dict[str, object]:
@@ -180,3 +180,10 @@ def revocation_json(status: RevocationStatus) -> dict[str, object]:
         "reason": None if status.reason is None else status.reason.value,
         "revoked_at": _time(status.revoked_at),
     }
+
+
+def token_words(console: Console, token: TokenInfo) -> str:
+    """The card as a user recognises it, in the chosen language."""
+    return console.text(
+        "token.describe", label=token.label, serial=token.serial, reader=token.reader_name
+    )

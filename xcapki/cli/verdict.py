@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.messages import Catalogue
 from xcapki.crypto.cms import VerifiedSignedData
 from xcapki.crypto.errors import RevocationError
 from xcapki.crypto.validation import CertificateRevokedError, RevocationUnknownError
+from xcapki.crypto.validation.status import RevocationState
 
-__all__ = ["VERDICT_MESSAGES", "signature_verdict"]
+__all__ = ["VERDICT_MESSAGES", "signature_verdict", "verdict_message"]
 
 VERDICT_MESSAGES = {
     ExitCode.OK: "verify.ok",
@@ -30,3 +32,15 @@ def signature_verdict(result: VerifiedSignedData) -> ExitCode:
     if isinstance(failure, RevocationError):
         return ExitCode.REVOCATION_UNAVAILABLE
     return ExitCode.UNTRUSTED
+
+
+def verdict_message(catalogue: Catalogue, result: VerifiedSignedData, code: ExitCode) -> str:
+    """The verdict line; "not revoked" only when revocation was checked and good."""
+    if code is ExitCode.OK:
+        state = result.revocation.state
+        if state is RevocationState.NOT_CHECKED:
+            return catalogue.text("verify.ok_not_checked")
+        if state is not RevocationState.GOOD:
+            word = catalogue.text(f"revocation.{state.value}")
+            return catalogue.text("verify.ok_unconfirmed", state=word)
+    return catalogue.text(VERDICT_MESSAGES[code])

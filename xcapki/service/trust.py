@@ -128,6 +128,16 @@ class TrustList:
             self._verdicts.clear()
             self._write(sorted(self._entries))
 
+    def remove(self, entry: str) -> bool:
+        """Stop trusting ``entry`` (already normalised) and write the file; False when absent."""
+        with self._lock:
+            if entry not in self._entries:
+                return False
+            self._entries.discard(entry)
+            self._verdicts.clear()
+            self._write(sorted(self._entries))
+            return True
+
     def _write(self, entries: list[str]) -> None:
         text = json.dumps({"origins": entries}, indent=2) + "\n"
         staged = self._path.with_name(self._path.name + ".tmp")

@@ -183,8 +183,13 @@ def find_module(
     environ: Mapping[str, str] | None = None,
     platform: str | None = None,
 ) -> Pkcs11Module:
-    """The module to use: the explicit path, else the environment variable, else the first
-    known module that loads (HiCOS first)."""
+    """The module to use: the explicit path, else the environment variable, else the
+    installed module that sees a card, HiCOS's first (``xcapki.token.discovery``)."""
+    variables = os.environ if environ is None else environ
+    if explicit is None and not variables.get(MODULE_ENVIRONMENT_VARIABLE):
+        from xcapki.token.discovery import choose_module
+
+        return choose_module(environ=variables, platform=platform).module
     reports = discover_modules(
         () if explicit is None else (explicit,), environ=environ, platform=platform
     )

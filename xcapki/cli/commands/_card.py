@@ -10,6 +10,7 @@ from cryptography import x509
 
 from xcapki.cli.console import Console
 from xcapki.cli.context import open_module, pin_source, select_token
+from xcapki.cli.present import token_words
 from xcapki.token import KeyPurpose, TokenCertificate, TokenInfo, TokenSession, login
 
 __all__ = ["authority_certificates", "logged_in"]
@@ -21,7 +22,7 @@ def logged_in(args: argparse.Namespace, console: Console) -> Iterator[TokenSessi
     module = open_module(args, console)
     token: TokenInfo = select_token(module, args.token)
     source = pin_source(args, console, token)
-    console.progress("progress.login", token=token.describe())
+    console.progress("progress.login", token=token_words(console, token))
     with login(module, token, pin=source, spend_final_try=args.spend_final_try) as session:
         yield session
 

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     from xcapki.token import KeyPurpose
 
     check_new_file(args.output, force=args.force)
-    envelope = read_signature(args.input)
+    with read_signature(args.input) as stream:
+        envelope = stream.read()
     if envelope.lstrip()[:13].lower().startswith(b"mime-version:"):
         raise InputFileError(
             f"{args.input} is S/MIME, which xcapki does not read: convert it with"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 
 from xcapki.cli.console import Console
-from xcapki.cli.context import open_module, pin_source, select_token
+from xcapki.cli.context import open_module, pin_source, select_token, terminal_secret
 from xcapki.cli.errors import PinMismatchError
 from xcapki.cli.exit_codes import ExitCode
-from xcapki.cli.present import token_json
+from xcapki.cli.present import token_json, token_words
 from xcapki.token import Pin, PinFromEnvironment, PinState, login, resolve_pin
 
 
@@ -26,7 +25,9 @@ def _status(args: argparse.Namespace, console: Console) -> ExitCode:
     state = token.pin_state
     console.document({"token": token_json(token), "pin_state": state.value})
     console.say(
-        "pin.status", token=token.describe(), pin_state=console.text(f"pin_state.{state.value}")
+        "pin.status",
+        token=token_words(console, token),
+        pin_state=console.text(f"pin_state.{state.value}"),
     )
     return ExitCode.PIN if state is PinState.LOCKED else ExitCode.OK
 
@@ -35,8 +36,8 @@ def _new_pin(args: argparse.Namespace, console: Console) -> Pin:
     variable: str | None = args.new_pin_env
     if variable:
         return resolve_pin(PinFromEnvironment(variable=variable))
-    first = getpass.getpass(console.text("prompt.new_pin"))
-    second = getpass.getpass(console.text("prompt.new_pin_again"))
+    first = terminal_secret(console.text("prompt.new_pin"))
+    second = terminal_secret(console.text("prompt.new_pin_again"))
     if first != second:
         raise PinMismatchError(console.text("error.new_pins_differ"))
     return Pin(first)
@@ -47,9 +48,9 @@ def _change(args: argparse.Namespace, console: Console) -> ExitCode:
     token = select_token(module, args.token)
     old = resolve_pin(pin_source(args, console, token, prompt_key="prompt.old_pin"))
     new = _new_pin(args, console)
-    console.progress("progress.login", token=token.describe())
+    console.progress("progress.login", token=token_words(console, token))
     with login(module, token, pin=old, spend_final_try=args.spend_final_try) as session:
         session.change_pin(old, new, spend_final_try=args.spend_final_try)
     console.document({"token": token_json(token), "changed": True})
-    console.say("pin.changed", token=token.describe())
+    console.say("pin.changed", token=token_words(console, token))
     return ExitCode.OK

@@ -25,11 +25,17 @@ from xcapki.cli.context import (
 )
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.failures import describe_failure
-from xcapki.cli.present import certificate_json, revocation_json, subject_name
+from xcapki.cli.present import certificate_json, revocation_json, subject_name, token_words
+from xcapki.cli.reasons import reason
 from xcapki.crypto.cms import VerifiedSignedData, sign_cms, verify_signed_data
 from xcapki.crypto.errors import RevocationError
 from xcapki.crypto.profile import TaiwanCertificate
-from xcapki.crypto.validation import RevocationState
+from xcapki.crypto.validation import (
+    CertificateRevokedError,
+    PathBuildingError,
+    RevocationState,
+    RevocationUnknownError,
+)
 from xcapki.errors import XcapkiError
 from xcapki.token import KeyPurpose, login
 
@@ -73,10 +79,10 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     try:
         module = open_module(args, console)
         token = select_token(module, args.token)
-        report.add("token", StepResult.OK, token.describe())
+        report.add("token", StepResult.OK, token_words(console, token))
         stage = "pin"
         source = pin_source(args, console, token)
-        console.progress("progress.login", token=token.describe())
+        console.progress("progress.login", token=token_words(console, token))
         with login(module, token, pin=source, spend_final_try=args.spend_final_try) as session:
             report.add("pin", StepResult.OK, console.text("pin_state.ok"))
             stage = "sign"
@@ -110,10 +116,12 @@ def _profile(result: VerifiedSignedData, args: argparse.Namespace) -> TaiwanCert
 
 def _stopped(console: Console, report: _Report, stage: str, error: XcapkiError) -> ExitCode:
     failure = describe_failure(error, console.catalogue)
-    report.add(stage, StepResult.FAIL, f"{failure.summary}: {failure.remedy}")
+    detail = console.text("doctor.failure", summary=failure.summary, detail=failure.remedy)
+    report.add(stage, StepResult.FAIL, detail)
     reached_card = stage in ("sign", "verify")
     verdict_key = "selftest.broken" if reached_card else "selftest.not_tested"
-    verdict = console.text(verdict_key, reason=f"{failure.summary} ({failure.detail})")
+    because = console.text("selftest.stop_reason", summary=failure.summary, detail=failure.detail)
+    verdict = console.text(verdict_key, reason=because)
     code = ExitCode.FAILED if reached_card else failure.exit_code
     console.document(
         _document(
@@ -138,7 +146,8 @@ def _judge(
     if result.intact:
         report.add("verify", StepResult.OK, console.text("yes"))
     else:
-        report.add("verify", StepResult.FAIL, str(result.signature.failure))
+        assert result.signature.failure is not None
+        report.add("verify", StepResult.FAIL, reason(result.signature.failure, console.catalogue))
     failure = result.path_failure
     revocation_failed = isinstance(failure, RevocationError)
     if result.intact:
@@ -146,17 +155,20 @@ def _judge(
             anchor = "" if result.path is None else subject_name(result.path.trust_anchor)
             report.add("path", StepResult.OK, anchor or console.text("yes"))
         else:
-            report.add("path", StepResult.FAIL, str(failure))
+            report.add("path", StepResult.FAIL, reason(failure, console.catalogue))
     if result.intact and (failure is None or revocation_failed):
         state = result.revocation.state
         word = console.text(f"revocation.{state.value}")
-        if revocation_failed:
-            report.add("revocation", StepResult.FAIL, f"{word}: {failure}")
+        if isinstance(failure, RevocationError):
+            because = reason(failure, console.catalogue)
+            detail = console.text("doctor.failure", summary=word, detail=because)
+            report.add("revocation", StepResult.FAIL, detail)
         elif state in (RevocationState.GOOD, RevocationState.NOT_CHECKED):
             report.add("revocation", StepResult.OK, word)
         else:
             report.add("revocation", StepResult.WARN, word)
     works = result.intact and result.trusted
+    part = None if works else _failed_part(result)
     if works:
         assert result.path is not None
         verdict = console.text(
@@ -165,8 +177,10 @@ def _judge(
             anchor=subject_name(result.path.trust_anchor),
         )
     else:
-        reason = result.failure
-        verdict = console.text("selftest.broken", reason=str(reason))
+        assert result.failure is not None
+        verdict = console.text(
+            f"selftest.failed.{part}", reason=reason(result.failure, console.catalogue)
+        )
     code = ExitCode.OK if works else ExitCode.FAILED
     console.document(
         _document(
@@ -175,6 +189,7 @@ def _judge(
             verdict=verdict,
             code=code,
             extra={
+                "failed_part": part,
                 "intact": result.intact,
                 "trusted": result.trusted,
                 "revocation": revocation_json(result.revocation),
@@ -184,6 +199,21 @@ def _judge(
     )
     console.line(verdict)
     return code
+
+
+def _failed_part(result: VerifiedSignedData) -> str:
+    """Which part failed: the card (its signature or its certificate), the trust
+    configuration of this computer, or the revocation check (the network)."""
+    failure = result.path_failure
+    if not result.intact or failure is None:
+        return "card"
+    if isinstance(failure, CertificateRevokedError | RevocationUnknownError):
+        return "card"
+    if isinstance(failure, RevocationError):
+        return "revocation"
+    if isinstance(failure, PathBuildingError):
+        return "trust"
+    return "card"
 
 
 def _document(

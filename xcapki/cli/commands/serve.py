@@ -9,6 +9,8 @@ from pathlib import Path
 from xcapki.cli.console import Console
 from xcapki.cli.errors import ServiceUnavailableError
 from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.files import StagedOutput, check_output
+from xcapki.cli.login_service import login_service
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -32,8 +34,50 @@ _FINAL_TRY_REFUSAL = {
 }
 
 
+def _serve_arguments(args: argparse.Namespace) -> list[str]:
+    """The options this run was given, for the login service to repeat."""
+    arguments = ["--host", args.host, "--port", str(args.port), "--pin-mode", args.pin_mode]
+    if args.module:
+        arguments += ["--module", str(Path(args.module).absolute())]
+    return arguments
+
+
+def _install(args: argparse.Namespace, console: Console) -> ExitCode:
+    service = login_service(_serve_arguments(args))
+    service.path.parent.mkdir(parents=True, exist_ok=True)
+    target = check_output(str(service.path), force=True)
+    with StagedOutput(target) as out:
+        out.write(service.text.encode())
+        out.commit()
+    console.document({"installed": str(target), "activate": list(service.activate)})
+    console.say("serve.installed", path=target)
+    for command in service.activate:
+        console.line(f"  {command}")
+    return ExitCode.OK
+
+
+def _uninstall(console: Console) -> ExitCode:
+    service = login_service([])
+    existed = service.path.exists()
+    console.document({"removed": str(service.path) if existed else None})
+    if existed:
+        console.say("serve.uninstall_first")
+        for command in service.deactivate:
+            console.line(f"  {command}")
+        service.path.unlink()
+        console.say("serve.uninstalled", path=service.path)
+    else:
+        console.say("serve.not_installed", path=service.path)
+    return ExitCode.OK
+
+
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
-    """Serve until Ctrl-C; SERVICE when the service cannot start."""
+    """Serve until Ctrl-C; SERVICE when the service cannot start. ``--install`` and
+    ``--uninstall`` write or remove the login service instead of serving."""
+    if args.install:
+        return _install(args, console)
+    if args.uninstall:
+        return _uninstall(console)
     try:
         from xcapki.service import (
             DomainApproval,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from xcapki.cli.commands.certs import show_certificates
 from xcapki.cli.console import Console
+from xcapki.cli.context import terminal_secret
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -106,6 +107,6 @@ def _new_card_pin(args: argparse.Namespace, console: Console) -> str:
     source = (
         PinFromEnvironment(variable=args.pin_env)
         if args.pin_env
-        else PinPrompt(prompt=console.text("prompt.new_pin"))
+        else PinPrompt(prompt=console.text("prompt.new_pin"), reader=terminal_secret)
     )
     return resolve_pin(source).reveal()

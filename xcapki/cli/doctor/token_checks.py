@@ -17,7 +17,8 @@ from xcapki.cli.console import Console
 from xcapki.cli.context import REVOCATION_MODES, open_module, select_token
 from xcapki.cli.context import trust_store as build_trust_store
 from xcapki.cli.doctor.model import CheckId, Recorder, Verdict
-from xcapki.cli.failures import describe_failure
+from xcapki.cli.errors import ExtraMissingError
+from xcapki.cli.failures import Failure, describe_failure
 from xcapki.cli.present import days_left, subject_name
 from xcapki.crypto.errors import PathValidationError, RevocationError
 from xcapki.crypto.validation import (
@@ -75,12 +76,15 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
     """Record the module, token, PIN, certificate, path and revocation checks in order."""
     try:
         module = open_module(args, console)
-    except ModuleError as error:
+    except (ModuleError, ExtraMissingError) as error:
+        failure = describe_failure(error, recorder.catalogue)
         recorder.add_text(
             CheckId.PKCS11_MODULE,
             Verdict.FAIL,
-            f"{recorder.catalogue.text('summary.module')}: {error}",
-            recorder.catalogue.text("remedy.module"),
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
+            failure.remedy,
         )
         recorder.skip_after(TOKEN_CHECKS[1:], CheckId.PKCS11_MODULE)
         return
@@ -97,11 +101,23 @@ def check_token(recorder: Recorder, args: argparse.Namespace, console: Console) 
     except TokenError as error:
         failure = describe_failure(error, recorder.catalogue)
         recorder.add_text(
-            CheckId.TOKEN, Verdict.FAIL, f"{failure.summary}: {failure.detail}", failure.remedy
+            CheckId.TOKEN,
+            Verdict.FAIL,
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
+            failure.remedy,
         )
         recorder.skip_after(TOKEN_CHECKS[2:], CheckId.TOKEN)
         return
-    recorder.add(CheckId.TOKEN, Verdict.OK, "doctor.token.found", token=token.describe())
+    recorder.add(
+        CheckId.TOKEN,
+        Verdict.OK,
+        "doctor.token.found",
+        token=recorder.catalogue.text(
+            "token.describe", label=token.label, serial=token.serial, reader=token.reader_name
+        ),
+    )
     _check_pin_state(recorder, token)
     _check_certificates(recorder, args, module, token)
 
@@ -132,7 +148,9 @@ def _check_certificates(
         recorder.add_text(
             CheckId.SIGNING_CERTIFICATE,
             Verdict.FAIL,
-            f"{failure.summary}: {failure.detail}",
+            recorder.catalogue.text(
+                "doctor.failure", summary=failure.summary, detail=failure.detail
+            ),
             failure.remedy,
         )
         recorder.skip_after(_CERTIFICATE_CHECKS[1:], CheckId.SIGNING_CERTIFICATE)
@@ -322,6 +340,10 @@ def _check_revocation(
         Verdict.OK,
         "doctor.revocation.ok",
         state=recorder.catalogue.text(f"revocation.{status.state.value}"),
-        source=status.source.value,
+        source=recorder.catalogue.text(f"revocation.source.{status.source.value}"),
         endpoints=shown,
     )
+
+
+def _failed_line(recorder: Recorder, failure: Failure) -> str:
+    return recorder.catalogue.text("doctor.failure", summary=failure.summary, detail=failure.detail)

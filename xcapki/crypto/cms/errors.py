@@ -6,6 +6,7 @@ every check below has its own type::
     CmsError                          xcapki.crypto.errors
     ├── CmsUsageError                 options that contradict each other
     ├── CmsMalformedError             not strict DER CMS SignedData
+    │   ├── NotCmsError               not a CMS at all (a document, a certificate, empty)
     │   ├── CmsTooLargeError
     │   ├── CmsSignerCountError       not exactly one SignerInfo
     │   └── SignedAttributeError      missing, repeated or unreadable attribute
@@ -44,6 +45,7 @@ __all__ = [
     "DetachedContentMissingError",
     "MessageDigestMismatchError",
     "NonceAttributeMismatchError",
+    "NotCmsError",
     "PssParametersError",
     "SignatureInvalidError",
     "SignedAttributeError",
@@ -61,6 +63,10 @@ class CmsUsageError(CmsError):
 
 class CmsMalformedError(CmsError):
     """The input is not a strict DER ContentInfo holding one SignedData."""
+
+
+class NotCmsError(CmsMalformedError):
+    """The input is no CMS ContentInfo at all: empty, a document, a certificate."""
 
 
 class CmsTooLargeError(CmsMalformedError):

@@ -33,7 +33,14 @@ from xcapki.crypto.cms.attributes import (
 from xcapki.crypto.cms.errors import CmsUsageError
 from xcapki.signer import Signer
 
-__all__ = ["SignerIdentifierType", "sign_cms", "sign_hipki", "sign_smartpki"]
+__all__ = [
+    "SignerIdentifierType",
+    "sign_cms",
+    "sign_digest",
+    "sign_hipki",
+    "sign_smartpki",
+    "signed_data_head",
+]
 
 _UTC_TIME_YEARS: Final = range(1950, 2050)
 
@@ -66,24 +73,115 @@ def sign_cms(
     ``nonce`` and ``card_serial`` add the HiPKI attributes. With
     ``NO_ATTRIBUTES`` the signature covers the content itself.
     """
-    certificate = signer.certificate
-    chosen = _scheme_for(certificate, scheme)
-    digest_id = digest_identifier(hash_algorithm)
-    signature_id = signature_identifier(chosen, hash_algorithm)
-    signer_der = certificate.public_bytes(Encoding.DER)
     if isinstance(attributes, NoAttributes):
         if signing_time is not None or nonce is not None or card_serial is not None:
             raise CmsUsageError(
                 "signing_time, nonce and card_serial are signed attributes; "
                 "they cannot be used with NO_ATTRIBUTES"
             )
-        signed_attrs = None
-        to_sign = content
+        to_sign: bytes | None = content
+        content_digest = b""
     else:
+        to_sign = None
+        content_digest = digest(hash_algorithm, content)
+    signed_data = _signed_data(
+        signer,
+        content_digest=content_digest,
+        to_sign=to_sign,
+        hash_algorithm=hash_algorithm,
+        scheme=scheme,
+        attributes=attributes,
+        include_chain=include_chain,
+        signing_time=signing_time,
+        nonce=nonce,
+        card_serial=card_serial,
+        signer_identifier=signer_identifier,
+    )
+    if not detached:
+        signed_data["encap_content_info"] = {"content_type": "data", "content": content}
+    return _content_info(signed_data)
+
+
+def sign_digest(
+    content_digest: bytes,
+    signer: Signer,
+    *,
+    hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    scheme: SignatureScheme | None = None,
+    attributes: SignedAttributes = FULL_ATTRIBUTES,
+    include_chain: Sequence[x509.Certificate] = (),
+    signing_time: datetime | None = None,
+    signer_identifier: SignerIdentifierType = SignerIdentifierType.ISSUER_AND_SERIAL,
+) -> bytes:
+    """A detached DER SignedData over content known only by its ``hash_algorithm`` digest.
+
+    For content too large to hold (xcapki.crypto.cms.stream hashes it while
+    reading). Signed attributes are required: they carry the digest, and a
+    ``Signer`` signs bytes, not a digest.
+    """
+    if len(content_digest) != hash_algorithm.digest_size:
+        raise CmsUsageError(
+            f"the content digest has {len(content_digest)} bytes; "
+            f"{hash_algorithm.value} digests have {hash_algorithm.digest_size}"
+        )
+    signed_data = _signed_data(
+        signer,
+        content_digest=content_digest,
+        to_sign=None,
+        hash_algorithm=hash_algorithm,
+        scheme=scheme,
+        attributes=attributes,
+        include_chain=include_chain,
+        signing_time=signing_time,
+        nonce=None,
+        card_serial=None,
+        signer_identifier=signer_identifier,
+    )
+    return _content_info(signed_data)
+
+
+def signed_data_head(
+    hash_algorithm: HashAlgorithm, signer_identifier: SignerIdentifierType
+) -> bytes:
+    """The DER of SignedData's first two fields (version, digestAlgorithms).
+
+    A streamed SignedData writes them before the content, long before the
+    signature exists; ``sign_digest`` puts the same two fields in its output.
+    """
+    version = core.Integer(_version_number(signer_identifier)).dump()
+    algorithms = cms.DigestAlgorithms([digest_identifier(hash_algorithm)]).dump()
+    return bytes(version) + bytes(algorithms)
+
+
+def _version_number(signer_identifier: SignerIdentifierType) -> int:
+    return 3 if signer_identifier is SignerIdentifierType.SUBJECT_KEY_IDENTIFIER else 1
+
+
+def _signed_data(
+    signer: Signer,
+    *,
+    content_digest: bytes,
+    to_sign: bytes | None,
+    hash_algorithm: HashAlgorithm,
+    scheme: SignatureScheme | None,
+    attributes: SignedAttributes | NoAttributes,
+    include_chain: Sequence[x509.Certificate],
+    signing_time: datetime | None,
+    nonce: bytes | None,
+    card_serial: str | None,
+    signer_identifier: SignerIdentifierType,
+) -> cms.SignedData:
+    """A detached SignedData; ``to_sign`` is the content itself for ``NO_ATTRIBUTES``."""
+    certificate = signer.certificate
+    chosen = _scheme_for(certificate, scheme)
+    digest_id = digest_identifier(hash_algorithm)
+    signature_id = signature_identifier(chosen, hash_algorithm)
+    signer_der = certificate.public_bytes(Encoding.DER)
+    signed_attrs = None
+    if isinstance(attributes, SignedAttributes):
         signed_set = _signed_attributes(
-            content,
+            content_digest,
             attributes,
-            hash_algorithm=hash_algorithm,
             digest_id=digest_id,
             signature_id=signature_id,
             signer_der=signer_der,
@@ -93,11 +191,14 @@ def sign_cms(
         )
         signed_attrs = cms.CMSAttributes.load(signed_set)
         to_sign = signed_set
+    if to_sign is None:
+        raise CmsUsageError("a signature without signed attributes needs the content itself")
     signature = signer.sign(to_sign, hash_algorithm=hash_algorithm, scheme=chosen)
     signer_cert = asn1_x509.Certificate.load(signer_der)
     with_key_id = signer_identifier is SignerIdentifierType.SUBJECT_KEY_IDENTIFIER
+    version = "v3" if with_key_id else "v1"
     signer_info = {
-        "version": "v3" if with_key_id else "v1",
+        "version": version,
         "sid": _signer_identifier(signer_cert, certificate, with_key_id=with_key_id),
         "digest_algorithm": digest_id,
         "signature_algorithm": signature_id,
@@ -105,18 +206,18 @@ def sign_cms(
     }
     if signed_attrs is not None:
         signer_info["signed_attrs"] = signed_attrs
-    encap: dict[str, object] = {"content_type": "data"}
-    if not detached:
-        encap["content"] = content
-    signed_data = cms.SignedData(
+    return cms.SignedData(
         {
-            "version": "v3" if with_key_id else "v1",
+            "version": version,
             "digest_algorithms": [digest_id],
-            "encap_content_info": encap,
+            "encap_content_info": {"content_type": "data"},
             "certificates": _certificate_set(signer_der, include_chain),
             "signer_infos": [signer_info],
         }
     )
+
+
+def _content_info(signed_data: cms.SignedData) -> bytes:
     return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
 
 
@@ -182,10 +283,9 @@ def _scheme_for(certificate: x509.Certificate, scheme: SignatureScheme | None) -
 
 
 def _signed_attributes(
-    content: bytes,
+    content_digest: bytes,
     wanted: SignedAttributes,
     *,
-    hash_algorithm: HashAlgorithm,
     digest_id: object,
     signature_id: object,
     signer_der: bytes,
@@ -193,7 +293,6 @@ def _signed_attributes(
     nonce: bytes | None,
     card_serial: str | None,
 ) -> bytes:
-    content_digest = digest(hash_algorithm, content)
     encoded = [
         _attribute(parse.CONTENT_TYPE, core.ObjectIdentifier(parse.ID_DATA).dump()),
         _attribute(parse.MESSAGE_DIGEST, core.OctetString(content_digest).dump()),

@@ -85,6 +85,7 @@ def verify_signed_data(
     *,
     validator: ChainValidator,
     content: bytes | None = None,
+    content_digest: bytes | None = None,
     policy: AlgorithmPolicy = DEFAULT_POLICY,
     max_size: int = DEFAULT_MAX_SIZE,
     now: datetime | None = None,
@@ -95,7 +96,7 @@ def verify_signed_data(
 ) -> VerifiedSignedData:
     """Verify the CMS, then validate the signer's path at ``now`` (default: the validator's clock).
 
-    ``data`` is the DER or a ``ParsedCms``; the options are ``verify_cms``'s.
+    ``data`` is the DER or a ``ParsedCms``; the options are ``inspect_cms``'s.
     Malformed or disallowed CMS raises its ``CmsError`` as ``verify_cms`` does;
     a broken digest or signature and a path or revocation failure are
     reported in the result. The certificates carried in the CMS help build
@@ -104,6 +105,7 @@ def verify_signed_data(
     signature = inspect_cms(
         data,
         content=content,
+        content_digest=content_digest,
         policy=policy,
         max_size=max_size,
         now=now,

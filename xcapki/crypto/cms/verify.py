@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import _algorithms
@@ -118,6 +118,7 @@ def inspect_cms(
     data: bytes | ParsedCms,
     *,
     content: bytes | None = None,
+    content_digest: bytes | None = None,
     policy: AlgorithmPolicy = DEFAULT_POLICY,
     max_size: int = DEFAULT_MAX_SIZE,
     now: datetime | None = None,
@@ -135,11 +136,16 @@ def inspect_cms(
     certificate (4), algorithms (5), signed attributes (6), the signature (7).
     Whatever ``cryptography`` or asn1crypto raise on hostile input becomes a
     ``CmsMalformedError`` here; no exception of a dependency leaves.
+
+    ``content_digest`` stands in for a detached content too large to hold: its
+    digest with the SignerInfo's digest algorithm (xcapki.crypto.cms.stream
+    hashes the content while reading it); the result's ``content`` is then empty.
     """
     try:
         return _inspect(
             data,
             content=content,
+            content_digest=content_digest,
             policy=policy,
             max_size=max_size,
             now=now,
@@ -161,6 +167,7 @@ def _inspect(
     data: bytes | ParsedCms,
     *,
     content: bytes | None,
+    content_digest: bytes | None,
     policy: AlgorithmPolicy,
     max_size: int,
     now: datetime | None,
@@ -171,7 +178,9 @@ def _inspect(
 ) -> CmsSignature:
     parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)
     signer = parsed.signer
-    signed_content = _content(parsed, content)
+    if content_digest is not None and (content is not None or parsed.content is not None):
+        raise CmsUsageError("content_digest stands for a detached content; pass one or the other")
+    signed_content = b"" if content_digest is not None else _content(parsed, content)
     attributes = decode_attributes(signer)
     if nonce is not None and attributes is not None:
         _check_nonce(attributes, nonce)
@@ -187,15 +196,22 @@ def _inspect(
     failure: CmsError | None
     if attributes is None:
         failure = None
-        signed_bytes = signed_content
+        signed_bytes = signed_content if content_digest is None else content_digest
     else:
         _check_algorithm_protection(attributes, signer)
         _check_attributes(attributes, now, max_clock_skew)
         signed_bytes = attributes.signed_der
-        failure = _digest_failure(attributes, digest_algorithm, signed_content)
+        failure = _digest_failure(
+            attributes, digest_algorithm, signed_content, content_digest=content_digest
+        )
     if failure is None:
         failure = _signature_failure(
-            public_key, algorithm, digest_algorithm, signer.signature, signed_bytes
+            public_key,
+            algorithm,
+            digest_algorithm,
+            signer.signature,
+            signed_bytes,
+            prehashed=attributes is None and content_digest is not None,
         )
     return CmsSignature(
         intact=failure is None,
@@ -339,9 +355,14 @@ def _check_signing_certificate(reference: tuple[str, bytes], certificate: x509.C
 
 
 def _digest_failure(
-    attributes: ParsedAttributes, algorithm: HashAlgorithm, content: bytes
+    attributes: ParsedAttributes,
+    algorithm: HashAlgorithm,
+    content: bytes,
+    *,
+    content_digest: bytes | None = None,
 ) -> CmsError | None:
-    if _algorithms.digest(algorithm, content) == attributes.message_digest:
+    computed = _algorithms.digest(algorithm, content) if content_digest is None else content_digest
+    if computed == attributes.message_digest:
         return None
     return MessageDigestMismatchError(
         "the messageDigest attribute does not match the content; the content or the "
@@ -355,16 +376,19 @@ def _signature_failure(
     digest_algorithm: HashAlgorithm,
     signature: bytes,
     signed: bytes,
+    *,
+    prehashed: bool = False,
 ) -> CmsError | None:
+    hashing = utils.Prehashed(digest_algorithm.new()) if prehashed else digest_algorithm.new()
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, signed, ec.ECDSA(digest_algorithm.new()))
+            key.verify(signature, signed, ec.ECDSA(hashing))
         else:
             key.verify(
                 signature,
                 signed,
                 _algorithms.verify_padding(algorithm, digest_algorithm),
-                digest_algorithm.new(),
+                hashing,
             )
     except (InvalidSignature, ValueError):
         return SignatureInvalidError(
