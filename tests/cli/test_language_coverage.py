@@ -34,12 +34,13 @@ _NAMES = (
     inform outform page local off soft hard require xca gca moica moeaca en zh status change
     certs tokens readers sign verify selftest doctor serve demo card service redis http https
     sha id data tw gov nat host port pin virtual opensc Ctrl create pem der signing encryption
-    trust list add remove
+    trust list add remove encrypt decrypt native browser
     """
     # products, platforms and standards
     """
     Smart Card Client Debian Windows HiCOS HiPKI OpenSC SoftHSM opencryptoki Proxy Chunghwa
-    Telecom PKI CCID USB IC CI JSON SignedData systemd launchd macOS
+    Telecom PKI CCID USB IC CI JSON SignedData systemd launchd macOS Chrome Chromium Edge
+    LocalNetworkAccessAllowedForUrls PAdES hipki smartpki webeid SmartPKI Firefox Web eID
     """
 )
 NAMES = frozenset(_NAMES.split())

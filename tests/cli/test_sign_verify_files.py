@@ -176,7 +176,6 @@ def test_detached_signature_without_content_names_the_flag(
     [
         ("empty.p7s", b""),
         ("notes.txt", b"a text file, not a signature\n"),
-        ("doc.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"),
     ],
 )
 def test_files_that_are_no_signature_say_so(tmp_path: Path, name: str, data: bytes) -> None:
@@ -187,6 +186,17 @@ def test_files_that_are_no_signature_say_so(tmp_path: Path, name: str, data: byt
     assert result.json()["error"]["kind"] == "not_cms"
     text = run_cli("verify", str(path), "--revocation", "off")
     assert "not a CMS (PKCS#7) signature" in text.stdout
+    assert "altered" not in text.stdout
+
+
+def test_a_pdf_is_verified_as_a_pdf_and_a_damaged_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    result = run_cli("verify", str(path), "--revocation", "off", "--json")
+    assert result.code == ExitCode.NOT_INTACT
+    assert result.json()["refused"]["type"] == "PdfFormatError"
+    text = run_cli("verify", str(path), "--revocation", "off")
+    assert "damaged" in text.stdout
     assert "altered" not in text.stdout
 
 

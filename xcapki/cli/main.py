@@ -244,11 +244,11 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     sign.add_argument("--detached", action="store_true", help=t("help.detached"))
     sign.add_argument("--hash", choices=HASH_CHOICES, default="sha256", help=t("help.hash"))
     sign.add_argument("--force", action="store_true", help=t("help.sign.force"))
-    add_sign_options(sign)
+    add_sign_options(sign, t)
 
-    encrypt_command.add_arguments(_command(commands, "encrypt", "encrypt", t("help.encrypt")))
+    encrypt_command.add_arguments(_command(commands, "encrypt", "encrypt", t("help.encrypt")), t)
     decrypt_command.add_arguments(
-        _command(commands, "decrypt", "decrypt", t("help.decrypt"), extras=CARD)
+        _command(commands, "decrypt", "decrypt", t("help.decrypt"), extras=CARD), t
     )
 
     verify = _command(commands, "verify", "verify", t("help.verify"))
@@ -264,7 +264,7 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
         help=t("help.max_size"),
     )
     _add_trust(verify, t, revocation_default="hard")
-    add_verify_options(verify)
+    add_verify_options(verify, t)
 
     selftest = _command(
         commands,
@@ -370,8 +370,8 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
         help=t("help.ubn"),
     )
 
-    importlib.import_module("xcapki.cli.commands.native_host").add_parser(commands, _command)
-    importlib.import_module("xcapki.cli.commands.browser").add_parser(commands, _command)
+    importlib.import_module("xcapki.cli.commands.native_host").add_parser(commands, _command, t)
+    importlib.import_module("xcapki.cli.commands.browser").add_parser(commands, _command, t)
 
     demo = _command(
         commands,

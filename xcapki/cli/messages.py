@@ -89,6 +89,135 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "簽章中不含原文（分離式簽章）",
     },
     "help.sign.force": {_E: "replace OUTPUT if it exists", _Z: "若 OUTPUT 已存在則取代"},
+    "help.native_host": {
+        _E: "the browser extension's native messaging host",
+        _Z: "瀏覽器擴充功能的原生訊息程式",
+    },
+    "help.native_host.caller": {
+        _E: "what the browser passes (the extension's id)",
+        _Z: "瀏覽器傳入的參數（擴充功能的識別碼）",
+    },
+    "help.native_host.pinentry": {
+        _E: "the PIN dialog program (default: $XCAPKI_PINENTRY, else the desktop's pinentry)",
+        _Z: "輸入 PIN 碼的對話框程式（預設：$XCAPKI_PINENTRY，否則為桌面環境的 'pinentry'）",
+    },
+    "help.native_host.sites": {
+        _E: "the trusted sites file (default: the service's)",
+        _Z: "信任網站清單檔（預設：與本機服務相同）",
+    },
+    "help.native_host.accept_page_pin": {
+        _E: "SmartPKI compatible mode: use the PIN the page sends, not the dialog (less safe)",
+        _Z: "SmartPKI 相容模式：使用網頁送來的 PIN 碼，而非對話框（較不安全）",
+    },
+    "help.native_host.timeout": {
+        _E: "seconds the user has to answer a dialog",
+        _Z: "使用者回應對話框的秒數",
+    },
+    "help.browser": {
+        _E: "register the native host with browsers",
+        _Z: "向瀏覽器登錄原生程式",
+    },
+    "help.browser.install": {
+        _E: "write the native host manifests",
+        _Z: "寫入原生程式的登錄檔",
+    },
+    "help.browser.uninstall": {
+        _E: "remove them",
+        _Z: "移除登錄檔",
+    },
+    "help.browser.user_data_dir": {
+        _E: "a Chromium profile directory to register the host in instead",
+        _Z: "改為登錄到此 Chromium 設定檔目錄",
+    },
+    "help.browser.home": {
+        _E: "install under DIR instead of the home directory or /",
+        _Z: "安裝到 DIR，而非家目錄或 /",
+    },
+    "help.browser.pinentry": {
+        _E: "the PIN dialog program",
+        _Z: "輸入 PIN 碼的對話框程式",
+    },
+    "help.browser.sites": {
+        _E: "the trusted sites file",
+        _Z: "信任網站清單檔",
+    },
+    "help.browser.accept_page_pin": {
+        _E: "SmartPKI compatible mode: the host uses the PIN the page sends",
+        _Z: "SmartPKI 相容模式：原生程式使用網頁送來的 PIN 碼",
+    },
+    "help.pdf.group": {
+        _E: "PDF (PAdES) options",
+        _Z: "PDF（PAdES）選項",
+    },
+    "help.pdf.sign": {
+        _E: "sign as PAdES even without a %%PDF header",
+        _Z: "即使檔案沒有 %%PDF 開頭也以 PAdES 簽署",
+    },
+    "help.pdf.level": {
+        _E: "PAdES level (default: b-b)",
+        _Z: "PAdES 等級（預設：b-b）",
+    },
+    "help.pdf.tsa": {
+        _E: "RFC 3161 time-stamping authority (b-t and up)",
+        _Z: "RFC 3161 時戳服務（b-t 以上）",
+    },
+    "help.pdf.stamp": {
+        _E: "draw organisation and 統一編號 on a page",
+        _Z: "在頁面上畫出機關名稱與統一編號",
+    },
+    "help.pdf.page": {
+        _E: "page of the stamp, from 1; -1 is the last",
+        _Z: "簽章圖樣所在頁碼，從 1 起算；-1 為最後一頁",
+    },
+    "help.pdf.box": {
+        _E: "the stamp's box in points (default: bottom right)",
+        _Z: "簽章圖樣的位置（點；預設：右下角）",
+    },
+    "help.pdf.font": {
+        _E: "a CJK font for the stamp (.ttf/.otf/.ttc)",
+        _Z: "簽章圖樣使用的中文字型（.ttf/.otf/.ttc）",
+    },
+    "help.pdf.reason": {
+        _E: "the reason recorded in the signature",
+        _Z: "記錄在簽章中的簽署原因",
+    },
+    "help.pdf.location": {
+        _E: "the place recorded in the signature",
+        _Z: "記錄在簽章中的簽署地點",
+    },
+    "help.pdf.trust_root": {
+        _E: "b-lt/b-lta: collect revocation data up to this root instead of GRCA (repeatable)",
+        _Z: "b-lt/b-lta：蒐集廢止資訊直到此根憑證，而非 GRCA（可重複）",
+    },
+    "help.pdf.intermediate": {
+        _E: "an intermediate CA",
+        _Z: "中繼憑證機構",
+    },
+    "help.pdf.verify": {
+        _E: "verify as a PDF even without a %%PDF header",
+        _Z: "即使檔案沒有 %%PDF 開頭也以 PDF 驗證",
+    },
+    "help.encrypt.to": {
+        _E: "recipient certificate",
+        _Z: "收件者憑證",
+    },
+    "help.encrypt.cipher": {
+        _E: "content cipher (default aes-256-gcm; a CBC cipher for readers older than OpenSSL 3)",
+        _Z: "內容加密演算法（預設 'aes-256-gcm'；對 OpenSSL 3 以前的讀取端用 CBC）",
+    },
+    "help.encrypt.key_transport": {
+        _E: "how the recipient's RSA key wraps the content key (default oaep, with SHA-1 as"
+        " CMS defines it and cards offer it)",
+        _Z: "收件者 RSA 金鑰包裝內容金鑰的方式（預設 'oaep'，依 CMS 定義與卡片支援使用 SHA-1）",
+    },
+    "help.output.force": {
+        _E: "replace OUTPUT if it exists",
+        _Z: "若 OUTPUT 已存在則取代",
+    },
+    "help.decrypt.input": {
+        _E: "the envelope, DER or PEM",
+        _Z: "數位信封，DER 或 PEM 格式",
+    },
     "help.encrypt": {
         _E: "encrypt a file to a certificate (CMS envelope; no card needed)",
         _Z: "以憑證加密檔案（CMS 數位信封；不需要卡片）",

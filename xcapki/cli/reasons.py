@@ -151,6 +151,35 @@ ZH_REASONS: Final[Mapping[str, str]] = {
     "DemoLoginError": "示範登入失敗",
     "ServiceUnavailableError": "本機簽章服務無法啟動",
     "HicosModuleMissingError": "讀卡機中是 HiCOS 卡片，但沒有安裝 HiCOS 憑證元件",
+    # envelopes (encrypt / decrypt)
+    "EnvelopeError": "無法製作或開啟數位信封",
+    "EnvelopeUsageError": "此收件者憑證或選項無法製作數位信封",
+    "DecryptionError": "無法以此金鑰開啟數位信封（收件者不符、內容損壞或演算法不支援）",
+    # login: certificate purpose and profile
+    "CertificatePurposeError": "此憑證不是卡片的登入（簽章）憑證",
+    "CertificateProfileError": "憑證內容不符合政府憑證規範（身分欄位重複或格式不正確）",
+    # Web eID tokens
+    "TokenFormatError": "Web eID 登入資料的格式不正確",
+    "CertificateDecodingError": "Web eID 登入資料中的憑證無法讀取",
+    "CertificatePurposeMissingError": "憑證沒有金鑰用途，無法確認可用於登入",
+    "ExtendedKeyUsageRejectedError": "憑證的延伸金鑰用途不包含用戶端驗證",
+    "DisallowedPolicyError": "憑證帶有此網站不接受的憑證政策",
+    # the browser extension's native host
+    "NativeHostError": "瀏覽器擴充功能的原生程式無法完成要求",
+    "FramingError": "瀏覽器送來的訊息格式不正確",
+    "InvalidArgumentError": "瀏覽器擴充功能的指令或參數不正確",
+    "OriginRefusedError": "此網站不能使用卡片（不是 https，或尚未信任）",
+    "PinentryError": "無法執行輸入 PIN 碼的對話框程式",
+    "UserCancelledError": "使用者取消了對話框",
+    "UserTimeoutError": "對話框逾時未回應",
+    # PDF (PAdES)
+    "PdfError": "無法簽署或驗證此 PDF",
+    "PdfFormatError": "PDF 檔案損壞，或簽章的配置有偽造跡象",
+    "PdfSigningError": "PDF 簽章未完成，沒有寫入任何檔案",
+    "PdfUsageError": "PDF 簽章選項無法使用於此文件或系統",
+    "TimestampError": "無法取得可用的時戳",
+    # test components
+    "RedisTopologyError": "本機測試用的 Redis 伺服器、叢集或哨兵群組沒有啟動",
 }
 
 

@@ -15,13 +15,14 @@ __all__ = ["add_parser", "run"]
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     command: Callable[..., argparse.ArgumentParser],
+    t: Callable[[str], str],
 ) -> None:
     """Register ``browser`` with its ``install`` and ``uninstall`` actions."""
-    parser = command(commands, "browser", "browser", "register the native host with browsers")
+    parser = command(commands, "browser", "browser", t("help.browser"))
     actions = parser.add_subparsers(dest="browser_action", required=True, metavar="ACTION")
     for name, text in (
-        ("install", "write the native host manifests"),
-        ("uninstall", "remove them"),
+        ("install", t("help.browser.install")),
+        ("uninstall", t("help.browser.uninstall")),
     ):
         action = actions.add_parser(name, help=text, description=text)
         scope = action.add_mutually_exclusive_group()
@@ -34,18 +35,16 @@ def add_parser(
         action.add_argument(
             "--user-data-dir",
             metavar="DIR",
-            help="a Chromium profile directory to register the host in instead",
+            help=t("help.browser.user_data_dir"),
         )
-        action.add_argument(
-            "--home", metavar="DIR", help="install under DIR instead of the home directory or /"
-        )
+        action.add_argument("--home", metavar="DIR", help=t("help.browser.home"))
         if name == "install":
-            action.add_argument("--pinentry", metavar="PROGRAM", help="the PIN dialog program")
-            action.add_argument("--sites", metavar="FILE", help="the trusted sites file")
+            action.add_argument("--pinentry", metavar="PROGRAM", help=t("help.browser.pinentry"))
+            action.add_argument("--sites", metavar="FILE", help=t("help.browser.sites"))
             action.add_argument(
                 "--accept-page-pin",
                 action="store_true",
-                help="SmartPKI compatible mode: the host uses the PIN the page sends",
+                help=t("help.browser.accept_page_pin"),
             )
 
 

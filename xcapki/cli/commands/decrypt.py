@@ -8,6 +8,7 @@ run, so the card and crypto layers are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from xcapki.cli.exit_codes import ExitCode
@@ -20,11 +21,11 @@ __all__ = ["HELP", "add_arguments", "run"]
 HELP = "decrypt a CMS envelope (PKCS#7) with the card's encryption key"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, t: Callable[[str], str]) -> None:
     """The command's own arguments."""
-    parser.add_argument("input", metavar="INPUT.p7m", help="the envelope, DER or PEM")
+    parser.add_argument("input", metavar="INPUT.p7m", help=t("help.decrypt.input"))
     parser.add_argument("-o", "--output", metavar="OUTPUT", required=True)
-    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument("--force", action="store_true", help=t("help.output.force"))
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:

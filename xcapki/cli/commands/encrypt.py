@@ -8,6 +8,7 @@ card, its encryption certificate ``cert2``). The parser is built for every
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from xcapki.cli.exit_codes import ExitCode
@@ -25,25 +26,24 @@ CIPHERS = ("aes-256-gcm", "aes-128-gcm", "aes-256-cbc", "aes-128-cbc", "des-ede3
 KEY_TRANSPORTS = ("oaep", "oaep-sha256", "pkcs1v15")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, t: Callable[[str], str]) -> None:
     """The command's own arguments."""
     parser.add_argument("input", metavar="INPUT")
-    parser.add_argument("--to", metavar="CERT", required=True, help="recipient certificate")
+    parser.add_argument("--to", metavar="CERT", required=True, help=t("help.encrypt.to"))
     parser.add_argument("-o", "--output", metavar="OUTPUT.p7m", required=True)
     parser.add_argument(
         "--cipher",
         choices=CIPHERS,
         default=CIPHERS[0],
-        help="content cipher (default aes-256-gcm; a CBC cipher for readers older than OpenSSL 3)",
+        help=t("help.encrypt.cipher"),
     )
     parser.add_argument(
         "--key-transport",
         choices=KEY_TRANSPORTS,
         default=KEY_TRANSPORTS[0],
-        help="how the recipient's RSA key wraps the content key (default oaep, with SHA-1 as"
-        " CMS defines it and cards offer it)",
+        help=t("help.encrypt.key_transport"),
     )
-    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument("--force", action="store_true", help=t("help.output.force"))
 
 
 def read_certificate(name: str) -> x509.Certificate:

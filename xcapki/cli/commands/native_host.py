@@ -22,28 +22,23 @@ __all__ = ["add_parser", "run"]
 def add_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     command: Callable[..., argparse.ArgumentParser],
+    t: Callable[[str], str],
 ) -> None:
     """Register ``native-host`` and its options."""
-    parser = command(
-        commands, "native-host", "native_host", "the browser extension's native messaging host"
-    )
-    parser.add_argument("caller", nargs="*", help="what the browser passes (the extension's id)")
+    parser = command(commands, "native-host", "native_host", t("help.native_host"))
+    parser.add_argument("caller", nargs="*", help=t("help.native_host.caller"))
     parser.add_argument(
         "--pinentry",
         metavar="PROGRAM",
-        help="the PIN dialog program (default: $XCAPKI_PINENTRY, else the desktop's pinentry)",
+        help=t("help.native_host.pinentry"),
     )
-    parser.add_argument(
-        "--sites", metavar="FILE", help="the trusted sites file (default: the service's)"
-    )
+    parser.add_argument("--sites", metavar="FILE", help=t("help.native_host.sites"))
     parser.add_argument(
         "--accept-page-pin",
         action="store_true",
-        help="SmartPKI compatible mode: use the PIN the page sends, not the dialog (less safe)",
+        help=t("help.native_host.accept_page_pin"),
     )
-    parser.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds the user has to answer a dialog"
-    )
+    parser.add_argument("--timeout", type=float, default=120.0, help=t("help.native_host.timeout"))
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:

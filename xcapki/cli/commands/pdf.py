@@ -17,6 +17,7 @@ from xcapki.cli.console import Console
 from xcapki.cli.context import REVOCATION_MODES, trust_store
 from xcapki.cli.errors import InputFileError
 from xcapki.cli.exit_codes import ExitCode
+from xcapki.cli.files import check_output
 from xcapki.cli.present import certificate_json, print_certificate, subject_name
 from xcapki.cli.verdict import VERDICT_MESSAGES
 from xcapki.crypto.validation.status import RevocationState
@@ -102,6 +103,7 @@ def sign(args: argparse.Namespace, console: Console) -> ExitCode:
         raise InputFileError("a PDF signature is always embedded: leave out --detached")
     if not is_pdf(_head(args.input)):
         raise PdfFormatError(f"{args.input} is not a PDF (no %PDF- header); give a PDF file")
+    target = check_output(args.output, inputs=[args.input], force=args.force)
     level = PadesLevel(args.level or PadesLevel.B_B.value)
     visible = None
     if args.stamp or args.page is not None or args.box is not None:
@@ -119,7 +121,7 @@ def sign(args: argparse.Namespace, console: Console) -> ExitCode:
         console.progress("pdf.progress.sign", path=args.input, level=level.value.upper())
         result = sign_pdf(
             args.input,
-            args.output,
+            target,
             signer,
             level=level,
             chain=chain,
