@@ -34,7 +34,7 @@ _NAMES = (
     inform outform page local off soft hard require xca gca moica moeaca en zh status change
     certs tokens readers sign verify selftest doctor serve demo card service redis http https
     sha id data tw gov nat host port pin virtual opensc Ctrl create pem der signing encryption
-    trust list add remove encrypt decrypt native browser
+    trust list add remove encrypt decrypt native browser install uninstall
     """
     # products, platforms and standards
     """

@@ -26,7 +26,7 @@ def add_parser(
 ) -> None:
     """Register ``native-host`` and its options."""
     parser = command(commands, "native-host", "native_host", t("help.native_host"))
-    parser.add_argument("caller", nargs="*", help=t("help.native_host.caller"))
+    parser.add_argument("caller", nargs="*", metavar="CALLER", help=t("help.native_host.caller"))
     parser.add_argument(
         "--pinentry",
         metavar="PROGRAM",
