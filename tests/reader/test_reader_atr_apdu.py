@@ -75,7 +75,9 @@ def test_any_bytes_parse_or_raise_atr_format_error(raw: bytes) -> None:
     except AtrFormatError:
         return
     assert atr.raw == raw
-    assert atr.protocols
+    assert atr.protocol_numbers  # T=0 when none is announced
+    # only T=0 and T=1 are usable through PC/SC; a card announcing just T=2..14 offers none
+    assert {p.value for p in atr.protocols} == set(atr.protocol_numbers) & {0, 1}
 
 
 @pytest.mark.parametrize(
@@ -177,3 +179,9 @@ def test_response_check() -> None:
     assert caught.value.sw == StatusWord(sw1=0x69, sw2=0x82)
     with pytest.raises(ApduFormatError):
         ResponseApdu.parse(b"\x90")
+
+
+def test_an_atr_announcing_only_a_reserved_protocol_offers_none_to_pcsc() -> None:
+    atr = Atr.parse(bytes.fromhex("3B A0 00 02"))  # TD1 announces T=2, reserved by ISO 7816-3
+    assert atr.protocol_numbers == (2,)
+    assert atr.protocols == ()
