@@ -1,0 +1,53 @@
+"""Hostile inputs and certificates the login validators once mishandled.
+
+Each test builds its input independently of the code under test (JSON and
+certificates made with ``cryptography`` and the test PKI directly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from login_helpers import SESSION
+from test_webeid_validator import Desk
+
+from xcapki.crypto.trust import TrustStore
+from xcapki.errors import XcapkiError
+from xcapki.login import ResponseMalformedError
+from xcapki.testing import PkiServices
+
+pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
+
+
+@pytest.fixture
+def desk(portal_trust: TrustStore, pki_services: PkiServices) -> Desk:
+    return Desk(portal_trust)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        {"format": "web-eid:1.0", "unverifiedCertificate": b"\x30\x82" * 60},
+        {("format",): "web-eid:1.0", "pad": "x" * 200},
+        {"format": "web-eid:1.0", "pad": "x" * 200, "set": {1, 2}},
+    ],
+    ids=["bytes-value", "tuple-key", "set-value"],
+)
+def test_a_token_dict_that_is_not_json_is_refused_as_malformed(
+    desk: Desk, token: dict[Any, Any]
+) -> None:
+    challenge_id, _ = desk.challenge()
+    with pytest.raises(ResponseMalformedError):
+        desk.validator.validate(token, challenge_id=challenge_id, session_id=SESSION)
+
+
+def test_a_deeply_nested_token_dict_is_refused_as_malformed(desk: Desk) -> None:
+    nested: dict[str, Any] = {"format": "web-eid:1.0", "pad": "x" * 200}
+    inner = nested
+    for _ in range(100_000):
+        inner["n"] = {}
+        inner = inner["n"]
+    challenge_id, _ = desk.challenge()
+    with pytest.raises(XcapkiError):
+        desk.validator.validate(nested, challenge_id=challenge_id, session_id=SESSION)
