@@ -336,7 +336,7 @@ def _check_purpose(certificate: x509.Certificate) -> None:
         usage = extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         raise CertificatePurposeMissingError("the certificate has no keyUsage extension") from None
-    if not usage.digital_signature or usage.key_cert_sign:
+    if not usage.digital_signature or usage.key_cert_sign or _is_ca(extensions):
         raise errors.KeyUsageRejectedError(
             "the certificate's keyUsage does not allow digitalSignature for an end entity; "
             "a login needs the card's signing or authentication certificate"
@@ -350,6 +350,13 @@ def _check_purpose(certificate: x509.Certificate) -> None:
             "the certificate's extended key usage does not include clientAuth "
             f"({_CLIENT_AUTH.dotted_string})"
         )
+
+
+def _is_ca(extensions: x509.Extensions) -> bool:
+    try:
+        return extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _policy_oids(certificate: x509.Certificate) -> frozenset[str]:
