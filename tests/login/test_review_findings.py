@@ -6,17 +6,23 @@ certificates made with ``cryptography`` and the test PKI directly).
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtensionOID, NameOID
 from login_helpers import SESSION
 from test_webeid_validator import Desk, _with, reissued
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.errors import XcapkiError
 from xcapki.login import KeyUsageRejectedError, ResponseMalformedError
-from xcapki.login.webeid import WebEidRules
+from xcapki.login.webeid import CertificateDecodingError, WebEidRules
 from xcapki.testing import PkiServices, StandardCards, TestPki
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
@@ -72,3 +78,55 @@ def test_web_eid_rules_refuse_a_ca_certificate_without_key_cert_sign(
     assert ca_like.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     with pytest.raises(KeyUsageRejectedError):
         webeid_desk.login(ca_like)
+
+
+def _self_signed(*extensions: x509.ExtensionType) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hostile")])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+    )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(key, hashes.SHA256())
+
+
+def _malformed_key_usage() -> bytes:
+    """A keyUsage extension whose value is not a BIT STRING: the certificate parses lazily."""
+    garbage = x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, b"\x01\x02")
+    return _self_signed(garbage).public_bytes(serialization.Encoding.DER)
+
+
+def _repeated_extension() -> bytes:
+    """Two extensions of one OID (builders refuse that, so the second OID is rewritten)."""
+    first = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00")
+    second = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.5"), b"\x05\x00")
+    der = _self_signed(first, second).public_bytes(serialization.Encoding.DER)
+    oid_1235 = b"\x06\x03\x2a\x03\x05"
+    assert der.count(oid_1235) == 1
+    return der.replace(oid_1235, b"\x06\x03\x2a\x03\x04")
+
+
+@pytest.mark.parametrize(
+    "certificate", [_malformed_key_usage, _repeated_extension], ids=["bad-value", "repeated"]
+)
+def test_a_certificate_with_unreadable_extensions_is_a_decoding_error(
+    desk: Desk, certificate: Callable[[], bytes]
+) -> None:
+    challenge_id, _ = desk.challenge()
+    token = {
+        "unverifiedCertificate": base64.b64encode(certificate()).decode(),
+        "algorithm": "ES256",
+        "signature": base64.b64encode(b"\x01" * 64).decode(),
+        "format": "web-eid:1.0",
+    }
+    with pytest.raises(CertificateDecodingError):
+        desk.validator.validate(token, challenge_id=challenge_id, session_id=SESSION)
+    assert len(desk.store) == 1, "a token that fails decoding leaves its challenge alone"

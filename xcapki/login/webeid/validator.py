@@ -321,12 +321,16 @@ _CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH
 
 
 def _certificate(token: AuthToken) -> x509.Certificate:
+    """The certificate, its extensions read now: ``cryptography`` parses them lazily, so a
+    malformed or repeated one would otherwise raise its own error in a later step."""
     try:
-        return _load_certificate(token.certificate_der)
-    except ValueError as exc:
+        certificate = _load_certificate(token.certificate_der)
+        certificate.extensions  # noqa: B018
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise CertificateDecodingError(
-            f"the token's unverifiedCertificate is not an X.509 certificate ({exc})"
+            f"the token's unverifiedCertificate is not a well-formed X.509 certificate ({exc})"
         ) from exc
+    return certificate
 
 
 # step 3
