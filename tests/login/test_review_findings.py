@@ -16,12 +16,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID
-from login_helpers import SESSION
-from test_webeid_validator import Desk, _with, reissued
+from login_helpers import SESSION, card_signer
+from test_webeid_validator import Desk, _with, make_token, reissued
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.errors import XcapkiError
-from xcapki.login import KeyUsageRejectedError, ResponseMalformedError
+from xcapki.login import (
+    ChallengeSessionError,
+    KeyUsageRejectedError,
+    PortalLogin,
+    ResponseMalformedError,
+    respond,
+)
 from xcapki.login.webeid import CertificateDecodingError, WebEidRules
 from xcapki.testing import PkiServices, StandardCards, TestPki
 
@@ -130,3 +136,30 @@ def test_a_certificate_with_unreadable_extensions_is_a_decoding_error(
     with pytest.raises(CertificateDecodingError):
         desk.validator.validate(token, challenge_id=challenge_id, session_id=SESSION)
     assert len(desk.store) == 1, "a token that fails decoding leaves its challenge alone"
+
+
+SURROGATE_SESSION = "session-\udc80\udcff"
+"""A session id as a WSGI server's surrogateescape decoding of a raw cookie hands it over."""
+
+
+def test_a_session_id_with_lone_surrogates_binds_like_any_other(
+    make_portal: Callable[..., PortalLogin], softhsm_cards: StandardCards
+) -> None:
+    portal = make_portal()
+    signer = card_signer(softhsm_cards.xca)
+    mine = portal.issue_challenge(SURROGATE_SESSION)
+    login = portal.verify_response(SURROGATE_SESSION, respond(mine, signer))
+    assert login.identity.unified_business_number == "12345678"
+    theirs = portal.issue_challenge(SESSION)
+    with pytest.raises(ChallengeSessionError):
+        portal.verify_response(SURROGATE_SESSION, respond(theirs, signer))
+
+
+def test_a_web_eid_token_posted_from_a_surrogate_session_is_refused(
+    desk: Desk, softhsm_cards: StandardCards
+) -> None:
+    challenge_id, nonce = desk.challenge()
+    key = softhsm_cards.xca.card.signing
+    token = make_token(key.private_key, key.certificate, nonce=nonce)
+    with pytest.raises(ChallengeSessionError):
+        desk.validator.validate(token, challenge_id=challenge_id, session_id=SURROGATE_SESSION)
