@@ -8,24 +8,32 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 from login_helpers import SESSION, card_signer
 from test_webeid_validator import Desk, _with, make_token, reissued
 
+from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation.validator import MAX_HELPER_CERTIFICATES
 from xcapki.errors import XcapkiError
 from xcapki.login import (
     ChallengeSessionError,
     KeyUsageRejectedError,
+    LoginResponse,
     PortalLogin,
+    ResponseFormat,
     ResponseMalformedError,
+    UntrustedSignerError,
+    login_message,
     respond,
 )
 from xcapki.login.webeid import CertificateDecodingError, WebEidRules
@@ -163,3 +171,89 @@ def test_a_web_eid_token_posted_from_a_surrogate_session_is_refused(
     token = make_token(key.private_key, key.certificate, nonce=nonce)
     with pytest.raises(ChallengeSessionError):
         desk.validator.validate(token, challenge_id=challenge_id, session_id=SURROGATE_SESSION)
+
+
+def _made_up_ca_ring(name: x509.Name, count: int) -> tuple[list[Any], list[x509.Certificate]]:
+    """``count`` CA certificates all named ``name``, each signed by the next one's key."""
+    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(count)]
+    now = dt.datetime.now(dt.UTC)
+    ring = [
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(keys[i].public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(keys[(i + 1) % count], hashes.SHA256())
+        for i in range(count)
+    ]
+    return keys, ring
+
+
+def test_a_cms_full_of_look_alike_cas_is_refused_before_path_building(
+    make_portal: Callable[..., PortalLogin],
+    test_pki: TestPki,
+    openssl: str,
+    tmp_path: Path,
+) -> None:
+    """Anyone with a challenge can send a self-made leaf "issued" by XCA's name with a ring
+    of made-up CAs of that name; path building would try every ordering of them."""
+    portal = make_portal()
+    xca_name = test_pki.ca(Authority.XCA).certificate.subject
+    ca_keys, ring = _made_up_ca_ring(xca_name, 6)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "look-alike")]))
+        .issuer_name(xca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(_SIGNING_ONLY, critical=True)
+        .sign(ca_keys[0], hashes.SHA256())
+    )
+    challenge = portal.issue_challenge(SESSION)
+    (tmp_path / "message").write_bytes(login_message(challenge, challenge.origin))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "ring.pem").write_bytes(
+        b"".join(c.public_bytes(serialization.Encoding.PEM) for c in ring)
+    )
+    signed = subprocess.run(
+        [
+            openssl, "cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-outform", "DER",
+            "-in", str(tmp_path / "message"), "-signer", str(tmp_path / "leaf.pem"),
+            "-inkey", str(tmp_path / "key.pem"), "-certfile", str(tmp_path / "ring.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout  # fmt: skip
+    response = LoginResponse(
+        format=ResponseFormat.XCAPKI, challenge_id=challenge.challenge_id, cms=signed
+    )
+    with pytest.raises(UntrustedSignerError) as caught:
+        portal.verify_response(SESSION, response.to_json())
+    assert f"at most {MAX_HELPER_CERTIFICATES}" in str(caught.value)
+
+
+_SIGNING_ONLY = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)

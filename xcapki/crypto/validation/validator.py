@@ -74,6 +74,7 @@ from xcapki.crypto.validation._fetchers import (
 from xcapki.crypto.validation._translate import translate_failure
 from xcapki.crypto.validation.errors import (
     InvalidPathError,
+    PathBuildingError,
     RevocationUnknownError,
     ValidatorUsageError,
 )
@@ -90,6 +91,12 @@ from xcapki.errors import XcapkiError
 __all__ = ["ChainValidator", "ValidatorStatistics"]
 
 MAX_FETCHES_PER_VALIDATION: Final = 16
+
+MAX_HELPER_CERTIFICATES: Final = 4
+"""Distinct untrusted helpers (besides the leaf) a validation builds paths with. Path
+building tries every ordering of helpers that share a name, so each one more multiplies
+the work (seven made-up CA certificates under one name take seconds, a dozen hours); a
+genuine chain carries one or two, and the trust store holds the GPKI intermediates."""
 
 _LEGACY_MODE: Final = {
     RevocationMode.OFF: "none",
@@ -287,7 +294,14 @@ class ChainValidator:
         at = self._clock() if moment is None else moment
         if at.utcoffset() is None:
             raise ValidatorUsageError("the validation moment must be timezone-aware (use UTC)")
-        return leaf, tuple(intermediates), at
+        helpers = tuple(dict.fromkeys(c for c in intermediates if c != leaf))
+        if len(helpers) > MAX_HELPER_CERTIFICATES:
+            raise PathBuildingError(
+                f"{len(helpers)} intermediate certificates came with the certificate; at most "
+                f"{MAX_HELPER_CERTIFICATES} are used to build its path. Send only the chain "
+                "(issuing CA and any cross-certificate), or add the CAs to the TrustStore"
+            )
+        return leaf, helpers, at
 
     def _try_fast_path(
         self,
