@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import http.server
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import core as asn1_core
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 from login_helpers import SESSION, card_signer
 from test_webeid_validator import Desk, _with, make_token, reissued
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation import CertificateRevokedError, ChainValidator, RevocationMode
 from xcapki.crypto.validation.validator import MAX_HELPER_CERTIFICATES
 from xcapki.errors import XcapkiError
 from xcapki.login import (
@@ -38,6 +44,7 @@ from xcapki.login import (
 )
 from xcapki.login.webeid import CertificateDecodingError, WebEidRules
 from xcapki.testing import PkiServices, StandardCards, TestPki
+from xcapki.testing.pki import CardSpec
 
 pytestmark = [pytest.mark.softhsm, pytest.mark.ocsp]
 
@@ -257,3 +264,100 @@ _SIGNING_ONLY = x509.KeyUsage(
     encipher_only=False,
     decipher_only=False,
 )
+
+
+class _TwoAnswerResponder:
+    """An OCSP responder that answers "good" and then "revoked" for the one certificate asked
+    about, both signed by the CA. A stand-in, because no real responder (openssl ocsp, the
+    test PKI's) can be made to repeat a certificate in one answer."""
+
+    def __init__(self, ca_certificate: x509.Certificate, ca_key: Any) -> None:
+        self._ca_key_hash = asn1_x509.Certificate.load(
+            ca_certificate.public_bytes(serialization.Encoding.DER)
+        ).public_key.sha1
+        self._ca_key = ca_key
+        answer = self.answer
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = answer(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, request_der: bytes) -> bytes:
+        request = asn1_ocsp.OCSPRequest.load(request_der)
+        cert_id = request["tbs_request"]["request_list"][0]["req_cert"]
+        now = dt.datetime.now(dt.UTC)
+        revoked = {"revocation_time": now - dt.timedelta(hours=1), "revocation_reason": 1}
+        statuses = [
+            asn1_ocsp.CertStatus(name="good", value=asn1_core.Null()),
+            asn1_ocsp.CertStatus(name="revoked", value=revoked),
+        ]
+        data = asn1_ocsp.ResponseData(
+            {
+                "responder_id": asn1_ocsp.ResponderId(name="by_key", value=self._ca_key_hash),
+                "produced_at": now,
+                "responses": [
+                    {
+                        "cert_id": cert_id,
+                        "cert_status": status,
+                        "this_update": now - dt.timedelta(minutes=1),
+                        "next_update": now + dt.timedelta(hours=1),
+                    }
+                    for status in statuses
+                ],
+                "response_extensions": [
+                    {"extn_id": "nonce", "extn_value": request.nonce_value.native}
+                ],
+            }
+        )
+        signature = self._ca_key.sign(data.dump(), padding.PKCS1v15(), hashes.SHA256())
+        basic = asn1_ocsp.BasicOCSPResponse(
+            {
+                "tbs_response_data": data,
+                "signature_algorithm": {"algorithm": "sha256_rsa"},
+                "signature": signature,
+            }
+        )
+        return asn1_ocsp.OCSPResponse(
+            {
+                "response_status": "successful",
+                "response_bytes": {"response_type": "basic_ocsp_response", "response": basic},
+            }
+        ).dump()
+
+
+def test_an_ocsp_answer_saying_good_and_revoked_for_one_certificate_is_not_relied_on(
+    portal_trust: TrustStore, pki_services: PkiServices, test_pki: TestPki
+) -> None:
+    """The certificate is revoked (its CA's CRL lists it); its responder's answer lists it
+    twice, good first. Only the CRL may then decide."""
+    xca = test_pki.ca(Authority.XCA)
+    responder = _TwoAnswerResponder(xca.certificate, xca.key.private_key)
+    try:
+        card = test_pki.issue_card(
+            CardSpec(authority=Authority.XCA, organisation_name="雙答測試事務所")
+        )
+        leaf = test_pki.reissue(
+            card.signing.certificate, Authority.XCA, ocsp_url=responder.url, record=True
+        )
+        test_pki.revoke(leaf)
+        validator = ChainValidator(portal_trust, revocation_mode=RevocationMode.HARD_FAIL)
+        with pytest.raises(CertificateRevokedError):
+            validator.validate(leaf)
+    finally:
+        responder.close()
