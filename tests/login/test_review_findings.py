@@ -33,6 +33,7 @@ from xcapki.crypto.validation.validator import MAX_HELPER_CERTIFICATES
 from xcapki.errors import XcapkiError
 from xcapki.login import (
     ChallengeSessionError,
+    ChallengeUnknownError,
     KeyUsageRejectedError,
     LoginResponse,
     PortalLogin,
@@ -361,3 +362,16 @@ def test_an_ocsp_answer_saying_good_and_revoked_for_one_certificate_is_not_relie
             validator.validate(leaf)
     finally:
         responder.close()
+
+
+@pytest.mark.parametrize("challenge_id", ["x" * 100_000, "id\n2026-12-02 INFO login ok"])
+def test_a_made_up_challenge_id_is_not_echoed_into_the_error(
+    desk: Desk, softhsm_cards: StandardCards, challenge_id: str
+) -> None:
+    """Portals log the error; an id the portal never issues must not write its text there."""
+    key = softhsm_cards.xca.card.signing
+    token = make_token(key.private_key, key.certificate, nonce="made-up")
+    with pytest.raises(ChallengeUnknownError) as caught:
+        desk.validator.validate(token, challenge_id=challenge_id, session_id=SESSION)
+    assert challenge_id not in str(caught.value)
+    assert len(str(caught.value)) < 200
