@@ -11,7 +11,8 @@ import datetime as dt
 import http.server
 import subprocess
 import threading
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
-from login_helpers import SESSION, card_signer
+from login_helpers import SESSION, card_signer, dead_url
 from test_webeid_validator import Desk, _with, make_token, reissued
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation import CertificateRevokedError, ChainValidator, RevocationMode
+from xcapki.crypto.validation import (
+    CertificateRevokedError,
+    ChainValidator,
+    RevocationMode,
+    RevocationSource,
+    RevocationState,
+    UntrustedRevocationError,
+)
 from xcapki.crypto.validation.validator import MAX_HELPER_CERTIFICATES
 from xcapki.errors import XcapkiError
 from xcapki.login import (
@@ -375,3 +383,92 @@ def test_a_made_up_challenge_id_is_not_echoed_into_the_error(
         desk.validator.validate(token, challenge_id=challenge_id, session_id=SESSION)
     assert challenge_id not in str(caught.value)
     assert len(str(caught.value)) < 200
+
+
+class _SwitchableCrlPoint:
+    """A CRL distribution point that serves a forged CRL (XCA's name, a stranger's key, a
+    nextUpdate ten years ahead) until told to serve the genuine one. A stand-in for a
+    tampered plain-HTTP answer, which the test PKI's own CRL server never gives."""
+
+    def __init__(self, issuer_name: x509.Name, genuine: bytes) -> None:
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = dt.datetime.now(dt.UTC)
+        self.forged = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(issuer_name)
+            .last_update(now - dt.timedelta(minutes=5))
+            .next_update(now + dt.timedelta(days=3650))
+            .sign(stranger, hashes.SHA256())
+            .public_bytes(serialization.Encoding.DER)
+        )
+        self.genuine = genuine
+        self.serve_forged = True
+        point = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = point.forged if point.serve_forged else point.genuine
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/xca.crl"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def forged_crl_card(
+    test_pki: TestPki, pki_services: PkiServices
+) -> Iterator[tuple[x509.Certificate, _SwitchableCrlPoint]]:
+    """An XCA card certificate whose OCSP responder is down and whose CRL point is switchable."""
+    card = test_pki.issue_card(CardSpec(authority=Authority.XCA, organisation_name="偽清單測試"))
+    points = card.signing.certificate.extensions.get_extension_for_class(
+        x509.CRLDistributionPoints
+    ).value
+    genuine_url = points[0].full_name[0].value  # type: ignore[index]
+    with urllib.request.urlopen(genuine_url) as answer:
+        genuine = answer.read()
+    point = _SwitchableCrlPoint(test_pki.ca(Authority.XCA).certificate.subject, genuine)
+    leaf = test_pki.reissue(
+        card.signing.certificate,
+        Authority.XCA,
+        ocsp_url=dead_url(),
+        crl_url=point.url,
+        record=True,
+    )
+    try:
+        yield leaf, point
+    finally:
+        point.close()
+
+
+def test_a_forged_crl_once_does_not_refuse_the_card_for_its_claimed_lifetime(
+    portal_trust: TrustStore, forged_crl_card: tuple[x509.Certificate, _SwitchableCrlPoint]
+) -> None:
+    leaf, point = forged_crl_card
+    validator = ChainValidator(portal_trust, revocation_mode=RevocationMode.HARD_FAIL)
+    with pytest.raises(UntrustedRevocationError):
+        validator.validate(leaf)
+    point.serve_forged = False
+    path = validator.validate(leaf)
+    assert path.leaf_revocation.state is RevocationState.GOOD
+    assert path.leaf_revocation.source is RevocationSource.CRL
+
+
+def test_soft_fail_does_not_report_a_forged_crl_as_good(
+    portal_trust: TrustStore, forged_crl_card: tuple[x509.Certificate, _SwitchableCrlPoint]
+) -> None:
+    leaf, _ = forged_crl_card
+    validator = ChainValidator(portal_trust, revocation_mode=RevocationMode.SOFT_FAIL)
+    for _ in range(2):
+        path = validator.validate(leaf)
+        assert path.leaf_revocation.state is RevocationState.UNAVAILABLE
