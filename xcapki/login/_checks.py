@@ -21,7 +21,7 @@ from xcapki.crypto.validation import (
 )
 from xcapki.login import errors
 from xcapki.login._caches import PathCache
-from xcapki.login.challenge import ChallengeRecord, Clock
+from xcapki.login.challenge import CHALLENGE_ID_PATTERN, ChallengeRecord, Clock
 from xcapki.login.stores import ChallengeStore
 from xcapki.login.verifier import _path_failure
 
@@ -61,11 +61,14 @@ def take_challenge(
     store: ChallengeStore, challenge_id: str, session_id: str, now: datetime
 ) -> ChallengeRecord:
     """Take the challenge (single use), then refuse it if expired or another session's."""
-    record = store.take(challenge_id) if isinstance(challenge_id, str) else None
+    if not isinstance(challenge_id, str) or CHALLENGE_ID_PATTERN.fullmatch(challenge_id) is None:
+        raise errors.ChallengeUnknownError(
+            "the challenge id is not one this portal issues (16 to 64 letters, digits, - or _)"
+        )
+    record = store.take(challenge_id)
     if record is None:
         raise errors.ChallengeUnknownError(
-            f"challenge {challenge_id!r} is unknown: never issued, already used, or expired "
-            "long ago"
+            f"challenge {challenge_id} is unknown: never issued, already used, or expired long ago"
         )
     if now > record.challenge.expires_at:
         raise errors.ChallengeExpiredError(

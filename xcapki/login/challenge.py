@@ -104,7 +104,9 @@ def session_digest(session_id: str) -> bytes:
             "the browser session id must be a non-empty string; give every browser a "
             "session (a random, HttpOnly cookie) before issuing a challenge"
         )
-    return hashlib.sha256(_SESSION_DOMAIN + session_id.encode()).digest()
+    # surrogatepass: a server may hand over a raw cookie decoded with surrogateescape;
+    # the encoding stays one-to-one, and valid text hashes exactly as before.
+    return hashlib.sha256(_SESSION_DOMAIN + session_id.encode("utf-8", "surrogatepass")).digest()
 
 
 def _timestamp(moment: datetime) -> str:

@@ -54,6 +54,7 @@ class OcspProblem(enum.Enum):
     ERROR_STATUS = "error-status"
     NONCE_MISMATCH = "nonce-mismatch"
     WEAK_SIGNATURE = "weak-signature"
+    AMBIGUOUS = "ambiguous"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,8 +38,9 @@ class CheckedOcspFetcher(AIOHttpOCSPFetcher):
 
     The request is certvalidator's (with a nonce); the answer is read up to
     ``MAX_OCSP_RESPONSE_BYTES``, must be an OCSPResponse with status
-    successful, signed with an allowed digest (not MD5 or SHA-1) and, when it
-    carries a nonce, this request's. Each refusal
+    successful, signed with an allowed digest (not MD5 or SHA-1), with at most one
+    SingleResponse for the requested certificate and, when it carries a nonce,
+    this request's. Each refusal
     raises an ``OCSPFetchError`` that carries an ``OcspFailure``.
     """
 
@@ -97,6 +98,7 @@ async def _exchange(
             if status == "successful"
             else ""
         )
+        answers = _answers_for(request, response) if status == "successful" else 0
     except Exception as exc:
         raise OcspExchangeError(OcspFailure(OcspProblem.NOT_OCSP, url)) from exc
     if status != "successful":
@@ -104,11 +106,22 @@ async def _exchange(
     request_nonce = request.nonce_value
     if request_nonce and response_nonce and request_nonce.native != response_nonce.native:
         raise OcspExchangeError(OcspFailure(OcspProblem.NONCE_MISMATCH, url))
+    if answers > 1:
+        # certvalidator takes the first SingleResponse that says good and never
+        # looks at a second one for the same certificate that says revoked.
+        raise OcspExchangeError(OcspFailure(OcspProblem.AMBIGUOUS, url, str(answers)))
     if digest in DEFAULT_WEAK_HASH_ALGOS:
         # certvalidator holds the responder's certificate to the algorithm
         # policy but not the answer's own signature; xcapki does.
         raise OcspExchangeError(OcspFailure(OcspProblem.WEAK_SIGNATURE, url, digest.upper()))
     return response
+
+
+def _answers_for(request: ocsp.OCSPRequest, response: ocsp.OCSPResponse) -> int:
+    """How many SingleResponses name the requested serial number (one request, one cert)."""
+    serial = request["tbs_request"]["request_list"][0]["req_cert"]["serial_number"].native
+    singles = response.basic_ocsp_response["tbs_response_data"]["responses"]
+    return sum(1 for single in singles if single["cert_id"]["serial_number"].native == serial)
 
 
 async def _bounded_body(answer: aiohttp.ClientResponse, url: str) -> bytes:

@@ -11,6 +11,9 @@ import datetime
 
 from asn1crypto import crl, ocsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from xcapki.crypto.validation._fetchers import FetchRecord
 from xcapki.crypto.validation.status import (
@@ -53,7 +56,11 @@ def _crl_window(
 
 
 def status_from_record(
-    cert: asn1_x509.Certificate, record: FetchRecord, *, cached: RevocationStatus | None
+    cert: asn1_x509.Certificate,
+    record: FetchRecord,
+    *,
+    cached: RevocationStatus | None,
+    issuer: x509.Certificate,
 ) -> RevocationStatus:
     """The verdict behind an accepted path for ``cert``.
 
@@ -63,7 +70,7 @@ def status_from_record(
     key = cert.sha256
     if key in record.crl_consulted:
         crls = record.crls.get(key)
-        if crls:
+        if crls and all(_signed_by(c, issuer) for c in crls):
             this_update, next_update = _crl_window(crls)
             return RevocationStatus(
                 state=RevocationState.GOOD,
@@ -87,6 +94,19 @@ def status_from_record(
     if cached is not None:
         return cached
     return NOT_CHECKED
+
+
+def _signed_by(certificate_list: crl.CertificateList, issuer: x509.Certificate) -> bool:
+    """Whether the CRL verifies under ``issuer``'s key. Under soft-fail certvalidator accepts a
+    path whatever the CRL it consulted was, so a CRL that does not verify says nothing."""
+    try:
+        loaded = x509.load_der_x509_crl(certificate_list.dump())
+        key = issuer.public_key()
+        if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+            return False
+        return loaded.is_signature_valid(key)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
 
 
 def revoked_status(cert: asn1_x509.Certificate, record: FetchRecord) -> RevocationStatus | None:

@@ -210,6 +210,11 @@ def _failed_exchange(failure: OcspFailure) -> str:
             f"the OCSP answer from {failure.url} is signed with {failure.received}, which is "
             "no longer accepted"
         )
+    if problem is OcspProblem.AMBIGUOUS:
+        return (
+            f"the OCSP answer from {failure.url} gives {failure.received} statuses for the one "
+            "certificate asked about, so none of them can be relied on"
+        )
     return (
         f"the OCSP answer from {failure.url} carries the nonce of another request (a replayed "
         "or cached answer)"
@@ -228,6 +233,8 @@ def _remedy(failure: OcspFailure) -> str:
         return "try again later, or ask the CA about its responder"
     if problem is OcspProblem.WEAK_SIGNATURE:
         return "the CA's responder must sign with SHA-256 or stronger"
+    if problem is OcspProblem.AMBIGUOUS:
+        return "ask the CA to fix its responder: it must answer once per certificate"
     return "check for a caching proxy between this server and the responder"
 
 

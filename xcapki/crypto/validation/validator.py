@@ -70,10 +70,12 @@ from xcapki.crypto.validation._fetchers import (
     NoIssuerFetching,
     RecordingCrlFetcher,
     RecordingOcspFetcher,
+    crl_urls,
 )
 from xcapki.crypto.validation._translate import translate_failure
 from xcapki.crypto.validation.errors import (
     InvalidPathError,
+    PathBuildingError,
     RevocationUnknownError,
     ValidatorUsageError,
 )
@@ -81,6 +83,7 @@ from xcapki.crypto.validation.status import (
     NOT_CHECKED,
     CertificateStatus,
     RevocationMode,
+    RevocationSource,
     RevocationState,
     RevocationStatus,
     ValidatedPath,
@@ -90,6 +93,12 @@ from xcapki.errors import XcapkiError
 __all__ = ["ChainValidator", "ValidatorStatistics"]
 
 MAX_FETCHES_PER_VALIDATION: Final = 16
+
+MAX_HELPER_CERTIFICATES: Final = 4
+"""Distinct untrusted helpers (besides the leaf) a validation builds paths with. Path
+building tries every ordering of helpers that share a name, so each one more multiplies
+the work (seven made-up CA certificates under one name take seconds, a dozen hours); a
+genuine chain carries one or two, and the trust store holds the GPKI intermediates."""
 
 _LEGACY_MODE: Final = {
     RevocationMode.OFF: "none",
@@ -287,7 +296,14 @@ class ChainValidator:
         at = self._clock() if moment is None else moment
         if at.utcoffset() is None:
             raise ValidatorUsageError("the validation moment must be timezone-aware (use UTC)")
-        return leaf, tuple(intermediates), at
+        helpers = tuple(dict.fromkeys(c for c in intermediates if c != leaf))
+        if len(helpers) > MAX_HELPER_CERTIFICATES:
+            raise PathBuildingError(
+                f"{len(helpers)} intermediate certificates came with the certificate; at most "
+                f"{MAX_HELPER_CERTIFICATES} are used to build its path. Send only the chain "
+                "(issuing CA and any cross-certificate), or add the CAs to the TrustStore"
+            )
+        return leaf, helpers, at
 
     def _try_fast_path(
         self,
@@ -362,7 +378,6 @@ class _Run:
                     exc, run_record=self.record, context=context, leaf=self.leaf
                 ) from exc
             except cv_errors.ValidationError as exc:
-                self._remember_revocation_lists()
                 raise translate_failure(
                     exc, run_record=self.record, context=context, leaf=self.leaf
                 ) from exc
@@ -506,15 +521,17 @@ class _Run:
             except cv_errors.OCSPValidationError:
                 continue
 
-    def _status(self, cert: asn1_x509.Certificate) -> RevocationStatus:
+    def _status(self, cert: asn1_x509.Certificate, issuer: x509.Certificate) -> RevocationStatus:
         if not self.checking:
             return NOT_CHECKED
         return _revinfo.status_from_record(
-            cert, self.record, cached=self.v._status_cache.get(cert.sha256, self.moment)
+            cert,
+            self.record,
+            cached=self.v._status_cache.get(cert.sha256, self.moment),
+            issuer=issuer,
         )
 
     def _result(self, path: ValidationPath, cached: CachedIntermediatePath | None) -> ValidatedPath:
-        self._remember_revocation_lists()
         if path.leaf is None:
             anchor = _anchor_certificate(path)
             return ValidatedPath(
@@ -525,12 +542,16 @@ class _Run:
                 reused_intermediates=False,
             )
         below = list(_below_anchor(path))
+        issuers = [*(_to_crypto(c) for c in below[1:]), _anchor_certificate(path)][: len(below)]
         statuses = [
-            CertificateStatus(certificate=_to_crypto(c), revocation=self._status(c)) for c in below
+            CertificateStatus(certificate=_to_crypto(c), revocation=self._status(c, issuer))
+            for c, issuer in zip(below, issuers, strict=True)
         ]
         for cert, status in zip(below, statuses, strict=True):
             if status.revocation.state is RevocationState.GOOD:
                 self.v._status_cache.put(cert.sha256, status.revocation)
+            if status.revocation.source is RevocationSource.CRL:
+                self._remember_revocation_list(cert)
         if cached is not None:
             return ValidatedPath(
                 chain=(statuses[0].certificate, *cached.chain, cached.trust_anchor),
@@ -549,8 +570,13 @@ class _Run:
             reused_intermediates=False,
         )
 
-    def _remember_revocation_lists(self) -> None:
-        for urls, crls in self.record.fetched_crl_sets.items():
+    def _remember_revocation_list(self, cert: asn1_x509.Certificate) -> None:
+        """Keep the CRLs that gave ``cert`` a GOOD verdict (signed by its issuer); never a
+        set that failed, which could be forged and would then be reused until the
+        nextUpdate it claims."""
+        urls = crl_urls(cert)
+        crls = self.record.fetched_crl_sets.get(urls)
+        if crls:
             self.v._crl_cache.put(urls, crls)
 
     def _remember_path(

@@ -161,7 +161,12 @@ def parse_token(token: str | bytes | dict[str, Any]) -> AuthToken:
 
 def _load(token: str | bytes | dict[str, Any]) -> dict[str, Any]:
     if isinstance(token, dict):
-        text = json.dumps(token, separators=(",", ":"))
+        try:
+            text = json.dumps(token, separators=(",", ":"))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ResponseMalformedError(
+                f"the token dict is not JSON ({type(exc).__name__}); pass the parsed JSON body"
+            ) from exc
     elif isinstance(token, bytes):
         try:
             text = token.decode("utf-8")

@@ -321,12 +321,16 @@ _CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH
 
 
 def _certificate(token: AuthToken) -> x509.Certificate:
+    """The certificate, its extensions read now: ``cryptography`` parses them lazily, so a
+    malformed or repeated one would otherwise raise its own error in a later step."""
     try:
-        return _load_certificate(token.certificate_der)
-    except ValueError as exc:
+        certificate = _load_certificate(token.certificate_der)
+        certificate.extensions  # noqa: B018
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise CertificateDecodingError(
-            f"the token's unverifiedCertificate is not an X.509 certificate ({exc})"
+            f"the token's unverifiedCertificate is not a well-formed X.509 certificate ({exc})"
         ) from exc
+    return certificate
 
 
 # step 3
@@ -336,7 +340,7 @@ def _check_purpose(certificate: x509.Certificate) -> None:
         usage = extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         raise CertificatePurposeMissingError("the certificate has no keyUsage extension") from None
-    if not usage.digital_signature or usage.key_cert_sign:
+    if not usage.digital_signature or usage.key_cert_sign or _is_ca(extensions):
         raise errors.KeyUsageRejectedError(
             "the certificate's keyUsage does not allow digitalSignature for an end entity; "
             "a login needs the card's signing or authentication certificate"
@@ -350,6 +354,13 @@ def _check_purpose(certificate: x509.Certificate) -> None:
             "the certificate's extended key usage does not include clientAuth "
             f"({_CLIENT_AUTH.dotted_string})"
         )
+
+
+def _is_ca(extensions: x509.Extensions) -> bool:
+    try:
+        return extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _policy_oids(certificate: x509.Certificate) -> frozenset[str]:
