@@ -71,8 +71,8 @@ def open_document(
             reader.root  # noqa: B018 - resolves the catalog, which a broken xref cannot
         except PARSE_FAILURES as exc:
             raise PdfFormatError(
-                f"{name} is damaged: its cross-reference table or catalog cannot be read "
-                f"({exc}); ask the sender for an intact copy"
+                f"{name} is damaged: its cross-reference table or catalog cannot be read; "
+                "ask the sender for an intact copy"
             ) from exc
         yield handle, reader
 
@@ -82,7 +82,10 @@ def signature_field_names(reader: PdfFileReader) -> frozenset[str]:
     try:
         return frozenset(name for name, _, _ in enumerate_sig_fields(reader, filled_status=None))
     except PARSE_FAILURES as exc:
-        raise PdfFormatError(f"the document's form fields cannot be read ({exc})") from exc
+        raise PdfFormatError(
+            "the document's form fields cannot be read: it is damaged; ask the sender for an"
+            " intact copy"
+        ) from exc
 
 
 def check_byte_range(field: str, byte_range: Any, contents_length: int, file_size: int) -> None:

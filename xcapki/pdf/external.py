@@ -105,7 +105,7 @@ def prepare_pdf_signature(
         state = run_to_completion(lambda: _prepare(pdf_signer, placeholder, writer, meta))
     except PARSE_FAILURES as exc:
         raise PdfFormatError(
-            f"the document is damaged: it cannot be read ({exc}); give an intact PDF"
+            "the document is damaged: it cannot be read; give an intact PDF"
         ) from exc
     state.update(certificate=certificate, registry=registry, mechanism=mechanism)
     attributes: cms.CMSAttributes = state["attributes"]

@@ -251,7 +251,9 @@ def _check_page(writer: IncrementalPdfFileWriter, page: int) -> None:
     try:
         count = int(writer.root["/Pages"]["/Count"])
     except PARSE_FAILURES as exc:
-        raise PdfFormatError(f"the document's page tree cannot be read ({exc})") from exc
+        raise PdfFormatError(
+            "the document's page tree cannot be read: it is damaged; give an intact PDF"
+        ) from exc
     if not (1 <= page <= count or -count <= page <= -1):
         raise PdfUsageError(
             f"the document has {count} page(s); page {page} does not exist (count from 1)"

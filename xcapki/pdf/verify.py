@@ -124,7 +124,7 @@ def verify_pdf(
             revisions = int(reader.xrefs.total_revisions)
         except PARSE_FAILURES as exc:
             raise PdfFormatError(
-                f"the document's signatures cannot be read ({exc}); it is damaged or forged"
+                "the document's signatures cannot be read: it is damaged or forged"
             ) from exc
         for signature in signatures:
             _check_layout(signature, handle, size)
