@@ -37,7 +37,7 @@ from xcapki.crypto.validation import (
     RevocationState,
     UntrustedRevocationError,
 )
-from xcapki.crypto.validation.validator import MAX_HELPER_CERTIFICATES
+from xcapki.crypto.validation.validator import MAX_HELPERS_PER_NAME
 from xcapki.errors import XcapkiError
 from xcapki.login import (
     ChallengeSessionError,
@@ -259,7 +259,7 @@ def test_a_cms_full_of_look_alike_cas_is_refused_before_path_building(
     )
     with pytest.raises(UntrustedSignerError) as caught:
         portal.verify_response(SESSION, response.to_json())
-    assert f"at most {MAX_HELPER_CERTIFICATES}" in str(caught.value)
+    assert f"at most {MAX_HELPERS_PER_NAME} of one name" in str(caught.value)
 
 
 _SIGNING_ONLY = x509.KeyUsage(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -94,11 +95,15 @@ __all__ = ["ChainValidator", "ValidatorStatistics"]
 
 MAX_FETCHES_PER_VALIDATION: Final = 16
 
-MAX_HELPER_CERTIFICATES: Final = 4
-"""Distinct untrusted helpers (besides the leaf) a validation builds paths with. Path
-building tries every ordering of helpers that share a name, so each one more multiplies
-the work (seven made-up CA certificates under one name take seconds, a dozen hours); a
-genuine chain carries one or two, and the trust store holds the GPKI intermediates."""
+MAX_HELPER_CERTIFICATES: Final = 8
+"""Distinct untrusted helpers (besides the leaf) a validation builds paths with: a card's
+chain with its cross-certificates fits, and the trust store holds the GPKI intermediates."""
+
+MAX_HELPERS_PER_NAME: Final = 2
+"""Helpers that may share one subject name. Path building tries every ordering of helpers
+that share a name, so each one more multiplies the work (seven made-up CA certificates
+under one name take seconds, a dozen hours); a genuine chain has at most a CA certificate
+and its renewal under one name."""
 
 _LEGACY_MODE: Final = {
     RevocationMode.OFF: "none",
@@ -302,6 +307,14 @@ class ChainValidator:
                 f"{len(helpers)} intermediate certificates came with the certificate; at most "
                 f"{MAX_HELPER_CERTIFICATES} are used to build its path. Send only the chain "
                 "(issuing CA and any cross-certificate), or add the CAs to the TrustStore"
+            )
+        by_name = Counter(c.subject.public_bytes() for c in helpers)
+        if by_name and max(by_name.values()) > MAX_HELPERS_PER_NAME:
+            raise PathBuildingError(
+                f"{max(by_name.values())} intermediate certificates with the same name came with"
+                f" the certificate; at most {MAX_HELPERS_PER_NAME} of one name are used to build"
+                " its path. Send only the chain (issuing CA and any cross-certificate), or add"
+                " the CAs to the TrustStore"
             )
         return leaf, helpers, at
 
