@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -62,14 +63,34 @@ def vpcd_reader_names(friendly_name: str = "Virtual PCD") -> tuple[str, str]:
 
 
 def find_free_port_pair() -> int:
-    """A TCP port ``p`` on loopback such that ``p`` and ``p + 1`` are both free."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+    """A TCP port ``p`` on loopback such that ``p`` and ``p + 1`` are both free.
+
+    Chosen below the kernel's ephemeral range: a site keeps its ports for a whole
+    test session while pcscd restarts, and a port from that range could meanwhile
+    be handed to any other socket (a client connection, a server on port 0).
+    """
+    low = _ephemeral_range_start()
+    floor = max(1024, min(20000, low - 2000))
+    span = max(0, low - 1 - floor)
+    for _ in range(200):
+        port = secrets.randbelow(span) + floor if span else _any_free_port()
         if port < 65535 and _port_free(port) and _port_free(port + 1):
             return port
     raise PcscdStartError("no two consecutive free TCP ports on loopback; free some ports")
+
+
+def _any_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ephemeral_range_start() -> int:
+    """The first port the kernel hands out for port 0 (Linux's default is 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
