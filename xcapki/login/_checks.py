@@ -7,25 +7,39 @@ functions are the one copy of those steps.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from xcapki.crypto.errors import CertificateError, PathValidationError
+from xcapki.crypto.errors import CertificateError, PathValidationError, RevocationError
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
+    CertificateExpiredError,
+    CertificateNotYetValidError,
+    CertificateRevokedError,
     ChainValidator,
     RevocationMode,
+    RevocationUnknownError,
     ValidatedPath,
     ValidatorUsageError,
+    WeakAlgorithmError,
 )
 from xcapki.login import errors
 from xcapki.login._caches import PathCache
 from xcapki.login.challenge import CHALLENGE_ID_PATTERN, ChallengeRecord, Clock
 from xcapki.login.stores import ChallengeStore
-from xcapki.login.verifier import _path_failure
 
-__all__ = ["build_chain_validator", "check_store", "take_challenge", "validated_path"]
+__all__ = [
+    "build_chain_validator",
+    "check_store",
+    "load_certificate",
+    "path_failure",
+    "take_challenge",
+    "usage_failure",
+    "validated_path",
+]
 
 
 def check_store(store: object) -> None:
@@ -97,10 +111,46 @@ def validated_path(
     try:
         path = validator.validate(certificate, intermediates=intermediates or (), moment=now)
     except (PathValidationError, CertificateError) as exc:
-        raise _path_failure(exc) from exc
+        raise path_failure(exc) from exc
     except ValidatorUsageError as exc:
-        raise errors.LoginConfigurationError(
-            f"{exc}; verify from a worker thread, not inside a running event loop"
-        ) from exc
+        raise usage_failure(exc) from exc
     paths.put(fingerprint, path, checking=validator.revocation_mode is not RevocationMode.OFF)
     return path
+
+
+def usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
+    """A validator refusing its use, most often a verify call inside an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return errors.LoginConfigurationError(str(exc))
+    return errors.LoginConfigurationError(
+        "a login was verified inside a running event loop; verify from a worker thread"
+        " (Starlette: a sync endpoint or run_in_threadpool)"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def load_certificate(der: bytes) -> x509.Certificate:
+    """Card certificates recur from login to login: parse each one once (bounded)."""
+    return x509.load_der_x509_certificate(der)
+
+
+def path_failure(exc: PathValidationError | CertificateError) -> errors.LoginError:
+    """The login error for a path the validator refused."""
+    target: type[errors.LoginError]
+    if isinstance(exc, RevocationUnknownError):
+        target = errors.UnknownCertificateStatusError
+    elif isinstance(exc, CertificateRevokedError):
+        target = errors.RevokedCertificateError
+    elif isinstance(exc, RevocationError):
+        target = errors.RevocationCheckError
+    elif isinstance(exc, CertificateExpiredError):
+        target = errors.ExpiredCertificateError
+    elif isinstance(exc, CertificateNotYetValidError):
+        target = errors.NotYetValidCertificateError
+    elif isinstance(exc, WeakAlgorithmError):
+        target = errors.AlgorithmRejectedError
+    else:
+        target = errors.UntrustedSignerError
+    return target(str(exc))

@@ -18,8 +18,6 @@ fails after.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -30,23 +28,24 @@ from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
 from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
-from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError, RevocationError
+from xcapki.crypto.errors import CertificateError, CmsError
 from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
-    CertificateExpiredError,
-    CertificateNotYetValidError,
-    CertificateRevokedError,
     ChainValidator,
     RevocationMode,
     RevocationStatus,
-    RevocationUnknownError,
     ValidatedPath,
-    ValidatorUsageError,
-    WeakAlgorithmError,
 )
 from xcapki.login import checks, errors
 from xcapki.login._caches import PathCache, ProfileCache
+from xcapki.login._checks import (
+    build_chain_validator,
+    check_store,
+    load_certificate,
+    take_challenge,
+    validated_path,
+)
 from xcapki.login.challenge import (
     ChallengeRecord,
     Clock,
@@ -140,10 +139,7 @@ class LoginVerifier:
         fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
         cache_capacity: int = DEFAULT_CACHE_CAPACITY,
     ) -> None:
-        if not isinstance(store, ChallengeStore):
-            raise errors.LoginConfigurationError(
-                "store must be a ChallengeStore (MemoryChallengeStore or RedisChallengeStore)"
-            )
+        check_store(store)
         if not isinstance(policy, LoginPolicy):
             raise errors.LoginConfigurationError("policy must be a LoginPolicy")
         if clock_skew < timedelta(0):
@@ -155,16 +151,13 @@ class LoginVerifier:
         self._policy = policy
         self._skew = clock_skew
         self._clock = clock
-        try:
-            self._validator = ChainValidator(
-                trust_store,
-                revocation_mode=revocation_mode,
-                fetch_timeout=fetch_timeout,
-                clock_skew=clock_skew,
-                clock=clock,
-            )
-        except ValidatorUsageError as exc:
-            raise errors.LoginConfigurationError(str(exc)) from exc
+        self._validator = build_chain_validator(
+            trust_store,
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            clock=clock,
+        )
         self._paths = PathCache(cache_capacity)
         self._profiles = ProfileCache(cache_capacity)
 
@@ -198,7 +191,7 @@ class LoginVerifier:
         field_certificate = _field_certificate(answer)
         parsed = _parse_cms(answer)
         _check_shape(answer.format, parsed)
-        record = self._challenge(answer.challenge_id, session_id, now)
+        record = take_challenge(self._store, answer.challenge_id, session_id, now)
         signature = self._signature(parsed, field_certificate, record, now)
         profile = self._certificate(signature, now)
         checks.check_admitted(profile, self._policy)
@@ -225,24 +218,6 @@ class LoginVerifier:
             response_format=answer.format,
             verified_at=now,
         )
-
-    # step 2
-    def _challenge(self, challenge_id: str, session_id: str, now: datetime) -> ChallengeRecord:
-        record = self._store.take(challenge_id)
-        if record is None:
-            raise errors.ChallengeUnknownError(
-                f"challenge {challenge_id} is unknown: never issued, already used, or expired "
-                "long ago"
-            )
-        if now > record.challenge.expires_at:
-            raise errors.ChallengeExpiredError(
-                f"challenge {challenge_id} expired at {record.challenge.expires_at.isoformat()}"
-            )
-        if not record.belongs_to(session_id):
-            raise errors.ChallengeSessionError(
-                f"challenge {challenge_id} was issued to another browser session"
-            )
-        return record
 
     # steps 3 to 7
     def _signature(
@@ -299,34 +274,15 @@ class LoginVerifier:
     def _path(
         self, profile: TaiwanCertificate, signature: CmsSignature, now: datetime
     ) -> ValidatedPath:
-        fingerprint = profile.fingerprint_sha256
-        path = self._paths.get(fingerprint, now)
-        if path is not None:
-            return path
         helpers = [c for c in signature.certificates if c != signature.signer_certificate]
-        try:
-            path = self._validator.validate(
-                signature.signer_certificate, intermediates=helpers, moment=now
-            )
-        except (PathValidationError, CertificateError) as exc:
-            raise _path_failure(exc) from exc
-        except ValidatorUsageError as exc:
-            raise _usage_failure(exc) from exc
-        self._paths.put(
-            fingerprint, path, checking=self._validator.revocation_mode is not RevocationMode.OFF
+        return validated_path(
+            self._validator,
+            self._paths,
+            signature.signer_certificate,
+            profile.fingerprint_sha256,
+            now,
+            intermediates=helpers,
         )
-        return path
-
-
-def _usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return errors.LoginConfigurationError(str(exc))
-    return errors.LoginConfigurationError(
-        "LoginVerifier.verify was called inside a running event loop; call it from a worker "
-        "thread (Starlette: a sync endpoint or run_in_threadpool)"
-    )
 
 
 def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
@@ -334,17 +290,11 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
     if answer.certificate is None:
         return None
     try:
-        return _load_certificate(answer.certificate)
+        return load_certificate(answer.certificate)
     except ValueError as exc:
         raise errors.ResponseMalformedError(
             "the response's certificate field is not a DER X.509 certificate"
         ) from exc
-
-
-@functools.lru_cache(maxsize=256)
-def _load_certificate(der: bytes) -> x509.Certificate:
-    """Card certificates recur from login to login: parse each one once (bounded)."""
-    return x509.load_der_x509_certificate(der)
 
 
 def _parse_cms(answer: LoginResponse) -> ParsedCms:
@@ -395,22 +345,3 @@ def _cms_failure(exc: CmsError) -> errors.LoginError:
         if isinstance(exc, source):
             return target(str(exc))
     return errors.ResponseMalformedError(str(exc))
-
-
-def _path_failure(exc: PathValidationError | CertificateError) -> errors.LoginError:
-    target: type[errors.LoginError]
-    if isinstance(exc, RevocationUnknownError):
-        target = errors.UnknownCertificateStatusError
-    elif isinstance(exc, CertificateRevokedError):
-        target = errors.RevokedCertificateError
-    elif isinstance(exc, RevocationError):
-        target = errors.RevocationCheckError
-    elif isinstance(exc, CertificateExpiredError):
-        target = errors.ExpiredCertificateError
-    elif isinstance(exc, CertificateNotYetValidError):
-        target = errors.NotYetValidCertificateError
-    elif isinstance(exc, WeakAlgorithmError):
-        target = errors.AlgorithmRejectedError
-    else:
-        target = errors.UntrustedSignerError
-    return target(str(exc))

@@ -60,6 +60,7 @@ from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login._checks import (
     build_chain_validator,
     check_store,
+    load_certificate,
     take_challenge,
     validated_path,
 )
@@ -67,7 +68,7 @@ from xcapki.login.challenge import Clock, normalise_origin, system_clock
 from xcapki.login.checks import check_admitted, check_purpose
 from xcapki.login.policy import DEFAULT_LOGIN_POLICY, LoginPolicy
 from xcapki.login.stores import ChallengeStore
-from xcapki.login.verifier import LoginIdentity, _load_certificate
+from xcapki.login.verifier import LoginIdentity
 from xcapki.login.webeid.errors import (
     CertificateDecodingError,
     CertificatePurposeMissingError,
@@ -324,7 +325,7 @@ def _certificate(token: AuthToken) -> x509.Certificate:
     """The certificate, its extensions read now: ``cryptography`` parses them lazily, so a
     malformed or repeated one would otherwise raise its own error in a later step."""
     try:
-        certificate = _load_certificate(token.certificate_der)
+        certificate = load_certificate(token.certificate_der)
         certificate.extensions  # noqa: B018
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise CertificateDecodingError(
