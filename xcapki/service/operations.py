@@ -158,7 +158,11 @@ class HipkiOperations:
         try:
             with self._cards.card_guard(token.serial):
                 self._require_pin_budget(budget, origin)
-                pin = self._decrypt_pin(token, request, origin)
+                operation = (
+                    f"decryption of a {len(request.cipher)}-byte {request.cipher_type.value}"
+                    " cipher with the card's encryption key"
+                )
+                pin = self._pin(token, request.pin, origin, operation=operation, again="decrypt")
                 card = self._cards.cached(token, pin) or self._log_in(token, pin, budget)
                 try:
                     decrypter = card.session.decrypter(KeyPurpose.ENCRYPTION)
@@ -174,25 +178,6 @@ class HipkiOperations:
             "decrypt", self.version, plain=plain_field(plain, as_base64=request.plain_base64)
         )
 
-    def _decrypt_pin(self, token: TokenInfo, request: DecryptRequest, origin: str) -> Pin:
-        if self._config.pin_mode is PinMode.PAGE:
-            return request.pin or Pin("")
-        asked = PinRequest(
-            origin=origin,
-            token=token.describe(),
-            pin_state=token.pin_state,
-            operation=f"decryption of a {len(request.cipher)}-byte {request.cipher_type.value}"
-            " cipher with the card's encryption key",
-        )
-        value = self._config.pin_prompter(asked)
-        if value is None:
-            raise HipkiError(
-                "the PIN entry was cancelled: decrypt again and enter the PIN when asked",
-                ret_code=HipkiCode.LOGIN_FAILED,
-                last_error=CKR_FUNCTION_CANCELED,
-            )
-        return Pin(value)
-
     def _sign_on_card(self, request: SignRequest, origin: str, budget: str) -> dict[str, Any]:
         # Page mode may reuse a recent listing; local mode shows the user the PIN state now.
         reuse = LISTING_REUSE_SECONDS if self._config.pin_mode is PinMode.PAGE else 0.0
@@ -202,7 +187,8 @@ class HipkiOperations:
                 # Checked again on the card's turn: requests queued together all passed the
                 # check before any reached the card, and must not spend PINs past the budget.
                 self._require_pin_budget(budget, origin)
-                pin = self._pin_for(token, request, origin)
+                operation = _operation_shown(request)
+                pin = self._pin(token, request.pin, origin, operation=operation, again="sign")
                 card = self._cards.cached(token, pin) or self._log_in(token, pin, budget)
                 check_validity(card.signer.certificate)
                 try:
@@ -230,19 +216,20 @@ class HipkiOperations:
             cardSN=token.serial,
         )
 
-    def _pin_for(self, token: TokenInfo, request: SignRequest, origin: str) -> Pin:
+    def _pin(
+        self, token: TokenInfo, page_pin: Pin | None, origin: str, *, operation: str, again: str
+    ) -> Pin:
+        """The page's PIN in page mode; in local mode the user's, asked with ``operation``
+        shown (``again`` names what to redo after a cancelled entry)."""
         if self._config.pin_mode is PinMode.PAGE:
-            return request.pin or Pin("")
+            return page_pin or Pin("")
         asked = PinRequest(
-            origin=origin,
-            token=token.describe(),
-            pin_state=token.pin_state,
-            operation=_operation_shown(request),
+            origin=origin, token=token.describe(), pin_state=token.pin_state, operation=operation
         )
         value = self._config.pin_prompter(asked)
         if value is None:
             raise HipkiError(
-                "the PIN entry was cancelled: sign again and enter the PIN when asked",
+                f"the PIN entry was cancelled: {again} again and enter the PIN when asked",
                 ret_code=HipkiCode.LOGIN_FAILED,
                 last_error=CKR_FUNCTION_CANCELED,
             )
