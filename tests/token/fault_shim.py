@@ -7,11 +7,16 @@ again, as the drivers of some readers do. Neither SoftHSM2 nor OpenSC on the
 virtual reader can be made to return these codes on demand.
 
 The shim is a small C library compiled with gcc. It copies SoftHSM2's function
-list and replaces five entries. Writing ``"<ckr> <slot>"`` (hex code, decimal
+list and replaces six entries. Writing ``"<ckr> <slot>"`` (hex code, decimal
 slot, or ``-1`` for every slot) into the control file arms a fault: from then on
 C_GetTokenInfo, C_OpenSession and C_SignInit for that slot return the code.
 The fault is latched: emptying the control file stops it only at the next
 C_Initialize, so a caller that never re-initialises stays failed.
+
+Writing ``"vanish <n>"`` instead makes the next ``n`` C_GetSlotInfo calls answer
+CKR_SLOT_ID_INVALID, as OpenSC does when a card is pulled between C_GetSlotList
+and C_GetSlotInfo (seen on the virtual reader only under load, never on demand);
+the shim empties the control file when it takes the count.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ typedef unsigned long ulong;
 typedef ulong (*fn)();
 /* CK_FUNCTION_LIST: a CK_VERSION, then the function pointers in the standard's order. */
 struct function_list { unsigned char major, minor; fn f[68]; };
-enum { INITIALIZE = 0, GET_FUNCTION_LIST = 3, GET_TOKEN_INFO = 6, OPEN_SESSION = 12,
-       SIGN_INIT = 42 };
+enum { INITIALIZE = 0, GET_FUNCTION_LIST = 3, GET_SLOT_INFO = 5, GET_TOKEN_INFO = 6,
+       OPEN_SESSION = 12, SIGN_INIT = 42 };
+#define CKR_SLOT_ID_INVALID 0x3
 #define ANY ((ulong)-1)
 #define SESSIONS 4096
 
@@ -46,6 +52,7 @@ static struct function_list *real;
 static struct function_list shim;
 static ulong latched_code, latched_slot = ANY;
 static ulong session_slot[SESSIONS];
+static int vanishing;
 
 static ulong armed(ulong *slot) {
     const char *path = getenv("XCAPKI_FAULT_SHIM_CONTROL");
@@ -71,6 +78,19 @@ static ulong initialize(void *args) {
     ulong rv = real->f[INITIALIZE](args), wanted;
     if (!armed(&wanted)) latched_code = 0;
     return rv;
+}
+
+static ulong get_slot_info(ulong slot, void *info) {
+    const char *path = getenv("XCAPKI_FAULT_SHIM_CONTROL");
+    FILE *control = path ? fopen(path, "r") : NULL;
+    int count;
+    if (control) {
+        int taken = fscanf(control, "vanish %d", &count) == 1;
+        fclose(control);
+        if (taken) { vanishing = count; fclose(fopen(path, "w")); }
+    }
+    if (vanishing > 0) { vanishing--; return CKR_SLOT_ID_INVALID; }
+    return real->f[GET_SLOT_INFO](slot, info);
 }
 
 static ulong get_token_info(ulong slot, void *info) {
@@ -99,6 +119,7 @@ ulong C_GetFunctionList(struct function_list **list) {
         shim = *real;
         shim.f[INITIALIZE] = (fn)initialize;
         shim.f[GET_FUNCTION_LIST] = (fn)C_GetFunctionList;
+        shim.f[GET_SLOT_INFO] = (fn)get_slot_info;
         shim.f[GET_TOKEN_INFO] = (fn)get_token_info;
         shim.f[OPEN_SESSION] = (fn)open_session;
         shim.f[SIGN_INIT] = (fn)sign_init;

@@ -43,6 +43,7 @@ from xcapki.testing import (
     provision_softhsm_card,
     softhsm_config,
 )
+from xcapki.token._pkcs11 import SLOT_LIST_RETRIES
 
 pytestmark = pytest.mark.softhsm
 
@@ -64,6 +65,9 @@ class Driver:
 
     def arm(self, ckr: int, slot: int) -> None:
         self.control.write_text(f"{ckr:x} {slot}\n")
+
+    def vanish(self, reads: int) -> None:
+        self.control.write_text(f"vanish {reads}\n")
 
     def disarm(self) -> None:
         self.control.write_text("")
@@ -158,3 +162,19 @@ def test_module_failure_is_recovered_without_dropping_the_other_card(
     _assert_signed(reply, failing)
     _assert_signed(driver.ask("sign", serial=other.serial), other)
     assert set(driver.ask("tokens")["tokens"]) == {failing.serial, other.serial}
+
+
+def test_a_slot_vanishing_while_the_list_is_read_is_read_again(
+    driver: Driver, two_cards: list[VirtualCard]
+) -> None:
+    serials = {card.serial for card in two_cards}
+    assert set(driver.ask("tokens")["tokens"]) == serials
+    before = driver.ask("recoveries")["recoveries"]
+
+    driver.vanish(SLOT_LIST_RETRIES)  # every read but the last loses a slot
+    assert set(driver.ask("tokens")["tokens"]) == serials
+    assert driver.ask("recoveries")["recoveries"] == before
+
+    driver.vanish(SLOT_LIST_RETRIES + 1)  # the slot stays away: the module is recovered
+    assert set(driver.ask("tokens")["tokens"]) == serials
+    assert driver.ask("recoveries")["recoveries"] == before + 1

@@ -33,11 +33,13 @@ import pkcs11
 from pkcs11 import Attribute, KeyType
 from pkcs11 import ObjectClass as P11ObjectClass
 
-from xcapki.token.errors import ModuleError, TokenError, error_for_ckr
+from xcapki.token.errors import ModuleError, TokenError, TokenRemovedError, error_for_ckr
 
 CKU_USER = 1
 CKR_OK = 0
 CKR_USER_ALREADY_LOGGED_IN = 0x100
+SLOT_LIST_RETRIES = 3
+"""Extra reads of the slot list when a slot vanishes while it is read (a card being pulled)."""
 _SIGNATURE_BUFFER = 1024  # an RSA-8192 signature; python-pkcs11 retries a larger one at its size
 
 _CK_ULONG = ctypes.c_ulong
@@ -249,8 +251,20 @@ class ModuleHandle:
 
     def slots(self, *, token_present: bool = True) -> list[RawSlotInfo]:
         """The slots that hold a token (or all, readers without a card included), with their
-        reader description and flags."""
-        with self.lock, _translated("listing slots"):
+        reader description and flags.
+
+        A card pulled while the list is read can take its slot away between
+        C_GetSlotList and C_GetSlotInfo (OpenSC on PC/SC answers CKR_SLOT_ID_INVALID);
+        the list is then read again rather than reported as the module failing.
+        """
+        with self.lock:
+            for _ in range(SLOT_LIST_RETRIES):
+                with suppress(TokenRemovedError):
+                    return self._read_slots(token_present)
+            return self._read_slots(token_present)
+
+    def _read_slots(self, token_present: bool) -> list[RawSlotInfo]:
+        with _translated("listing slots"):
             return [
                 RawSlotInfo(
                     slot_id=slot.slot_id,
