@@ -25,7 +25,7 @@ from xcapki.crypto.cms import (
     parse_cms,
     sign_cms,
 )
-from xcapki.crypto.cms.stream import StreamedVerification, sign_stream, verify_stream
+from xcapki.crypto.cms._stream import StreamedVerification, sign_stream, verify_stream
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import ChainValidator, RevocationMode
 

@@ -17,7 +17,7 @@ from handmade_certificates import ANCHOR_FOLDER
 
 from xcapki.crypto.validation import RevocationSource, RevocationState, RevocationStatus
 from xcapki.crypto.validation._cache import Window
-from xcapki.crypto.validation.validator import _path_window
+from xcapki.crypto.validation._validator import _path_window
 
 TRUST = ANCHOR_FOLDER / "GRCA-G2.pem"
 

@@ -37,7 +37,7 @@ from xcapki.crypto.validation import (
     RevocationState,
     UntrustedRevocationError,
 )
-from xcapki.crypto.validation.validator import MAX_HELPERS_PER_NAME
+from xcapki.crypto.validation._validator import MAX_HELPERS_PER_NAME
 from xcapki.errors import XcapkiError
 from xcapki.login import (
     ChallengeSessionError,

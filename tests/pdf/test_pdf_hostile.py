@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation.status import RevocationMode
+from xcapki.crypto.validation._status import RevocationMode
 from xcapki.pdf import PadesLevel, PdfFormatError, PdfUsageError, sign_pdf, verify_pdf
 from xcapki.signer import Signer
 from xcapki.testing import VirtualCard

@@ -8,7 +8,7 @@ import pytest
 from pdf_tools import dss_counts, pyhanko_statuses, qpdf_check, run_pdfsig
 
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation.status import RevocationState
+from xcapki.crypto.validation._status import RevocationState
 from xcapki.pdf import (
     Coverage,
     LaterChanges,

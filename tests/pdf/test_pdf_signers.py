@@ -9,7 +9,7 @@ from pdf_tools import pyhanko_statuses, run_pdfsig
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation.status import RevocationState
+from xcapki.crypto.validation._status import RevocationState
 from xcapki.pdf import PadesLevel, PdfUsageError, sign_pdf, verify_pdf
 from xcapki.signer import Signer
 from xcapki.testing import PkiServices, StandardCards, TestPki, VirtualCard

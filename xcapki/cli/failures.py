@@ -21,7 +21,7 @@ from xcapki.cli.errors import (
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.messages import Catalogue
 from xcapki.cli.reasons import reason
-from xcapki.crypto.cms.envelope import DecryptionError, EnvelopeUsageError
+from xcapki.crypto.cms import DecryptionError, EnvelopeUsageError
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
     CmsTooLargeError,

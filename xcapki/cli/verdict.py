@@ -6,8 +6,11 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.messages import Catalogue
 from xcapki.crypto.cms import VerifiedSignedData
 from xcapki.crypto.errors import RevocationError
-from xcapki.crypto.validation import CertificateRevokedError, RevocationUnknownError
-from xcapki.crypto.validation.status import RevocationState
+from xcapki.crypto.validation import (
+    CertificateRevokedError,
+    RevocationState,
+    RevocationUnknownError,
+)
 
 __all__ = ["VERDICT_MESSAGES", "signature_verdict", "verdict_message"]
 

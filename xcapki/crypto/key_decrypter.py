@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from xcapki.crypto.cms.envelope import DecryptionError, EnvelopeUsageError, rsa_padding
+from xcapki.crypto.cms._envelope import DecryptionError, EnvelopeUsageError, rsa_padding
 from xcapki.decrypter import KeyTransport
 
 __all__ = ["KeyDecrypter"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from xcapki.crypto.authority import Authority
-from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.cms import DEFAULT_POLICY, AlgorithmPolicy
 from xcapki.crypto.profile import SubjectClass
 
 __all__ = [

@@ -26,8 +26,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from xcapki.crypto.cms import sign_cms
-from xcapki.crypto.cms.attributes import NO_ATTRIBUTES, SignedAttributes
+from xcapki.crypto.cms import NO_ATTRIBUTES, SignedAttributes, sign_cms
 from xcapki.crypto.errors import CryptoError
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.nativehost.card import CardDesk, Operation

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 
 from xcapki.crypto.profile import TaiwanCertificate
-from xcapki.crypto.validation.status import RevocationState
+from xcapki.crypto.validation import RevocationState
 from xcapki.pdf.options import PadesLevel
 
 __all__ = [

@@ -38,7 +38,7 @@ from pyhanko_certvalidator.policy_decl import LEGACY_POLICY_MAP, CertRevTrustPol
 
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation.status import RevocationMode, RevocationState
+from xcapki.crypto.validation import RevocationMode, RevocationState
 from xcapki.pdf._card_signer import to_asn1
 from xcapki.pdf._document import PARSE_FAILURES, check_byte_range, check_gap, open_document
 from xcapki.pdf._event_loop import run_to_completion

@@ -20,7 +20,7 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.files import check_output
 from xcapki.cli.present import certificate_json, print_certificate, subject_name
 from xcapki.cli.verdict import VERDICT_MESSAGES
-from xcapki.crypto.validation.status import RevocationState
+from xcapki.crypto.validation import RevocationState
 from xcapki.pdf import (
     DEFAULT_BOX,
     LaterChanges,

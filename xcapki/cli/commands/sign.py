@@ -17,7 +17,7 @@ from xcapki.cli.exit_codes import ExitCode
 from xcapki.cli.files import CheckedInput, StagedOutput, check_output, open_input
 from xcapki.cli.present import certificate_json, subject_name
 from xcapki.cli.progress import progress_bar
-from xcapki.crypto.cms.stream import sign_stream
+from xcapki.crypto.cms import sign_stream
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.token import KeyPurpose

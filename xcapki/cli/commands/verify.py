@@ -22,10 +22,9 @@ from xcapki.cli.present import certificate_json, print_certificate, revocation_j
 from xcapki.cli.progress import progress_bar
 from xcapki.cli.reasons import reason
 from xcapki.cli.verdict import signature_verdict, verdict_message
-from xcapki.crypto.cms import CmsError
-from xcapki.crypto.cms.stream import StreamedVerification, verify_stream
+from xcapki.crypto.cms import CmsError, StreamedVerification, verify_stream
 from xcapki.crypto.profile import TaiwanCertificate
-from xcapki.crypto.validation.status import NOT_CHECKED
+from xcapki.crypto.validation import NOT_CHECKED
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:

@@ -12,7 +12,7 @@ intact, trusted and revocation apart. ``encrypt_envelope`` and
 
 from __future__ import annotations
 
-from xcapki.crypto.cms.attributes import (
+from xcapki.crypto.cms._attributes import (
     FULL_ATTRIBUTES,
     HIPKI_ATTRIBUTES,
     NO_ATTRIBUTES,
@@ -21,7 +21,7 @@ from xcapki.crypto.cms.attributes import (
     RawAttribute,
     SignedAttributes,
 )
-from xcapki.crypto.cms.envelope import (
+from xcapki.crypto.cms._envelope import (
     ContentEncryption,
     DecryptionError,
     EnvelopeUsageError,
@@ -29,6 +29,19 @@ from xcapki.crypto.cms.envelope import (
     encrypt_envelope,
     open_envelope,
 )
+from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ParsedCms, parse_cms
+from xcapki.crypto.cms._policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
+from xcapki.crypto.cms._sign import SignerIdentifierType, sign_cms, sign_hipki, sign_smartpki
+from xcapki.crypto.cms._signed_data import VerifiedSignedData, verify_signed_data
+from xcapki.crypto.cms._stream import (
+    DEFAULT_CHUNK_SIZE,
+    MAX_SKELETON_SIZE,
+    StreamedSignature,
+    StreamedVerification,
+    sign_stream,
+    verify_stream,
+)
+from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms, verify_cms
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
     AlgorithmProtectionMismatchError,
@@ -53,19 +66,16 @@ from xcapki.crypto.cms.errors import (
     UnexpectedSignerError,
     WeakKeyError,
 )
-from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ParsedCms, parse_cms
-from xcapki.crypto.cms.policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
-from xcapki.crypto.cms.sign import SignerIdentifierType, sign_cms, sign_hipki, sign_smartpki
-from xcapki.crypto.cms.signed_data import VerifiedSignedData, verify_signed_data
-from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms, verify_cms
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
     "DEFAULT_CLOCK_SKEW",
     "DEFAULT_MAX_SIZE",
     "DEFAULT_POLICY",
     "FULL_ATTRIBUTES",
     "HIPKI_ATTRIBUTES",
     "LEGACY_SHA1_POLICY",
+    "MAX_SKELETON_SIZE",
     "NO_ATTRIBUTES",
     "AlgorithmNotAllowedError",
     "AlgorithmPolicy",
@@ -100,6 +110,8 @@ __all__ = [
     "SignerIdentifierType",
     "SigningCertificateMismatchError",
     "SigningTimeSkewError",
+    "StreamedSignature",
+    "StreamedVerification",
     "UnexpectedSignerError",
     "VerifiedSignedData",
     "WeakKeyError",
@@ -110,6 +122,8 @@ __all__ = [
     "sign_cms",
     "sign_hipki",
     "sign_smartpki",
+    "sign_stream",
     "verify_cms",
     "verify_signed_data",
+    "verify_stream",
 ]

@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto.cms._policy import AlgorithmPolicy, EcCurve
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
     PssParametersError,
     WeakKeyError,
 )
-from xcapki.crypto.cms.policy import AlgorithmPolicy, EcCurve
 
 _DIGEST_OIDS: Final[dict[str, HashAlgorithm]] = {
     "1.3.14.3.2.26": HashAlgorithm.SHA1,

@@ -8,6 +8,17 @@ four ``RevocationMode``s, and returns a frozen ``ValidatedPath``. Failures are
 
 from __future__ import annotations
 
+from xcapki.crypto.validation._status import (
+    NOT_CHECKED,
+    CertificateStatus,
+    RevocationMode,
+    RevocationReason,
+    RevocationSource,
+    RevocationState,
+    RevocationStatus,
+    ValidatedPath,
+)
+from xcapki.crypto.validation._validator import ChainValidator, ValidatorStatistics
 from xcapki.crypto.validation.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -22,18 +33,9 @@ from xcapki.crypto.validation.errors import (
     ValidatorUsageError,
     WeakAlgorithmError,
 )
-from xcapki.crypto.validation.status import (
-    CertificateStatus,
-    RevocationMode,
-    RevocationReason,
-    RevocationSource,
-    RevocationState,
-    RevocationStatus,
-    ValidatedPath,
-)
-from xcapki.crypto.validation.validator import ChainValidator, ValidatorStatistics
 
 __all__ = [
+    "NOT_CHECKED",
     "CertificateExpiredError",
     "CertificateNotYetValidError",
     "CertificateRevokedError",

@@ -24,7 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from xcapki.crypto.validation.status import CertificateStatus, RevocationStatus
+from xcapki.crypto.validation._status import CertificateStatus, RevocationStatus
 
 __all__ = [
     "CachedIntermediatePath",

@@ -42,7 +42,7 @@ from xcapki.crypto.validation._cache import (
     StatusCache,
     Window,
 )
-from xcapki.crypto.validation.status import (
+from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     CertificateStatus,
     RevocationStatus,

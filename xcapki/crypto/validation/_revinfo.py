@@ -16,7 +16,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from xcapki.crypto.validation._fetchers import FetchRecord
-from xcapki.crypto.validation.status import (
+from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     UNAVAILABLE,
     RevocationReason,

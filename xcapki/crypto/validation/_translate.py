@@ -23,6 +23,12 @@ from xcapki.crypto.validation._fetchers import (
     OcspFailure,
     OcspProblem,
 )
+from xcapki.crypto.validation._status import (
+    RevocationReason,
+    RevocationSource,
+    RevocationState,
+    RevocationStatus,
+)
 from xcapki.crypto.validation.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -35,12 +41,6 @@ from xcapki.crypto.validation.errors import (
     UntrustedRevocationError,
     UntrustedRootError,
     WeakAlgorithmError,
-)
-from xcapki.crypto.validation.status import (
-    RevocationReason,
-    RevocationSource,
-    RevocationState,
-    RevocationStatus,
 )
 
 __all__ = ["translate_failure"]

@@ -24,7 +24,7 @@ import datetime
 from cryptography import x509
 
 from xcapki.crypto.errors import CryptoError, PathValidationError, RevocationError
-from xcapki.crypto.validation.status import RevocationStatus
+from xcapki.crypto.validation._status import RevocationStatus
 
 __all__ = [
     "CertificateExpiredError",

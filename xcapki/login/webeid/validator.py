@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from xcapki.algorithms import SignatureScheme
-from xcapki.crypto.cms.policy import AlgorithmPolicy, EcCurve
+from xcapki.crypto.cms import AlgorithmPolicy, EcCurve
 from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate

@@ -19,8 +19,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms import _algorithms
+from xcapki.crypto.cms._attributes import CmsAttributes
 from xcapki.crypto.cms._certificates import SignerKey, certificate_digest, sid_facts, signer_key
-from xcapki.crypto.cms.attributes import CmsAttributes
+from xcapki.crypto.cms._parse import (
+    DEFAULT_MAX_SIZE,
+    ID_DATA,
+    ParsedAttributes,
+    ParsedCms,
+    ParsedSignerInfo,
+    decode_attributes,
+    parse_cms,
+)
+from xcapki.crypto.cms._policy import DEFAULT_POLICY, AlgorithmPolicy
 from xcapki.crypto.cms.errors import (
     AlgorithmProtectionMismatchError,
     CmsError,
@@ -38,16 +48,6 @@ from xcapki.crypto.cms.errors import (
     SigningTimeSkewError,
     UnexpectedSignerError,
 )
-from xcapki.crypto.cms.parse import (
-    DEFAULT_MAX_SIZE,
-    ID_DATA,
-    ParsedAttributes,
-    ParsedCms,
-    ParsedSignerInfo,
-    decode_attributes,
-    parse_cms,
-)
-from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
 from xcapki.crypto.defaults import DEFAULT_CLOCK_SKEW
 
 __all__ = ["DEFAULT_CLOCK_SKEW", "CmsSignature", "inspect_cms", "verify_cms"]
@@ -138,7 +138,7 @@ def inspect_cms(
     ``CmsMalformedError`` here; no exception of a dependency leaves.
 
     ``content_digest`` stands in for a detached content too large to hold: its
-    digest with the SignerInfo's digest algorithm (xcapki.crypto.cms.stream
+    digest with the SignerInfo's digest algorithm (xcapki.crypto.cms._stream
     hashes the content while reading it); the result's ``content`` is then empty.
     """
     try:

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.ciphers import (
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.cms._certificates import sid_facts
-from xcapki.crypto.cms.sign import SignerIdentifierType
+from xcapki.crypto.cms._sign import SignerIdentifierType
 from xcapki.crypto.errors import EnvelopeError
 from xcapki.decrypter import PKCS1V15, Decrypter, KeyTransport, RsaOaep, RsaPkcs1v15
 from xcapki.token.errors import DataError

@@ -25,8 +25,13 @@ from cryptography import x509
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.cms._algorithms import hash_from_oid
+from xcapki.crypto.cms._attributes import FULL_ATTRIBUTES, SignedAttributes
 from xcapki.crypto.cms._der import read_header
-from xcapki.crypto.cms.attributes import FULL_ATTRIBUTES, SignedAttributes
+from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ID_DATA, SIGNED_DATA, parse_cms
+from xcapki.crypto.cms._policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.cms._sign import SignerIdentifierType, sign_digest, signed_data_head
+from xcapki.crypto.cms._signed_data import VerifiedSignedData, verify_signed_data
+from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
     CmsMalformedError,
@@ -35,11 +40,6 @@ from xcapki.crypto.cms.errors import (
     DetachedContentMissingError,
     NotCmsError,
 )
-from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ID_DATA, SIGNED_DATA, parse_cms
-from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
-from xcapki.crypto.cms.sign import SignerIdentifierType, sign_digest, signed_data_head
-from xcapki.crypto.cms.signed_data import VerifiedSignedData, verify_signed_data
-from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW
 from xcapki.signer import Signer
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from xcapki.crypto.cms.parse import DEFAULT_MAX_SIZE, ParsedCms
-from xcapki.crypto.cms.policy import DEFAULT_POLICY, AlgorithmPolicy
-from xcapki.crypto.cms.verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms
+from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ParsedCms
+from xcapki.crypto.cms._policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms
 from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class VerifiedSignedData:
         NOT_CHECKED when the path was not built or failed for another reason.
         """
         from xcapki.crypto.validation import CertificateRevokedError
-        from xcapki.crypto.validation.status import NOT_CHECKED
+        from xcapki.crypto.validation._status import NOT_CHECKED
 
         if self.path is not None:
             return self.path.leaf_revocation

@@ -25,9 +25,9 @@ from asn1crypto import cms, core, tsp
 from cryptography import x509
 
 from xcapki.crypto import oids
+from xcapki.crypto.cms._attributes import RawAttribute
 from xcapki.crypto.cms._certificates import load_certificate
 from xcapki.crypto.cms._der import check_der, read_header
-from xcapki.crypto.cms.attributes import RawAttribute
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
     CmsError,

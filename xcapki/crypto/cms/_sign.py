@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto import oids
-from xcapki.crypto.cms import parse
+from xcapki.crypto.cms import _parse
 from xcapki.crypto.cms._algorithms import digest, digest_identifier, signature_identifier
-from xcapki.crypto.cms.attributes import (
+from xcapki.crypto.cms._attributes import (
     FULL_ATTRIBUTES,
     HIPKI_ATTRIBUTES,
     NO_ATTRIBUTES,
@@ -115,7 +115,7 @@ def sign_digest(
 ) -> bytes:
     """A detached DER SignedData over content known only by its ``hash_algorithm`` digest.
 
-    For content too large to hold (xcapki.crypto.cms.stream hashes it while
+    For content too large to hold (xcapki.crypto.cms._stream hashes it while
     reading). Signed attributes are required: they carry the digest, and a
     ``Signer`` signs bytes, not a digest.
     """
@@ -294,23 +294,23 @@ def _signed_attributes(
     card_serial: str | None,
 ) -> bytes:
     encoded = [
-        _attribute(parse.CONTENT_TYPE, core.ObjectIdentifier(parse.ID_DATA).dump()),
-        _attribute(parse.MESSAGE_DIGEST, core.OctetString(content_digest).dump()),
+        _attribute(_parse.CONTENT_TYPE, core.ObjectIdentifier(_parse.ID_DATA).dump()),
+        _attribute(_parse.MESSAGE_DIGEST, core.OctetString(content_digest).dump()),
     ]
     if wanted.signing_time:
-        encoded.append(_attribute(parse.SIGNING_TIME, _time(signing_time)))
+        encoded.append(_attribute(_parse.SIGNING_TIME, _time(signing_time)))
     elif signing_time is not None:
         raise CmsUsageError(
             "signing_time was given but the attributes exclude it; "
             "use SignedAttributes(signing_time=True)"
         )
     if wanted.signing_certificate:
-        encoded.append(_attribute(parse.SIGNING_CERTIFICATE_V2, _signing_certificate(signer_der)))
+        encoded.append(_attribute(_parse.SIGNING_CERTIFICATE_V2, _signing_certificate(signer_der)))
     if wanted.algorithm_protection:
         protection = cms.CMSAlgorithmProtection(
             {"digest_algorithm": digest_id, "signature_algorithm": signature_id}
         )
-        encoded.append(_attribute(parse.ALGORITHM_PROTECTION, protection.dump()))
+        encoded.append(_attribute(_parse.ALGORITHM_PROTECTION, protection.dump()))
     if nonce is not None:
         if not nonce:
             raise CmsUsageError("the nonce is empty; pass the challenge's random bytes")

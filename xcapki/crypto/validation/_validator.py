@@ -73,14 +73,7 @@ from xcapki.crypto.validation._fetchers import (
     RecordingOcspFetcher,
     crl_urls,
 )
-from xcapki.crypto.validation._translate import translate_failure
-from xcapki.crypto.validation.errors import (
-    InvalidPathError,
-    PathBuildingError,
-    RevocationUnknownError,
-    ValidatorUsageError,
-)
-from xcapki.crypto.validation.status import (
+from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     CertificateStatus,
     RevocationMode,
@@ -88,6 +81,13 @@ from xcapki.crypto.validation.status import (
     RevocationState,
     RevocationStatus,
     ValidatedPath,
+)
+from xcapki.crypto.validation._translate import translate_failure
+from xcapki.crypto.validation.errors import (
+    InvalidPathError,
+    PathBuildingError,
+    RevocationUnknownError,
+    ValidatorUsageError,
 )
 from xcapki.errors import XcapkiError
 
