@@ -12,11 +12,11 @@ from xcapki.login import (
     CARD_LOGIN_PURPOSE,
     CPA_FILING_POLICY,
     AuthorityNotAllowedError,
+    CertificateExpiredError,
     CertificatePurposeError,
-    ExpiredCertificateError,
     KeyUsageRejectedError,
     PurposeRule,
-    SignedAttributesError,
+    SignedAttributeRejectedError,
 )
 from xcapki.login.checks import (
     check_admitted,
@@ -63,11 +63,11 @@ def test_validity_serial_and_admission(card: IssuedCard) -> None:
     profile = TaiwanCertificate.from_certificate(card.signing.certificate)
     skew = dt.timedelta(minutes=5)
     check_validity(profile, profile.not_after + skew, skew)
-    with pytest.raises(ExpiredCertificateError):
+    with pytest.raises(CertificateExpiredError):
         check_validity(profile, profile.not_after + skew + dt.timedelta(seconds=1), skew)
     check_signed_card_serial(profile, profile.card_serial)
     check_signed_card_serial(profile, None)
-    with pytest.raises(SignedAttributesError):
+    with pytest.raises(SignedAttributeRejectedError):
         check_signed_card_serial(profile, "TP0000000000XXXX")
     with pytest.raises(AuthorityNotAllowedError, match="MOICA"):
         check_admitted(profile, CPA_FILING_POLICY)

@@ -48,39 +48,39 @@ from xcapki.crypto.authority import Authority
 from xcapki.crypto.cms import sign_cms, sign_hipki, sign_smartpki
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
-    CertificateRevokedError,
     RevocationMode,
     RevocationSource,
 )
+from xcapki.crypto.validation import errors as validation_errors
 from xcapki.login import (
     CPA_FILING_POLICY,
     AlgorithmRejectedError,
     AuthorityNotAllowedError,
+    CertificateExpiredError,
     CertificateFieldMismatchError,
+    CertificateNotYetValidError,
     CertificatePolicyNotAllowedError,
     CertificateProfileError,
     CertificatePurposeError,
+    CertificateRevokedError,
     Challenge,
     ChallengeExpiredError,
     ChallengeSessionError,
     ChallengeUnknownError,
     ContentBindingError,
-    ExpiredCertificateError,
     IdentityMissingError,
     KeyUsageRejectedError,
     LoginError,
     LoginPolicy,
     LoginResponse,
     NonceMismatchError,
-    NotYetValidCertificateError,
     PortalLogin,
     ResponseFormat,
     ResponseMalformedError,
     ResponseSizeError,
     RevocationCheckError,
-    RevokedCertificateError,
     SignatureRejectedError,
-    SignedAttributesError,
+    SignedAttributeRejectedError,
     SignerCertificateError,
     SigningTimeError,
     UnknownCertificateStatusError,
@@ -571,7 +571,7 @@ def _(lab: Lab) -> None:
     )
 
 
-@case("content replaced after signing (messageDigest)", SignedAttributesError)
+@case("content replaced after signing (messageDigest)", SignedAttributeRejectedError)
 def _(lab: Lab) -> None:
     def replace_content(der: bytes, challenge: Challenge) -> bytes:
         other = sign_cms(b"something else entirely" * 4, lab.xca())
@@ -584,7 +584,7 @@ def _(lab: Lab) -> None:
     _with_cms(lab, replace_content)
 
 
-@case("signed card serial is not the certificate's", SignedAttributesError)
+@case("signed card serial is not the certificate's", SignedAttributeRejectedError)
 def _(lab: Lab) -> None:
     lab.attempt(lab.xca(), card_serial="TPXXXXXXXXXXXXXX")
 
@@ -630,12 +630,12 @@ def _(lab: Lab) -> None:
     lab.attempt(file_signer(lab.cards.xca.card.encryption))
 
 
-@case("expired card", ExpiredCertificateError, detail="expired at", user="has expired")
+@case("expired card", CertificateExpiredError, detail="expired at", user="has expired")
 def _(lab: Lab) -> None:
     lab.attempt(card_signer(lab.cards.expired))
 
 
-@case("card not yet valid", NotYetValidCertificateError)
+@case("card not yet valid", CertificateNotYetValidError)
 def _(lab: Lab) -> None:
     lab.attempt(card_signer(lab.cards.not_yet_valid))
 
@@ -699,23 +699,25 @@ def _(lab: Lab) -> None:
 # Step 11: revocation.
 
 
-@case("revoked, told by OCSP", RevokedCertificateError)
+@case("revoked, told by OCSP", CertificateRevokedError)
 def _(lab: Lab) -> None:
     lab.attempt(card_signer(lab.cards.revoked))
 
 
-@case("revoked, told by the CRL while OCSP is down", RevokedCertificateError)
+@case("revoked, told by the CRL while OCSP is down", CertificateRevokedError)
 def _(lab: Lab) -> None:
     ca = lab.pki.ca(Authority.XCA)
     lab.services.stop_responder(ca)
     try:
-        with pytest.raises(RevokedCertificateError) as refused:
+        with pytest.raises(CertificateRevokedError) as refused:
             lab.attempt(card_signer(lab.cards.revoked))
     finally:
         lab.services.start_responder(ca)
     cause = refused.value.__cause__
-    assert isinstance(cause, CertificateRevokedError)
+    assert isinstance(cause, validation_errors.CertificateRevokedError)
+    assert not isinstance(cause, LoginError)
     assert cause.status.source is RevocationSource.CRL
+    assert refused.value.status is cause.status
     raise refused.value
 
 
@@ -1075,7 +1077,7 @@ def _(lab: Lab) -> None:
 
 @case(
     "issuing CA expired, card still valid",
-    ExpiredCertificateError,
+    CertificateExpiredError,
     detail="a CA certificate of the path expired",
     user="the card's, or its authority's",
 )

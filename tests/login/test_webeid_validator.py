@@ -31,20 +31,20 @@ from xcapki.login import (
     CPA_FILING_POLICY,
     AlgorithmRejectedError,
     AuthorityNotAllowedError,
+    CertificateExpiredError,
+    CertificateNotYetValidError,
+    CertificateRevokedError,
     ChallengeExpiredError,
     ChallengeIssuer,
     ChallengeSessionError,
     ChallengeUnknownError,
-    ExpiredCertificateError,
     IdentityMissingError,
     KeyUsageRejectedError,
     LoginConfigurationError,
     LoginPolicy,
     MemoryChallengeStore,
-    NotYetValidCertificateError,
     ResponseMalformedError,
     ResponseSizeError,
-    RevokedCertificateError,
     SignatureRejectedError,
     UntrustedSignerError,
 )
@@ -384,9 +384,9 @@ def test_taiwan_profile_applies_the_login_policy(
 
 
 def test_expired_and_not_yet_valid(desk: Desk, softhsm_cards: StandardCards) -> None:
-    with pytest.raises(ExpiredCertificateError):
+    with pytest.raises(CertificateExpiredError):
         desk.login(softhsm_cards.expired.card.signing)
-    with pytest.raises(NotYetValidCertificateError):
+    with pytest.raises(CertificateNotYetValidError):
         desk.login(softhsm_cards.not_yet_valid.card.signing)
 
 
@@ -400,7 +400,7 @@ def test_a_certificate_from_an_untrusted_issuer(
 
 
 def test_a_revoked_certificate(desk: Desk, softhsm_cards: StandardCards) -> None:
-    with pytest.raises(RevokedCertificateError):
+    with pytest.raises(CertificateRevokedError):
         desk.login(softhsm_cards.revoked.card.signing)
 
 
@@ -501,9 +501,9 @@ def test_policy_is_checked_before_trust(
 def test_validity_and_revocation_come_before_the_signature(
     desk: Desk, softhsm_cards: StandardCards
 ) -> None:
-    with pytest.raises(ExpiredCertificateError):
+    with pytest.raises(CertificateExpiredError):
         desk.login(softhsm_cards.expired.card.signing, origin="https://elsewhere.tw")
-    with pytest.raises(RevokedCertificateError):
+    with pytest.raises(CertificateRevokedError):
         desk.login(softhsm_cards.revoked.card.signing, origin="https://elsewhere.tw")
 
 

@@ -10,6 +10,7 @@ so that the redis package stays optional.
 
 from __future__ import annotations
 
+from xcapki._renamed import renamed_names
 from xcapki.login.challenge import (
     DEFAULT_CHALLENGE_TTL,
     MIN_NONCE_BYTES,
@@ -22,12 +23,16 @@ from xcapki.login.challenge import (
 )
 from xcapki.login.client import respond
 from xcapki.login.errors import (
+    RENAMED,
     AlgorithmRejectedError,
     AuthorityNotAllowedError,
+    CertificateExpiredError,
     CertificateFieldMismatchError,
+    CertificateNotYetValidError,
     CertificatePolicyNotAllowedError,
     CertificateProfileError,
     CertificatePurposeError,
+    CertificateRevokedError,
     CertificateValidityError,
     ChallengeError,
     ChallengeExpiredError,
@@ -36,21 +41,18 @@ from xcapki.login.errors import (
     ChallengeStoreFullError,
     ChallengeUnknownError,
     ContentBindingError,
-    ExpiredCertificateError,
     IdentityMissingError,
     KeyUsageRejectedError,
     LoginConfigurationError,
     LoginError,
     NonceMismatchError,
-    NotYetValidCertificateError,
     PolicyRejectedError,
     ResponseMalformedError,
     ResponseSizeError,
     RevocationCheckError,
     RevocationRejectedError,
-    RevokedCertificateError,
     SignatureRejectedError,
-    SignedAttributesError,
+    SignedAttributeRejectedError,
     SignerCertificateError,
     SigningTimeError,
     UnknownCertificateStatusError,
@@ -89,10 +91,13 @@ __all__ = [
     "AlgorithmRejectedError",
     "AnyCertificatePolicy",
     "AuthorityNotAllowedError",
+    "CertificateExpiredError",
     "CertificateFieldMismatchError",
+    "CertificateNotYetValidError",
     "CertificatePolicyNotAllowedError",
     "CertificateProfileError",
     "CertificatePurposeError",
+    "CertificateRevokedError",
     "CertificateValidityError",
     "Challenge",
     "ChallengeError",
@@ -106,7 +111,6 @@ __all__ = [
     "ChallengeUnknownError",
     "Clock",
     "ContentBindingError",
-    "ExpiredCertificateError",
     "IdentityMissingError",
     "KeyUsageRejectedError",
     "LoginConfigurationError",
@@ -117,7 +121,6 @@ __all__ = [
     "LoginVerifier",
     "MemoryChallengeStore",
     "NonceMismatchError",
-    "NotYetValidCertificateError",
     "PolicyRejectedError",
     "PortalLogin",
     "PurposeRule",
@@ -126,9 +129,8 @@ __all__ = [
     "ResponseSizeError",
     "RevocationCheckError",
     "RevocationRejectedError",
-    "RevokedCertificateError",
     "SignatureRejectedError",
-    "SignedAttributesError",
+    "SignedAttributeRejectedError",
     "SignerCertificateError",
     "SigningTimeError",
     "UnknownCertificateStatusError",
@@ -140,3 +142,5 @@ __all__ = [
     "respond",
     "system_clock",
 ]
+
+__getattr__ = renamed_names(__name__, RENAMED)

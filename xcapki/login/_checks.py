@@ -21,6 +21,9 @@ from xcapki.crypto.validation import (
     CertificateRevokedError,
     ChainValidator,
     RevocationMode,
+    RevocationSource,
+    RevocationState,
+    RevocationStatus,
     RevocationUnknownError,
     ValidatedPath,
     ValidatorUsageError,
@@ -137,20 +140,23 @@ def load_certificate(der: bytes) -> x509.Certificate:
 
 
 def path_failure(exc: PathValidationError | CertificateError) -> errors.LoginError:
-    """The login error for a path the validator refused."""
-    target: type[errors.LoginError]
+    """The login error for a path the validator refused, keeping what the validator found."""
+    message = str(exc)
     if isinstance(exc, RevocationUnknownError):
-        target = errors.UnknownCertificateStatusError
-    elif isinstance(exc, CertificateRevokedError):
-        target = errors.RevokedCertificateError
-    elif isinstance(exc, RevocationError):
-        target = errors.RevocationCheckError
-    elif isinstance(exc, CertificateExpiredError):
-        target = errors.ExpiredCertificateError
-    elif isinstance(exc, CertificateNotYetValidError):
-        target = errors.NotYetValidCertificateError
-    elif isinstance(exc, WeakAlgorithmError):
-        target = errors.AlgorithmRejectedError
-    else:
-        target = errors.UntrustedSignerError
-    return target(str(exc))
+        unknown = RevocationStatus(state=RevocationState.UNKNOWN, source=RevocationSource.OCSP)
+        return errors.UnknownCertificateStatusError(
+            message, certificate=exc.certificate, status=unknown
+        )
+    if isinstance(exc, CertificateRevokedError):
+        return errors.CertificateRevokedError(
+            message, certificate=exc.certificate, status=exc.status
+        )
+    if isinstance(exc, RevocationError):
+        return errors.RevocationCheckError(message)
+    if isinstance(exc, CertificateExpiredError):
+        return errors.CertificateExpiredError(message, expired_at=exc.expired_at)
+    if isinstance(exc, CertificateNotYetValidError):
+        return errors.CertificateNotYetValidError(message, valid_from=exc.valid_from)
+    if isinstance(exc, WeakAlgorithmError):
+        return errors.AlgorithmRejectedError(message)
+    return errors.UntrustedSignerError(message)

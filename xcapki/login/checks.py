@@ -65,19 +65,21 @@ def check_purpose(profile: TaiwanCertificate, rule: PurposeRule) -> None:
 def check_validity(profile: TaiwanCertificate, now: datetime, skew: timedelta) -> None:
     """Step 8: ``now`` lies within the certificate's validity period, give or take ``skew``."""
     if now > profile.not_after + skew:
-        raise errors.ExpiredCertificateError(
-            f"the signer certificate expired at {profile.not_after.isoformat()}"
+        raise errors.CertificateExpiredError(
+            f"the signer certificate expired at {profile.not_after.isoformat()}",
+            expired_at=profile.not_after,
         )
     if now < profile.not_before - skew:
-        raise errors.NotYetValidCertificateError(
-            f"the signer certificate is valid from {profile.not_before.isoformat()}"
+        raise errors.CertificateNotYetValidError(
+            f"the signer certificate is valid from {profile.not_before.isoformat()}",
+            valid_from=profile.not_before,
         )
 
 
 def check_signed_card_serial(profile: TaiwanCertificate, signed_serial: str | None) -> None:
     """Step 8: a signed card-serial attribute names the certificate's own card."""
     if signed_serial and profile.card_serial and signed_serial != profile.card_serial:
-        raise errors.SignedAttributesError(
+        raise errors.SignedAttributeRejectedError(
             f"the signed card serial {signed_serial!r} differs from the certificate's "
             f"{profile.card_serial!r}"
         )

@@ -20,14 +20,14 @@ remedy and never reveals which internal check failed beyond that::
     ├── SignerCertificateError                4: no signer certificate in the CMS
     │   └── CertificateFieldMismatchError     certb64 is not the CMS signer
     ├── AlgorithmRejectedError                5: SHA-1, MD5, RSA < 2048, ...
-    ├── SignedAttributesError                 6: contentType, messageDigest, card serial
+    ├── SignedAttributeRejectedError          6: contentType, messageDigest, card serial
     │   └── SigningTimeError                  signingTime outside the clock skew
     ├── SignatureRejectedError                7
     ├── CertificatePurposeError               8: not a card's login certificate
     │   └── KeyUsageRejectedError             the card's encryption (KEYX) certificate
     ├── CertificateValidityError              8
-    │   ├── ExpiredCertificateError
-    │   └── NotYetValidCertificateError
+    │   ├── CertificateExpiredError           also the path's CertificateExpiredError
+    │   └── CertificateNotYetValidError       also the path's CertificateNotYetValidError
     ├── PolicyRejectedError                   9
     │   ├── CertificateProfileError           8: identity ambiguous or unreadable (profile)
     │   ├── AuthorityNotAllowedError          e.g. a MOICA card on an XCA-only portal
@@ -35,26 +35,35 @@ remedy and never reveals which internal check failed beyond that::
     │   └── IdentityMissingError              the portal needs a 統一編號 the card lacks
     ├── UntrustedSignerError                  10: no path to the trust anchors
     └── RevocationRejectedError               11
-        ├── RevokedCertificateError
+        ├── CertificateRevokedError           also the path's CertificateRevokedError
         │   └── UnknownCertificateStatusError OCSP "unknown" counts as revoked
         └── RevocationCheckError              no usable OCSP/CRL answer (down, stale, forged)
 
-The steps are those of docs/login-checks.md.
+Where the crypto layer already names a failure (expired, not yet valid,
+revoked), the login class of that failure carries the same name and
+subclasses the crypto class too, so ``except CertificateExpiredError``
+catches it from either layer. The steps are those of docs/login-checks.md.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import ClassVar, Final
 
+from xcapki._renamed import renamed_names
+from xcapki.crypto.validation import errors as path_errors
 from xcapki.errors import XcapkiError
 
 __all__ = [
     "AlgorithmRejectedError",
     "AuthorityNotAllowedError",
+    "CertificateExpiredError",
     "CertificateFieldMismatchError",
+    "CertificateNotYetValidError",
     "CertificatePolicyNotAllowedError",
     "CertificateProfileError",
     "CertificatePurposeError",
+    "CertificateRevokedError",
     "CertificateValidityError",
     "ChallengeError",
     "ChallengeExpiredError",
@@ -63,21 +72,18 @@ __all__ = [
     "ChallengeStoreFullError",
     "ChallengeUnknownError",
     "ContentBindingError",
-    "ExpiredCertificateError",
     "IdentityMissingError",
     "KeyUsageRejectedError",
     "LoginConfigurationError",
     "LoginError",
     "NonceMismatchError",
-    "NotYetValidCertificateError",
     "PolicyRejectedError",
     "ResponseMalformedError",
     "ResponseSizeError",
     "RevocationCheckError",
     "RevocationRejectedError",
-    "RevokedCertificateError",
     "SignatureRejectedError",
-    "SignedAttributesError",
+    "SignedAttributeRejectedError",
     "SignerCertificateError",
     "SigningTimeError",
     "UnknownCertificateStatusError",
@@ -182,11 +188,11 @@ class AlgorithmRejectedError(LoginError):
     )
 
 
-class SignedAttributesError(LoginError):
+class SignedAttributeRejectedError(LoginError):
     """A signed attribute is wrong: contentType, messageDigest or card serial (step 6)."""
 
 
-class SigningTimeError(SignedAttributesError):
+class SigningTimeError(SignedAttributeRejectedError):
     """The signingTime attribute is further from the server's clock than the allowed skew."""
 
     user_message = "Your computer's clock is wrong. Correct the date and time, then " + (
@@ -226,8 +232,11 @@ class CertificateValidityError(LoginError):
     """The certificate's validity period does not cover now (step 8)."""
 
 
-class ExpiredCertificateError(CertificateValidityError):
-    """The certificate has expired, or a CA certificate above it has (steps 8 and 10)."""
+class CertificateExpiredError(CertificateValidityError, path_errors.CertificateExpiredError):
+    """The certificate has expired, or a CA certificate above it has (steps 8 and 10).
+
+    ``expired_at`` is when the certificate that failed stopped being valid.
+    """
 
     user_message = (
         "A certificate needed for this login has expired (the card's, or its authority's). "
@@ -235,8 +244,10 @@ class ExpiredCertificateError(CertificateValidityError):
     )
 
 
-class NotYetValidCertificateError(CertificateValidityError):
-    """The certificate's validity has not begun."""
+class CertificateNotYetValidError(
+    CertificateValidityError, path_errors.CertificateNotYetValidError
+):
+    """The certificate's validity has not begun; ``valid_from`` is when it does."""
 
     user_message = (
         "A certificate needed for this login is not valid yet (the card's, or its "
@@ -287,8 +298,8 @@ class RevocationRejectedError(LoginError):
     """The certificate's revocation status forbids the login (step 11)."""
 
 
-class RevokedCertificateError(RevocationRejectedError):
-    """The certificate, or a CA above it, is revoked."""
+class CertificateRevokedError(RevocationRejectedError, path_errors.CertificateRevokedError):
+    """The certificate, or a CA above it, is revoked; ``status`` says why and since when."""
 
     user_message = (
         "The card's certificate, or its authority's, has been revoked. Contact the card's "
@@ -296,7 +307,7 @@ class RevokedCertificateError(RevocationRejectedError):
     )
 
 
-class UnknownCertificateStatusError(RevokedCertificateError):
+class UnknownCertificateStatusError(CertificateRevokedError):
     """The OCSP responder answered "unknown", which counts as revoked."""
 
     user_message = (
@@ -311,3 +322,14 @@ class RevocationCheckError(RevocationRejectedError):
     user_message = (
         "The portal could not confirm that the card's certificate is still valid. Try again later."
     )
+
+
+RENAMED: Final[Mapping[str, type[LoginError]]] = {
+    "ExpiredCertificateError": CertificateExpiredError,
+    "NotYetValidCertificateError": CertificateNotYetValidError,
+    "RevokedCertificateError": CertificateRevokedError,
+    "SignedAttributesError": SignedAttributeRejectedError,
+}
+"""Old name -> class, importable with a ``DeprecationWarning`` until the next release."""
+
+__getattr__ = renamed_names(__name__, RENAMED)

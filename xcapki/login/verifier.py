@@ -321,7 +321,7 @@ def _check_shape(response_format: ResponseFormat, parsed: ParsedCms) -> None:
 
 _CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]] = (
     (cms_errors.CmsTooLargeError, errors.ResponseSizeError),
-    (cms_errors.SignedAttributeError, errors.SignedAttributesError),
+    (cms_errors.SignedAttributeError, errors.SignedAttributeRejectedError),
     (cms_errors.CmsMalformedError, errors.ResponseMalformedError),
     (cms_errors.CmsContentTypeError, errors.ResponseMalformedError),
     (cms_errors.DetachedContentMissingError, errors.ResponseMalformedError),
@@ -332,9 +332,9 @@ _CMS_FAILURES: Final[tuple[tuple[type[CmsError], type[errors.LoginError]], ...]]
     (cms_errors.UnexpectedSignerError, errors.CertificateFieldMismatchError),
     (cms_errors.AlgorithmNotAllowedError, errors.AlgorithmRejectedError),
     (cms_errors.AlgorithmProtectionMismatchError, errors.AlgorithmRejectedError),
-    (cms_errors.ContentTypeAttributeError, errors.SignedAttributesError),
+    (cms_errors.ContentTypeAttributeError, errors.SignedAttributeRejectedError),
     (cms_errors.SigningTimeSkewError, errors.SigningTimeError),
-    (cms_errors.MessageDigestMismatchError, errors.SignedAttributesError),
+    (cms_errors.MessageDigestMismatchError, errors.SignedAttributeRejectedError),
     (cms_errors.SignatureInvalidError, errors.SignatureRejectedError),
     (cms_errors.CmsUsageError, errors.LoginConfigurationError),
 )

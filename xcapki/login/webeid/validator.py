@@ -15,10 +15,10 @@ own validators, raising one ``LoginError`` subclass per failed check:
    (``DisallowedPolicyError``); with ``WebEidRules.TAIWAN_PROFILE`` the GPKI
    profile read and the portal's ``LoginPolicy`` (``AuthorityNotAllowedError``,
    ``CertificatePolicyNotAllowedError``, ``IdentityMissingError``);
-5. validity now (``ExpiredCertificateError``, ``NotYetValidCertificateError``)
+5. validity now (``CertificateExpiredError``, ``CertificateNotYetValidError``)
    and a path to the trust anchors (``UntrustedSignerError``);
 6. revocation by OCSP or CRL, as the ``ChainValidator`` is configured
-   (``RevokedCertificateError``, ``RevocationCheckError``);
+   (``CertificateRevokedError``, ``RevocationCheckError``);
 7. the signature: an allowed algorithm that fits the key
    (``AlgorithmRejectedError``), over ``H(origin) || H(nonce)`` with the
    configured origin and the stored nonce (``SignatureRejectedError``).
@@ -275,12 +275,14 @@ class WebEidValidator:
     # steps 5 and 6
     def _path(self, certificate: x509.Certificate, now: datetime) -> ValidatedPath:
         if now > certificate.not_valid_after_utc + self._skew:
-            raise errors.ExpiredCertificateError(
-                f"the certificate expired at {certificate.not_valid_after_utc.isoformat()}"
+            raise errors.CertificateExpiredError(
+                f"the certificate expired at {certificate.not_valid_after_utc.isoformat()}",
+                expired_at=certificate.not_valid_after_utc,
             )
         if now < certificate.not_valid_before_utc - self._skew:
-            raise errors.NotYetValidCertificateError(
-                f"the certificate is valid from {certificate.not_valid_before_utc.isoformat()}"
+            raise errors.CertificateNotYetValidError(
+                f"the certificate is valid from {certificate.not_valid_before_utc.isoformat()}",
+                valid_from=certificate.not_valid_before_utc,
             )
         fingerprint = certificate.fingerprint(hashes.SHA256())
         return validated_path(self._validator, self._paths, certificate, fingerprint, now)
