@@ -164,6 +164,10 @@ def test_the_word_comparison_sees_order_and_plurals() -> None:
 
 
 RENAMED = {
+    "NonceMismatchError": "NonceAttributeMismatchError",
+    "CertificateFieldMismatchError": "UnexpectedSignerError",
+    "SigningTimeError": "SigningTimeSkewError",
+    "UnknownCertificateStatusError": "RevocationUnknownError",
     "ExpiredCertificateError": "CertificateExpiredError",
     "NotYetValidCertificateError": "CertificateNotYetValidError",
     "RevokedCertificateError": "CertificateRevokedError",

@@ -105,12 +105,12 @@ keeps one name from the layer that finds it to the layer that reports it
     │   │   ├── ChallengeExpiredError
     │   │   └── ChallengeSessionError
     │   ├── ContentBindingError
-    │   │   └── NonceMismatchError
+    │   │   └── NonceAttributeMismatchError         also NonceAttributeMismatchError
     │   ├── SignerCertificateError
-    │   │   └── CertificateFieldMismatchError
+    │   │   └── UnexpectedSignerError               also UnexpectedSignerError
     │   ├── AlgorithmRejectedError
     │   ├── SignedAttributeRejectedError
-    │   │   └── SigningTimeError
+    │   │   └── SigningTimeSkewError                also SigningTimeSkewError
     │   ├── SignatureRejectedError
     │   ├── CertificatePurposeError
     │   │   └── KeyUsageRejectedError
@@ -128,7 +128,7 @@ keeps one name from the layer that finds it to the layer that reports it
     │   ├── UntrustedSignerError
     │   └── RevocationRejectedError
     │       ├── CertificateRevokedError             also CertificateRevokedError
-    │       │   └── UnknownCertificateStatusError
+    │       │   └── RevocationUnknownError          also RevocationUnknownError
     │       └── RevocationCheckError
     ├── ServiceError                                xcapki.service.errors
     │   ├── ServiceConfigError

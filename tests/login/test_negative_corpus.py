@@ -57,7 +57,6 @@ from xcapki.login import (
     AlgorithmRejectedError,
     AuthorityNotAllowedError,
     CertificateExpiredError,
-    CertificateFieldMismatchError,
     CertificateNotYetValidError,
     CertificatePolicyNotAllowedError,
     CertificateProfileError,
@@ -73,17 +72,18 @@ from xcapki.login import (
     LoginError,
     LoginPolicy,
     LoginResponse,
-    NonceMismatchError,
+    NonceAttributeMismatchError,
     PortalLogin,
     ResponseFormat,
     ResponseMalformedError,
     ResponseSizeError,
     RevocationCheckError,
+    RevocationUnknownError,
     SignatureRejectedError,
     SignedAttributeRejectedError,
     SignerCertificateError,
-    SigningTimeError,
-    UnknownCertificateStatusError,
+    SigningTimeSkewError,
+    UnexpectedSignerError,
     UntrustedSignerError,
     respond,
 )
@@ -428,7 +428,7 @@ def _(lab: Lab) -> None:
     lab.post(portal, dataclasses.replace(response, challenge_id=second.challenge_id).to_json())
 
 
-@case("HiPKI nonce attribute is not the challenge's", NonceMismatchError)
+@case("HiPKI nonce attribute is not the challenge's", NonceAttributeMismatchError)
 def _(lab: Lab) -> None:
     portal = lab.portal()
     challenge = portal.issue_challenge(SESSION)
@@ -444,7 +444,7 @@ def _(lab: Lab) -> None:
     lab.post(portal, response.to_json())
 
 
-@case("wrong nonce on a SHA-1 signature (step 3 before 5)", NonceMismatchError)
+@case("wrong nonce on a SHA-1 signature (step 3 before 5)", NonceAttributeMismatchError)
 def _(lab: Lab) -> None:
     portal = lab.portal()
     challenge = portal.issue_challenge(SESSION)
@@ -464,7 +464,7 @@ def _(lab: Lab) -> None:
 
 @case(
     "HiPKI certb64 is another card's certificate",
-    CertificateFieldMismatchError,
+    UnexpectedSignerError,
     user="not the one that made it",
 )
 def _(lab: Lab) -> None:
@@ -474,7 +474,7 @@ def _(lab: Lab) -> None:
     lab.post(portal, json.dumps(body))
 
 
-@case("SmartPKI certificate field is another card's certificate", CertificateFieldMismatchError)
+@case("SmartPKI certificate field is another card's certificate", UnexpectedSignerError)
 def _(lab: Lab) -> None:
     portal, _, body = _envelope(lab, ResponseFormat.SMARTPKI)
     other = lab.cards.xca_ec.card.signing.certificate.public_bytes(Encoding.DER)
@@ -482,9 +482,7 @@ def _(lab: Lab) -> None:
     lab.post(portal, json.dumps(body))
 
 
-@case(
-    "certb64 of another card on a SHA-1 signature (step 4 before 5)", CertificateFieldMismatchError
-)
+@case("certb64 of another card on a SHA-1 signature (step 4 before 5)", UnexpectedSignerError)
 def _(lab: Lab) -> None:
     portal = lab.portal()
     challenge = portal.issue_challenge(SESSION)
@@ -557,12 +555,12 @@ def _(lab: Lab) -> None:
 # Step 6: signed attributes.
 
 
-@case("signingTime an hour old", SigningTimeError)
+@case("signingTime an hour old", SigningTimeSkewError)
 def _(lab: Lab) -> None:
     lab.attempt(lab.xca(), signing_time=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
 
 
-@case("signingTime an hour ahead", SigningTimeError)
+@case("signingTime an hour ahead", SigningTimeSkewError)
 def _(lab: Lab) -> None:
     lab.attempt(
         lab.xca(),
@@ -721,7 +719,7 @@ def _(lab: Lab) -> None:
     raise refused.value
 
 
-@case("OCSP answers unknown", UnknownCertificateStatusError)
+@case("OCSP answers unknown", RevocationUnknownError)
 def _(lab: Lab) -> None:
     lab.attempt(reissued_signer(lab.pki, lab.cards.xca.card.signing.certificate))
 

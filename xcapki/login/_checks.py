@@ -144,9 +144,7 @@ def path_failure(exc: PathValidationError | CertificateError) -> errors.LoginErr
     message = str(exc)
     if isinstance(exc, RevocationUnknownError):
         unknown = RevocationStatus(state=RevocationState.UNKNOWN, source=RevocationSource.OCSP)
-        return errors.UnknownCertificateStatusError(
-            message, certificate=exc.certificate, status=unknown
-        )
+        return errors.RevocationUnknownError(message, certificate=exc.certificate, status=unknown)
     if isinstance(exc, CertificateRevokedError):
         return errors.CertificateRevokedError(
             message, certificate=exc.certificate, status=exc.status

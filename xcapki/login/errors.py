@@ -16,12 +16,12 @@ remedy and never reveals which internal check failed beyond that::
     │   ├── ChallengeExpiredError
     │   └── ChallengeSessionError             issued to another browser session
     ├── ContentBindingError                   3: the card signed something else
-    │   └── NonceMismatchError
+    │   └── NonceAttributeMismatchError
     ├── SignerCertificateError                4: no signer certificate in the CMS
-    │   └── CertificateFieldMismatchError     certb64 is not the CMS signer
+    │   └── UnexpectedSignerError             certb64 is not the CMS signer
     ├── AlgorithmRejectedError                5: SHA-1, MD5, RSA < 2048, ...
     ├── SignedAttributeRejectedError          6: contentType, messageDigest, card serial
-    │   └── SigningTimeError                  signingTime outside the clock skew
+    │   └── SigningTimeSkewError              signingTime outside the clock skew
     ├── SignatureRejectedError                7
     ├── CertificatePurposeError               8: not a card's login certificate
     │   └── KeyUsageRejectedError             the card's encryption (KEYX) certificate
@@ -36,13 +36,14 @@ remedy and never reveals which internal check failed beyond that::
     ├── UntrustedSignerError                  10: no path to the trust anchors
     └── RevocationRejectedError               11
         ├── CertificateRevokedError           also the path's CertificateRevokedError
-        │   └── UnknownCertificateStatusError OCSP "unknown" counts as revoked
+        │   └── RevocationUnknownError        OCSP "unknown" counts as revoked
         └── RevocationCheckError              no usable OCSP/CRL answer (down, stale, forged)
 
 Where the crypto layer already names a failure (expired, not yet valid,
-revoked), the login class of that failure carries the same name and
-subclasses the crypto class too, so ``except CertificateExpiredError``
-catches it from either layer. The steps are those of docs/login-checks.md.
+revoked, unknown status, a wrong nonce, signer or signing time), the login
+class of that failure carries the same name and subclasses the crypto class
+too, so ``except CertificateExpiredError`` catches it from either layer.
+The steps are those of docs/login-checks.md.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from collections.abc import Mapping
 from typing import ClassVar, Final
 
 from xcapki._renamed import renamed_names
+from xcapki.crypto.cms import errors as cms_errors
 from xcapki.crypto.validation import errors as path_errors
 from xcapki.errors import XcapkiError
 
@@ -58,7 +60,6 @@ __all__ = [
     "AlgorithmRejectedError",
     "AuthorityNotAllowedError",
     "CertificateExpiredError",
-    "CertificateFieldMismatchError",
     "CertificateNotYetValidError",
     "CertificatePolicyNotAllowedError",
     "CertificateProfileError",
@@ -76,17 +77,18 @@ __all__ = [
     "KeyUsageRejectedError",
     "LoginConfigurationError",
     "LoginError",
-    "NonceMismatchError",
+    "NonceAttributeMismatchError",
     "PolicyRejectedError",
     "ResponseMalformedError",
     "ResponseSizeError",
     "RevocationCheckError",
     "RevocationRejectedError",
+    "RevocationUnknownError",
     "SignatureRejectedError",
     "SignedAttributeRejectedError",
     "SignerCertificateError",
-    "SigningTimeError",
-    "UnknownCertificateStatusError",
+    "SigningTimeSkewError",
+    "UnexpectedSignerError",
     "UntrustedSignerError",
 ]
 
@@ -157,7 +159,7 @@ class ContentBindingError(LoginError):
     )
 
 
-class NonceMismatchError(ContentBindingError):
+class NonceAttributeMismatchError(ContentBindingError, cms_errors.NonceAttributeMismatchError):
     """The signed nonce attribute differs from the challenge's nonce."""
 
 
@@ -170,7 +172,7 @@ class SignerCertificateError(LoginError):
     )
 
 
-class CertificateFieldMismatchError(SignerCertificateError):
+class UnexpectedSignerError(SignerCertificateError, cms_errors.UnexpectedSignerError):
     """The response's certificate field is not the certificate that signed the CMS."""
 
     user_message = (
@@ -192,7 +194,7 @@ class SignedAttributeRejectedError(LoginError):
     """A signed attribute is wrong: contentType, messageDigest or card serial (step 6)."""
 
 
-class SigningTimeError(SignedAttributeRejectedError):
+class SigningTimeSkewError(SignedAttributeRejectedError, cms_errors.SigningTimeSkewError):
     """The signingTime attribute is further from the server's clock than the allowed skew."""
 
     user_message = "Your computer's clock is wrong. Correct the date and time, then " + (
@@ -307,7 +309,7 @@ class CertificateRevokedError(RevocationRejectedError, path_errors.CertificateRe
     )
 
 
-class UnknownCertificateStatusError(CertificateRevokedError):
+class RevocationUnknownError(CertificateRevokedError, path_errors.RevocationUnknownError):
     """The OCSP responder answered "unknown", which counts as revoked."""
 
     user_message = (
@@ -329,6 +331,10 @@ RENAMED: Final[Mapping[str, type[LoginError]]] = {
     "NotYetValidCertificateError": CertificateNotYetValidError,
     "RevokedCertificateError": CertificateRevokedError,
     "SignedAttributesError": SignedAttributeRejectedError,
+    "NonceMismatchError": NonceAttributeMismatchError,
+    "CertificateFieldMismatchError": UnexpectedSignerError,
+    "SigningTimeError": SigningTimeSkewError,
+    "UnknownCertificateStatusError": RevocationUnknownError,
 }
 """Old name -> class, importable with a ``DeprecationWarning`` until the next release."""
 
