@@ -51,8 +51,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar, Final
 
+from cryptography import x509
+
 from xcapki._renamed import renamed_names
 from xcapki.crypto.cms import errors as cms_errors
+from xcapki.crypto.validation import RevocationStatus
 from xcapki.crypto.validation import errors as path_errors
 from xcapki.errors import XcapkiError
 
@@ -316,6 +319,14 @@ class RevocationUnknownError(CertificateRevokedError, path_errors.RevocationUnkn
         "The card's certification authority does not know this certificate, so it cannot "
         "log in. Contact the card's certification authority."
     )
+
+    def __init__(
+        self, message: str, *, certificate: x509.Certificate | None, status: RevocationStatus
+    ) -> None:
+        # Both crypto parents take their own keywords; set them here, then go on past them.
+        super(path_errors.RevocationUnknownError, self).__init__(message)
+        self.certificate = certificate
+        self.status = status
 
 
 class RevocationCheckError(RevocationRejectedError):
