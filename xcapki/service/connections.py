@@ -27,6 +27,7 @@ The body's timeout is applied where the body is read (``xcapki.service.http``).
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -35,7 +36,7 @@ from xcapki.service.errors import HipkiCode
 from xcapki.service.http import refusal_response
 from xcapki.service.limits import ServiceLimits
 
-__all__ = ["ACCEPT_BACKLOG", "ClientGate", "ConnectionRegistry", "guarded_protocol"]
+__all__ = ["ACCEPT_BACKLOG", "ClientGate", "ConnectionRegistry", "guarded_protocol", "set_nodelay"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -165,9 +166,18 @@ def _peer_of(transport: asyncio.BaseTransport) -> Peer | None:
     return None
 
 
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off on ``transport``'s TCP socket (no-op for other sockets):
+    a response written in two parts must not wait for the client's delayed ACK."""
+    connection = transport.get_extra_info("socket")
+    if connection is None or connection.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def guarded_protocol(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
     """An HTTP protocol class for uvicorn's ``http=`` setting: uvicorn's own (httptools,
-    else h11) with every connection admitted through ``registry``."""
+    else h11) with every connection admitted through ``registry`` and TCP_NODELAY set."""
     inner_class: type[Any]
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -192,6 +202,7 @@ def guarded_protocol(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
                 transport.close()
                 return
             self._admitted = True
+            set_nodelay(transport)
             self._inner.connection_made(transport)
 
         def connection_lost(self, exc: Exception | None) -> None:
