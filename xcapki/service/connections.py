@@ -16,10 +16,13 @@ one byte a second would shut the browser out. So:
   one only when every connection is busy;
 - ``ClientGate`` (ASGI middleware, outermost) tells the registry when a request
   arrives, runs and ends, bounds the query string, and lets at most
-  ``max_requests_per_client`` requests per client run at once (a client is the
-  page's origin; requests without an Origin header are one client). Requests
-  past that wait their client's turn, and their connections count as idle: a
-  program flooding the service makes room for the browser out of its own queue.
+  ``max_requests_per_client`` requests per client run at once. A client is
+  what the service's ``client_of`` makes of the Origin header: the trust entry
+  admitting it, so a site cannot multiply its share with ports, subdomains or
+  spellings; every origin no entry admits is one client together, so a page
+  cannot either by minting origins. Requests past that wait their client's
+  turn, and their connections count as idle: a program flooding the service
+  makes room for the browser out of its own queue.
 
 The body's timeout is applied where the body is read (``xcapki.service.http``).
 """
@@ -240,10 +243,20 @@ class _Turns:
 
 class ClientGate:
     """ASGI middleware: tells the registry about requests, bounds the query string, and runs
-    at most ``max_requests_per_client`` requests per client at once (the rest wait)."""
+    at most ``max_requests_per_client`` requests per client at once (the rest wait).
+    ``client_of`` maps an Origin header (lowercased, at most 256 bytes, empty when
+    absent) to the client whose turns the request takes."""
 
-    def __init__(self, app: App, *, registry: ConnectionRegistry, version: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        registry: ConnectionRegistry,
+        version: str,
+        client_of: Callable[[bytes], bytes],
+    ) -> None:
         self._app = app
+        self._client_of = client_of
         self._registry = registry
         self._limits = registry.limits
         self._version = version
@@ -272,9 +285,10 @@ class ClientGate:
                 await response(scope, receive, send)
                 return
             origin = next((v for k, v in scope["headers"] if k == b"origin"), b"")[:256].lower()
-            turns = self._turns.get(origin)
+            holder = self._client_of(origin)
+            turns = self._turns.get(holder)
             if turns is None:
-                turns = self._turns[origin] = _Turns(limits.max_requests_per_client)
+                turns = self._turns[holder] = _Turns(limits.max_requests_per_client)
             turns.users += 1
             try:
                 async with turns.semaphore:
@@ -285,7 +299,7 @@ class ClientGate:
             finally:
                 turns.users -= 1
                 if not turns.users:
-                    del self._turns[origin]
+                    del self._turns[holder]
         finally:
             if tracked is not None:
                 self._registry.request_finished(tracked, ran=ran)
