@@ -1076,6 +1076,26 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "give the CA certificate with --intermediate PEM",
         _Z: "請以 --intermediate 指定 CA 憑證",
     },
+    "doctor.chain.too_many_helpers": {
+        _E: (
+            "the card holds {count} CA certificates the trust store lacks, up to {most} under"
+            " one name; a path is built from at most {limit}, {per_name} per name"
+        ),
+        _Z: (
+            "卡片存有 {count} 張信任清單沒有的 CA 憑證，同一名稱最多 {most} 張；建立憑證路徑"
+            "最多只用 {limit} 張，同一名稱 {per_name} 張"
+        ),
+    },
+    "doctor.chain.too_many_helpers.remedy": {
+        _E: (
+            "give the card's issuing CA certificate (from its authority's repository) with"
+            " --intermediate PEM: the path is then built from it, without the card's copies"
+        ),
+        _Z: (
+            "請自憑證管理中心的儲存庫下載簽發此卡的 CA 憑證，以 --intermediate 指定；"
+            "憑證路徑即改用該憑證建立，不再使用卡片上的副本"
+        ),
+    },
     "doctor.chain.failed": {_E: "{detail}", _Z: "{detail}"},
     "doctor.revocation.ok": {
         _E: "{state} ({source}); asked {endpoints}",
