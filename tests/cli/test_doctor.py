@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hostile_pki import look_alike_ca
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
@@ -404,25 +405,6 @@ def test_service_port_free_taken_or_hipki() -> None:
     assert "version:1.3.4.103339" in check["message"]
 
 
-def _look_alike_ca(subject: x509.Name) -> bytes:
-    """A self-signed CA certificate under ``subject`` with a key of its own, as DER."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.DER)
-
-
 @pytest.mark.softhsm
 def test_a_card_holding_too_many_ca_certificates_gets_the_remedy(
     test_pki: TestPki, tmp_path: Path
@@ -438,7 +420,7 @@ def test_a_card_holding_too_many_ca_certificates_gets_the_remedy(
     issuer = card.card.issuer
     for index in range(3):
         staged = tmp_path / f"extra{index}.der"
-        staged.write_bytes(_look_alike_ca(issuer.subject))
+        staged.write_bytes(look_alike_ca(issuer.subject).public_bytes(serialization.Encoding.DER))
         written = subprocess.run(
             [
                 "pkcs11-tool", "--module", str(card.module_path),

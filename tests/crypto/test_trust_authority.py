@@ -1,19 +1,16 @@
 """Which authority a trust-store entry names: the real anchors, and CA names that only look alike.
 
-The look-alikes are CA certificates made here with ``cryptography``; the real
+The look-alikes are CA certificates made with ``cryptography`` (hostile_pki); the real
 ones are the published GRCA and MOICA files.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from handmade_certificates import ANCHOR_FOLDER
+from hostile_pki import look_alike_ca
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -22,21 +19,7 @@ XCA_UNIT = "組織及團體憑證管理中心"
 
 
 def _ca(*attributes: tuple[x509.ObjectIdentifier, str]) -> x509.Certificate:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(oid, value) for oid, value in attributes])
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    return look_alike_ca(x509.Name([x509.NameAttribute(oid, value) for oid, value in attributes]))
 
 
 @pytest.mark.parametrize(

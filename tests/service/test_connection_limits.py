@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import resource
@@ -149,26 +150,40 @@ def small_limits_service(
     softhsm_cards: StandardCards, tmp_path: Path
 ) -> Iterator[tuple[str, ServiceConfig]]:
     """The service's uvicorn configuration in a thread, with small limits to reach."""
+    config = _small_limits(softhsm_cards, tmp_path, [TRUSTED], timeout=0.5)
+    with _serving(config) as base:
+        yield base, config
+
+
+def _small_limits(
+    cards: StandardCards, tmp_path: Path, trusted: list[str], *, timeout: float
+) -> ServiceConfig:
+    """16 connections, 4 requests per client, ``timeout`` for heads and bodies."""
     trust = tmp_path / "trusted-origins.json"
-    trust.write_text(json.dumps({"origins": [TRUSTED.removeprefix("https://")]}))
-    config = ServiceConfig(
+    trust.write_text(json.dumps({"origins": [site.removeprefix("https://") for site in trusted]}))
+    return ServiceConfig(
         port=free_port(),
-        module_path=softhsm_cards.xca.module_path,
+        module_path=cards.xca.module_path,
         trust_list_path=trust,
         limits=ServiceLimits(
-            header_timeout_seconds=0.5,
-            body_timeout_seconds=0.5,
+            header_timeout_seconds=timeout,
+            body_timeout_seconds=timeout,
             max_connections=16,
             max_requests_per_client=4,
         ),
     )
+
+
+@contextlib.contextmanager
+def _serving(config: ServiceConfig) -> Iterator[str]:
+    """The service's uvicorn configuration in a thread; its base URL."""
     server = uvicorn.Server(uvicorn_config(config, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://localhost:{config.port}"
     try:
         _wait_for(base + "/", time.monotonic() + 20)
-        yield base, config
+        yield base
     finally:
         server.should_exit = True
         thread.join(timeout=20)
@@ -272,36 +287,16 @@ def test_many_origins_of_one_trusted_entry_are_one_client(
     softhsm_cards: StandardCards, tmp_path: Path
 ) -> None:
     """Every port of a trusted host is one client: it cannot crowd out another trusted site."""
-    trust = tmp_path / "trusted-origins.json"
-    sites = [TRUSTED.removeprefix("https://"), OTHER_SITE.removeprefix("https://")]
-    trust.write_text(json.dumps({"origins": sites}))
-    config = ServiceConfig(
-        port=free_port(),
-        module_path=softhsm_cards.xca.module_path,
-        trust_list_path=trust,
-        limits=ServiceLimits(
-            header_timeout_seconds=2.0,
-            body_timeout_seconds=2.0,
-            max_connections=16,
-            max_requests_per_client=4,
-        ),
-    )
-    server = uvicorn.Server(uvicorn_config(config, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://localhost:{config.port}"
-    held: list[socket.socket] = []
-    try:
-        _wait_for(base + "/", time.monotonic() + 20)
+    config = _small_limits(softhsm_cards, tmp_path, [TRUSTED, OTHER_SITE], timeout=2.0)
+    with _serving(config) as base:
         ports = range(8443, 8443 + config.limits.max_connections)
         held = _hold_busy(base, config.port, [f"{TRUSTED}:{p}" for p in ports])
-        response = httpx.post(
-            base + "/pkcs11info", data={}, headers={"Origin": OTHER_SITE}, timeout=1.5
-        )
-        assert response.status_code == 200, response.text
-        assert response.json()["ret_code"] == 0
-    finally:
-        for connection in held:
-            connection.close()
-        server.should_exit = True
-        thread.join(timeout=20)
+        try:
+            response = httpx.post(
+                base + "/pkcs11info", data={}, headers={"Origin": OTHER_SITE}, timeout=1.5
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["ret_code"] == 0
+        finally:
+            for connection in held:
+                connection.close()
