@@ -56,7 +56,7 @@ var xcapkiPopupForm = (function () {
       if (event.origin !== serviceOrigin || !attempt || event.source !== attempt.popup) { return; }
       var answer;
       try { answer = typeof event.data === "string" ? JSON.parse(event.data) : event.data; }
-      catch (error) { return; }
+      catch { return; }
       if (!answer || typeof answer.func !== "string") { return; }
       if (answer.func === "getTbs") {
         answerTbs(attempt);
