@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.key_signer import KeySigner
@@ -135,23 +134,6 @@ def create_app() -> Any:
     )
 
 
-class NoDelayHttp(HttpToolsProtocol):
-    """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
-
-    With ``--workers`` uvicorn binds its socket without naming the TCP
-    protocol, so asyncio does not set TCP_NODELAY on the accepted
-    connections, and a response written in two parts waits for the client's
-    delayed ACK: about 40 ms per request on Linux. One worker binds through
-    asyncio and does not have the problem.
-    """
-
-    def connection_made(self, transport: Any) -> None:
-        connection = transport.get_extra_info("socket")
-        if connection is not None:
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -169,7 +151,8 @@ class Fleet:
             sys.executable, "-m", "uvicorn", "fleet:create_app", "--factory",
             "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1",
             "--port", str(self.port), "--workers", str(workers), "--log-level", "warning",
-            "--no-access-log", "--timeout-keep-alive", "60", "--http", "fleet:NoDelayHttp",
+            "--no-access-log", "--timeout-keep-alive", "60",
+            "--http", "xcapki.service.nodelay:NoDelayHttpProtocol",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, env=env)
         self.url = f"http://127.0.0.1:{self.port}"

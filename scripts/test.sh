@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up, starts the system services the tests need, and runs every check:
 # ruff (lint and format, code and the Python in the docs), mypy --strict, ESLint on the
-# browser extension, and the whole test suite with nothing skipped.
+# browser extension and the demo portal's pages, and the whole test suite with nothing skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -13,6 +13,7 @@ import fcntl
 import http.server
 import socket
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hostile_pki import look_alike_ca
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
-from xcapki.testing import CardSpec, StandardCards, TestPki, provision_softhsm_card
+from xcapki.testing import (
+    HICOS_CARD_LABEL,
+    CardSpec,
+    StandardCards,
+    TestPki,
+    provision_softhsm_card,
+    softhsm_config,
+)
 from xcapki.testing.errors import TestingError
 
 _BASE = ("doctor", "--no-pcsc", "--json", "--quiet", "--timeout", "3")
@@ -394,3 +403,45 @@ def test_service_port_free_taken_or_hipki() -> None:
     check = {c["id"]: c for c in served.json()["checks"]}["service_port"]
     assert check["verdict"] == "pass"
     assert "version:1.3.4.103339" in check["message"]
+
+
+@pytest.mark.softhsm
+def test_a_card_holding_too_many_ca_certificates_gets_the_remedy(
+    test_pki: TestPki, tmp_path: Path
+) -> None:
+    """The card carries four CA certificates under its issuer's name (pkcs11-tool writes the
+    extra three), past the validator's two per name: the doctor says so and how to fix it,
+    and with the issuing CA given by --intermediate the path builds."""
+    card = provision_softhsm_card(
+        test_pki,
+        CardSpec(authority=Authority.XCA, organisation_name="多憑證事務所"),
+        softhsm_conf=softhsm_config(tmp_path / "store"),
+    )
+    issuer = card.card.issuer
+    for index in range(3):
+        staged = tmp_path / f"extra{index}.der"
+        staged.write_bytes(look_alike_ca(issuer.subject).public_bytes(serialization.Encoding.DER))
+        written = subprocess.run(
+            [
+                "pkcs11-tool", "--module", str(card.module_path),
+                "--token-label", HICOS_CARD_LABEL, "--login", "--pin", card.pin,
+                "--write-object", str(staged), "--type", "cert",
+                "--id", f"ca{index}".encode().hex(), "--label", f"CA{index}",
+            ],
+            env=card.environment,
+            capture_output=True,
+            check=False,
+        )  # fmt: skip
+        assert written.returncode == 0, written.stderr
+    root = str(test_pki.root_certificate_path)
+    options = (*card_options(card), "--offline", "--trust-root", root)
+    _, checks = _doctor(*options, env=card_env(card))
+    assert checks["chain"]["verdict"] == "fail"
+    assert "4 under one name" in checks["chain"]["message"]
+    assert "--intermediate" in checks["chain"]["remedy"]
+    _, chinese = _doctor(*options, env=card_env(card), lang="zh-TW")
+    assert "--intermediate" in chinese["chain"]["remedy"]
+    issuer_pem = tmp_path / "issuer.pem"
+    issuer_pem.write_bytes(issuer.public_bytes(serialization.Encoding.PEM))
+    _, fixed = _doctor(*options, "--intermediate", str(issuer_pem), env=card_env(card))
+    assert fixed["chain"]["verdict"] == "pass", fixed["chain"]

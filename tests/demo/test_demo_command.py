@@ -76,7 +76,10 @@ def test_demo_speaks_traditional_chinese(softhsm_conf: Path, tmp_path: Path) -> 
     shown = _demo(tmp_path, "--once", "--lang", "zh-TW")
     assert shown.returncode == 0, shown.stderr
     assert "登入成功；入口網看到的身分：" in shown.stdout
-    assert "統一編號: 12345678" in shown.stdout
+    assert "統一編號：12345678" in shown.stdout
+    assert "廢止狀態：未廢止（OCSP）" in shown.stdout
+    assert "good" not in shown.stdout
+    assert "ocsp" not in shown.stdout
 
 
 def test_demo_serves_a_browser_until_interrupted_then_stops_everything(

@@ -349,6 +349,26 @@ def test_an_eku_without_client_auth(
     assert desk.login(reissued(test_pki, _with(template, client))).identity is not None
 
 
+@pytest.mark.parametrize("rules", list(WebEidRules))
+def test_an_eku_naming_ocsp_signing_beside_client_auth(
+    portal_trust: TrustStore,
+    pki_services: PkiServices,
+    test_pki: TestPki,
+    softhsm_cards: StandardCards,
+    rules: WebEidRules,
+) -> None:
+    """A certificate that may sign OCSP answers never logs in, under either rule set."""
+    desk = Desk(portal_trust, rules=rules)
+    template = softhsm_cards.xca.card.signing.certificate
+    both = x509.ExtendedKeyUsage(
+        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.OCSP_SIGNING]
+    )
+    with pytest.raises(ExtendedKeyUsageRejectedError, match=r"1\.3\.6\.1\.5\.5\.7\.3\.9"):
+        desk.login(reissued(test_pki, _with(template, both)))
+    client = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])
+    assert desk.login(reissued(test_pki, _with(template, client))).certificate is not None
+
+
 def _with(certificate: x509.Certificate, extension: x509.ExtensionType) -> Any:
     template = _without(certificate, type(extension))
     template.extensions.append(x509.Extension(extension.oid, False, extension))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import resource
@@ -149,26 +150,40 @@ def small_limits_service(
     softhsm_cards: StandardCards, tmp_path: Path
 ) -> Iterator[tuple[str, ServiceConfig]]:
     """The service's uvicorn configuration in a thread, with small limits to reach."""
+    config = _small_limits(softhsm_cards, tmp_path, [TRUSTED], timeout=0.5)
+    with _serving(config) as base:
+        yield base, config
+
+
+def _small_limits(
+    cards: StandardCards, tmp_path: Path, trusted: list[str], *, timeout: float
+) -> ServiceConfig:
+    """16 connections, 4 requests per client, ``timeout`` for heads and bodies."""
     trust = tmp_path / "trusted-origins.json"
-    trust.write_text(json.dumps({"origins": [TRUSTED.removeprefix("https://")]}))
-    config = ServiceConfig(
+    trust.write_text(json.dumps({"origins": [site.removeprefix("https://") for site in trusted]}))
+    return ServiceConfig(
         port=free_port(),
-        module_path=softhsm_cards.xca.module_path,
+        module_path=cards.xca.module_path,
         trust_list_path=trust,
         limits=ServiceLimits(
-            header_timeout_seconds=0.5,
-            body_timeout_seconds=0.5,
+            header_timeout_seconds=timeout,
+            body_timeout_seconds=timeout,
             max_connections=16,
             max_requests_per_client=4,
         ),
     )
+
+
+@contextlib.contextmanager
+def _serving(config: ServiceConfig) -> Iterator[str]:
+    """The service's uvicorn configuration in a thread; its base URL."""
     server = uvicorn.Server(uvicorn_config(config, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://localhost:{config.port}"
     try:
         _wait_for(base + "/", time.monotonic() + 20)
-        yield base, config
+        yield base
     finally:
         server.should_exit = True
         thread.join(timeout=20)
@@ -234,3 +249,54 @@ def test_one_client_filling_every_connection_leaves_room_for_the_browser(
     finally:
         for connection in held:
             connection.close()
+
+
+OTHER_SITE = "https://other.example.gov.tw"
+
+
+def _hold_busy(base: str, port: int, origins: list[str]) -> list[socket.socket]:
+    """One connection per origin, each with a request whose body trickles."""
+    held = []
+    for origin in origins:
+        connection = _connect(base)
+        connection.sendall(
+            f"POST /pkcs11info HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: {origin}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n"
+            "\r\nx".encode()
+        )
+        held.append(connection)
+    time.sleep(0.2)  # the requests have reached the service
+    return held
+
+
+def test_many_untrusted_origins_are_one_client(
+    small_limits_service: tuple[str, ServiceConfig], softhsm_cards: StandardCards
+) -> None:
+    """A page minting an origin per connection (subdomains) gets no more turns than one."""
+    base, config = small_limits_service
+    origins = [f"https://x{n}.evil.example.com" for n in range(config.limits.max_connections)]
+    held = _hold_busy(base, config.port, origins)
+    try:
+        _page_signs(base, softhsm_cards.xca, "minted origins share one queue")
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def test_many_origins_of_one_trusted_entry_are_one_client(
+    softhsm_cards: StandardCards, tmp_path: Path
+) -> None:
+    """Every port of a trusted host is one client: it cannot crowd out another trusted site."""
+    config = _small_limits(softhsm_cards, tmp_path, [TRUSTED, OTHER_SITE], timeout=2.0)
+    with _serving(config) as base:
+        ports = range(8443, 8443 + config.limits.max_connections)
+        held = _hold_busy(base, config.port, [f"{TRUSTED}:{p}" for p in ports])
+        try:
+            response = httpx.post(
+                base + "/pkcs11info", data={}, headers={"Origin": OTHER_SITE}, timeout=1.5
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["ret_code"] == 0
+        finally:
+            for connection in held:
+                connection.close()

@@ -1076,6 +1076,26 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "give the CA certificate with --intermediate PEM",
         _Z: "請以 --intermediate 指定 CA 憑證",
     },
+    "doctor.chain.too_many_helpers": {
+        _E: (
+            "the card holds {count} CA certificates the trust store lacks, up to {most} under"
+            " one name; a path is built from at most {limit}, {per_name} per name"
+        ),
+        _Z: (
+            "卡片存有 {count} 張信任清單沒有的 CA 憑證，同一名稱最多 {most} 張；建立憑證路徑"
+            "最多只用 {limit} 張，同一名稱 {per_name} 張"
+        ),
+    },
+    "doctor.chain.too_many_helpers.remedy": {
+        _E: (
+            "give the card's issuing CA certificate (from its authority's repository) with"
+            " --intermediate PEM: the path is then built from it, without the card's copies"
+        ),
+        _Z: (
+            "請自憑證管理中心的儲存庫下載簽發此卡的 CA 憑證，以 --intermediate 指定；"
+            "憑證路徑即改用該憑證建立，不再使用卡片上的副本"
+        ),
+    },
     "doctor.chain.failed": {_E: "{detail}", _Z: "{detail}"},
     "doctor.revocation.ok": {
         _E: "{state} ({source}); asked {endpoints}",
@@ -1340,6 +1360,54 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "Serving the local signing service on http://{host}:{port} (Ctrl-C stops it)",
         _Z: "本機簽章服務已啟動於 http://{host}:{port}（按 Ctrl-C 停止）",
     },
+    # xcapki demo
+    "demo.card.virtual": {
+        _E: "virtual XCA card {serial} ({state}) in {directory}",
+        _Z: "虛擬 XCA 憑證卡 {serial}（{state}），位於 {directory}",
+    },
+    "demo.card.made": {_E: "made now", _Z: "本次建立"},
+    "demo.card.reused": {_E: "reused", _Z: "沿用"},
+    "demo.card.real": {
+        _E: "the card in the reader, module {module}",
+        _Z: "讀卡機中的卡片，模組 {module}",
+    },
+    "demo.card.unnamed": {_E: "not in the certificate", _Z: "憑證未載明"},
+    "demo.pki": {
+        _E: "test PKI: OCSP responders and CRL server on 127.0.0.1",
+        _Z: "測試 PKI：OCSP 回應器與 CRL 伺服器已在 127.0.0.1 啟動",
+    },
+    "demo.service": {_E: "local signing service: {url}", _Z: "本機簽章元件：{url}"},
+    "demo.portal": {_E: "portal: {url}", _Z: "入口網：{url}"},
+    "demo.login": {
+        _E: (
+            "logging in: challenge, PIN and signature through PKCS#11, path and revocation"
+            " check ..."
+        ),
+        _Z: "登入中：取得挑戰值、以 PIN 碼經 PKCS#11 簽章、驗證憑證路徑與廢止狀態 …",
+    },
+    "demo.success": {_E: "login succeeded; the portal saw:", _Z: "登入成功；入口網看到的身分："},
+    "demo.revocation": {_E: "{state} ({source})", _Z: "{state}（{source}）"},
+    "demo.field.not_after": {_E: "certificate valid until", _Z: "憑證有效期限"},
+    "demo.field.filing": {_E: "會計師查核簽證線上申報系統", _Z: "會計師查核簽證線上申報系統"},
+    "demo.filing.yes": {_E: "admitted (XCA login)", _Z: "可進入（XCA 憑證登入）"},
+    "demo.filing.no": {
+        _E: "refused: it admits XCA logins only",
+        _Z: "不可進入：本系統必須使用 XCA 憑證登入",
+    },
+    "demo.open.virtual": {
+        _E: "open {url} in a browser, press 憑證登入 with PIN {pin} (a test card's PIN)",
+        _Z: "請以瀏覽器開啟 {url}，輸入 PIN 碼 {pin}（測試卡）後按「憑證登入」",
+    },
+    "demo.open.real": {
+        _E: "open {url} in a browser, type your card's PIN and press 憑證登入",
+        _Z: "請以瀏覽器開啟 {url}，輸入卡片的 PIN 碼後按「憑證登入」",
+    },
+    "demo.wait": {_E: "press Ctrl-C to stop", _Z: "按 Ctrl-C 結束"},
+    "demo.stopped": {
+        _E: "stopped the portal, the service and the test PKI",
+        _Z: "已停止入口網、本機簽章元件與測試 PKI",
+    },
+    "demo.pin.prompt": {_E: "PIN of the card: ", _Z: "卡片 PIN 碼："},
     # browser
     "browser.installed": {_E: "Wrote the {what} file {path}", _Z: "已寫入 {what} 檔案 {path}"},
     "browser.removed": {_E: "Removed the {what} file {path}", _Z: "已移除 {what} 檔案 {path}"},

@@ -23,7 +23,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from xcapki.crypto.authority import Authority
+from xcapki.crypto.authority import Authority, authority_of_ca_name
 from xcapki.crypto.errors import CertificateError, TrustStoreError
 from xcapki.crypto.profile import certificate_der, key_identifier, load_certificate
 
@@ -88,6 +88,8 @@ class TrustedCertificate:
     certificate: x509.Certificate
     role: TrustRole
     authority: Authority
+    """The GPKI authority whose exact CA name (C=TW, O=行政院, OU=...) is the subject;
+    ``OTHER`` for any other name, the GRCA roots included."""
     key_identifier: bytes
     sha256: bytes
     bundled: bool
@@ -204,14 +206,9 @@ def _authority_key_identifier(certificate: x509.Certificate) -> bytes | None:
 
 
 def _authority_of(certificate: x509.Certificate) -> Authority:
-    units = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    for unit in units:
-        value = unit.value
-        text = value if isinstance(value, str) else value.decode("utf-8", "replace")
-        authority = Authority.from_organisational_unit(text.strip())
-        if authority is not Authority.OTHER:
-            return authority
-    return Authority.OTHER
+    """The authority a CA certificate names itself as, by the one exact-name rule
+    (``authority_of_ca_name``): a look-alike OU, or a GPKI OU under another C or O, is ``OTHER``."""
+    return authority_of_ca_name(certificate.subject)
 
 
 def _label(certificate: x509.Certificate) -> str:

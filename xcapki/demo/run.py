@@ -17,11 +17,10 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from xcapki.cli.console import Console
 from xcapki.cli.exit_codes import ExitCode
-from xcapki.cli.language import Language
 from xcapki.demo.errors import DemoSetupError
 from xcapki.demo.options import (
     DEFAULT_PORTAL_PORT,
@@ -38,50 +37,6 @@ if TYPE_CHECKING:
     from xcapki.demo.journey import LoginOutcome
 
 __all__ = ["options_from", "run"]
-
-_TEXT: Final[dict[str, tuple[str, str]]] = {
-    "card.virtual": (
-        "virtual XCA card {serial} ({state}) in {directory}",
-        "虛擬 XCA 憑證卡 {serial}（{state}），位於 {directory}",
-    ),
-    "card.made": ("made now", "本次建立"),
-    "card.reused": ("reused", "沿用"),
-    "card.real": ("the card in the reader, module {module}", "讀卡機中的卡片，模組 {module}"),
-    "pki": (
-        "test PKI: OCSP responders and CRL server on 127.0.0.1",
-        "測試 PKI：OCSP 回應器與 CRL 伺服器已在 127.0.0.1 啟動",
-    ),
-    "service": ("local signing service: {url}", "本機簽章元件：{url}"),
-    "portal": ("portal: {url}", "入口網：{url}"),
-    "login": (
-        "logging in: challenge, PIN and signature through PKCS#11, path and revocation check ...",
-        "登入中：取得挑戰值、以 PIN 碼經 PKCS#11 簽章、驗證憑證路徑與廢止狀態 …",
-    ),
-    "success": ("login succeeded; the portal saw:", "登入成功；入口網看到的身分："),
-    "field.authority": ("authority", "憑證類別"),
-    "field.organisation": ("organisation", "單位名稱"),
-    "field.ubn": ("unified business number (統一編號)", "統一編號"),
-    "field.card": ("card serial", "卡號"),
-    "field.not_after": ("certificate valid until", "憑證有效期限"),
-    "field.revocation": ("revocation", "廢止狀態"),
-    "field.filing": ("會計師查核簽證線上申報系統", "會計師查核簽證線上申報系統"),
-    "filing.yes": ("admitted (XCA login)", "可進入（XCA 憑證登入）"),
-    "filing.no": ("refused: it admits XCA logins only", "不可進入：本系統必須使用XCA憑證登入"),
-    "open.virtual": (
-        "open {url} in a browser, press 憑證登入 with PIN {pin} (a test card's PIN)",
-        "請以瀏覽器開啟 {url}，輸入 PIN 碼 {pin}（測試卡）後按「憑證登入」",
-    ),
-    "open.real": (
-        "open {url} in a browser, type your card's PIN and press 憑證登入",
-        "請以瀏覽器開啟 {url}，輸入卡片的 PIN 碼後按「憑證登入」",
-    ),
-    "wait": ("press Ctrl-C to stop", "按 Ctrl-C 結束"),
-    "stopped": (
-        "stopped the portal, the service and the test PKI",
-        "已停止入口網、本機簽章元件與測試 PKI",
-    ),
-    "pin.prompt": ("PIN of the card: ", "卡片 PIN 碼："),
-}
 
 
 def options_from(args: argparse.Namespace, console: Console) -> DemoOptions:
@@ -115,7 +70,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     options = options_from(args, console)
 
     def progress(key: str, fields: dict[str, object]) -> None:
-        shown = {k: _say(console, v) if v in _TEXT else v for k, v in fields.items()}
+        shown = {k: _say(console, str(v)) if _is_key(console, v) else v for k, v in fields.items()}
         _progress(console, _say(console, key, **shown))
 
     try:
@@ -155,23 +110,33 @@ def _print_identity(console: Console, demo: RunningDemo, outcome: LoginOutcome) 
         }
     )
     console.line(_say(console, "success"))
+    revocation = _say(
+        console,
+        "revocation",
+        state=console.text(f"revocation.{identity.get('revocation')}"),
+        source=console.text(f"revocation.source.{identity.get('revocation_source')}"),
+    )
+    serial = identity.get("card_serial")
     rows = (
         ("field.authority", identity.get("authority")),
         ("field.organisation", identity.get("organisation_name")),
         ("field.ubn", identity.get("unified_business_number")),
-        ("field.card", identity.get("card_serial")),
-        ("field.not_after", identity.get("not_after")),
-        ("field.revocation", f"{identity.get('revocation')} ({identity.get('revocation_source')})"),
-        ("field.filing", _say(console, "filing.yes" if admitted else "filing.no")),
+        ("field.card_serial", serial if serial is not None else _say(console, "card.unnamed")),
+        ("demo.field.not_after", identity.get("not_after")),
+        ("field.revocation", revocation),
+        ("demo.field.filing", _say(console, "filing.yes" if admitted else "filing.no")),
     )
     for key, value in rows:
-        console.line(f"  {_say(console, key)}: {value if value is not None else '-'}")
+        console.field(key, value if value is not None else "-")
 
 
 def _say(console: Console, key: str, **fields: object) -> str:
-    english, chinese = _TEXT[key]
-    chosen = chinese if console.catalogue.language is Language.TRADITIONAL_CHINESE else english
-    return chosen.format(**fields)
+    """The demo's message ``key`` (``demo.<key>`` in the CLI catalogue) in its language."""
+    return console.text(f"demo.{key}", **fields)
+
+
+def _is_key(console: Console, value: object) -> bool:
+    return isinstance(value, str) and console.catalogue.has(f"demo.{value}")
 
 
 def _progress(console: Console, text: str) -> None:

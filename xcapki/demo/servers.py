@@ -28,8 +28,9 @@ _START_TIMEOUT: Final = 15.0
 
 
 def bind_loopback(port: int, *, what: str, option: str) -> socket.socket:
-    """A listening socket on 127.0.0.1:``port`` (0: any free port)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening socket on 127.0.0.1:``port`` (0: any free port). It names ``IPPROTO_TCP``,
+    so asyncio sets TCP_NODELAY on the connections it accepts (xcapki/service/nodelay.py)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((LOOPBACK, port))

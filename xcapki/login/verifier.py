@@ -71,8 +71,10 @@ class LoginIdentity:
     """Who logged in, as the card's signing certificate says.
 
     ``unified_business_number`` is the 統一編號 (directory attribute .101 or,
-    for MOEACA, the subject serialNumber); ``card_serial`` the card number from
-    the certificate, else from the signed card-serial attribute.
+    for MOEACA, the subject serialNumber); ``card_serial`` the card number the
+    certificate carries (directory attribute .204), else ``None``: only what
+    the CA signed fills the identity (``VerifiedLogin.claimed_card_serial``
+    holds the number the signing software claimed).
     """
 
     authority: Authority
@@ -93,7 +95,11 @@ class VerifiedLogin:
 
     ``chain`` runs from the signer certificate to the trust anchor;
     ``revocation`` is the signer's verdict (GOOD with its source and update
-    times, or NOT_CHECKED with revocation off).
+    times, or NOT_CHECKED with revocation off). ``signing_time`` and
+    ``claimed_card_serial`` are the signed attributes the holder's software
+    chose: the card signs whatever it is given, so they are claims, for logs
+    and display, never for keying accounts. A claimed card serial that
+    differs from the certificate's is refused (``SignedAttributeRejectedError``).
     """
 
     identity: LoginIdentity
@@ -101,6 +107,7 @@ class VerifiedLogin:
     chain: tuple[x509.Certificate, ...]
     revocation: RevocationStatus
     signing_time: datetime | None
+    claimed_card_serial: str | None
     challenge_id: str
     origin: str
     response_format: ResponseFormat
@@ -203,8 +210,7 @@ class LoginVerifier:
                 unified_business_number=profile.unified_business_number,
                 organisation_oid=profile.organisation_oid,
                 subject_class=profile.subject_class,
-                card_serial=profile.card_serial
-                or (signature.attributes.card_serial if signature.attributes else None),
+                card_serial=profile.card_serial,
                 certificate_serial=profile.serial_number,
                 certificate_fingerprint=profile.fingerprint_sha256,
                 not_after=profile.not_after,
@@ -213,6 +219,7 @@ class LoginVerifier:
             chain=path.chain,
             revocation=path.leaf_revocation,
             signing_time=signature.signing_time,
+            claimed_card_serial=signature.attributes.card_serial if signature.attributes else None,
             challenge_id=record.challenge.challenge_id,
             origin=self._origin,
             response_format=answer.format,

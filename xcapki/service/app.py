@@ -123,6 +123,23 @@ def _by_method(default: Endpoint, **others: Endpoint) -> Endpoint:
     return endpoint
 
 
+def _client_of(trust: TrustList, own_origins: frozenset[str]) -> Callable[[bytes], bytes]:
+    """Whose turns a request takes (``ClientGate``), from its Origin header: the trust entry
+    admitting the origin; the service's own pages; no Origin; or, all together, every origin
+    no entry admits. A site gains no share from more ports, subdomains or spellings."""
+
+    def client_of(origin: bytes) -> bytes:
+        if not origin:
+            return b"no origin"
+        text = origin.decode("latin-1")
+        if text in own_origins:
+            return b"own pages"
+        entry = trust.entry_for(text)
+        return b"untrusted" if entry is None else b"trusted " + entry.encode()
+
+    return client_of
+
+
 def create_app(config: ServiceConfig) -> Starlette:
     """The HiPKI-compatible service as an ASGI app (for ``run_service``, tests, embedding)."""
     version = service_version(config)
@@ -277,7 +294,12 @@ def create_app(config: ServiceConfig) -> Starlette:
             Route("/openapi.json", openapi, methods=["GET"]),
         ],
         middleware=[
-            Middleware(ClientGate, registry=registry, version=version),
+            Middleware(
+                ClientGate,
+                registry=registry,
+                version=version,
+                client_of=_client_of(trust, own_origins),
+            ),
             Middleware(HostGuard, port=config.port, version=version),
         ],
         lifespan=lifespan,

@@ -16,10 +16,13 @@ one byte a second would shut the browser out. So:
   one only when every connection is busy;
 - ``ClientGate`` (ASGI middleware, outermost) tells the registry when a request
   arrives, runs and ends, bounds the query string, and lets at most
-  ``max_requests_per_client`` requests per client run at once (a client is the
-  page's origin; requests without an Origin header are one client). Requests
-  past that wait their client's turn, and their connections count as idle: a
-  program flooding the service makes room for the browser out of its own queue.
+  ``max_requests_per_client`` requests per client run at once. A client is
+  what the service's ``client_of`` makes of the Origin header: the trust entry
+  admitting it, so a site cannot multiply its share with ports, subdomains or
+  spellings; every origin no entry admits is one client together, so a page
+  cannot either by minting origins. Requests past that wait their client's
+  turn, and their connections count as idle: a program flooding the service
+  makes room for the browser out of its own queue.
 
 The body's timeout is applied where the body is read (``xcapki.service.http``).
 """
@@ -27,6 +30,7 @@ The body's timeout is applied where the body is read (``xcapki.service.http``).
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -35,7 +39,7 @@ from xcapki.service.errors import HipkiCode
 from xcapki.service.http import refusal_response
 from xcapki.service.limits import ServiceLimits
 
-__all__ = ["ACCEPT_BACKLOG", "ClientGate", "ConnectionRegistry", "guarded_protocol"]
+__all__ = ["ACCEPT_BACKLOG", "ClientGate", "ConnectionRegistry", "guarded_protocol", "set_nodelay"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -165,9 +169,18 @@ def _peer_of(transport: asyncio.BaseTransport) -> Peer | None:
     return None
 
 
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    """Turn Nagle's algorithm off on ``transport``'s TCP socket (no-op for other sockets):
+    a response written in two parts must not wait for the client's delayed ACK."""
+    connection = transport.get_extra_info("socket")
+    if connection is None or connection.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def guarded_protocol(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
     """An HTTP protocol class for uvicorn's ``http=`` setting: uvicorn's own (httptools,
-    else h11) with every connection admitted through ``registry``."""
+    else h11) with every connection admitted through ``registry`` and TCP_NODELAY set."""
     inner_class: type[Any]
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -192,6 +205,7 @@ def guarded_protocol(registry: ConnectionRegistry) -> type[asyncio.Protocol]:
                 transport.close()
                 return
             self._admitted = True
+            set_nodelay(transport)
             self._inner.connection_made(transport)
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -229,10 +243,20 @@ class _Turns:
 
 class ClientGate:
     """ASGI middleware: tells the registry about requests, bounds the query string, and runs
-    at most ``max_requests_per_client`` requests per client at once (the rest wait)."""
+    at most ``max_requests_per_client`` requests per client at once (the rest wait).
+    ``client_of`` maps an Origin header (lowercased, at most 256 bytes, empty when
+    absent) to the client whose turns the request takes."""
 
-    def __init__(self, app: App, *, registry: ConnectionRegistry, version: str) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        registry: ConnectionRegistry,
+        version: str,
+        client_of: Callable[[bytes], bytes],
+    ) -> None:
         self._app = app
+        self._client_of = client_of
         self._registry = registry
         self._limits = registry.limits
         self._version = version
@@ -261,9 +285,10 @@ class ClientGate:
                 await response(scope, receive, send)
                 return
             origin = next((v for k, v in scope["headers"] if k == b"origin"), b"")[:256].lower()
-            turns = self._turns.get(origin)
+            holder = self._client_of(origin)
+            turns = self._turns.get(holder)
             if turns is None:
-                turns = self._turns[origin] = _Turns(limits.max_requests_per_client)
+                turns = self._turns[holder] = _Turns(limits.max_requests_per_client)
             turns.users += 1
             try:
                 async with turns.semaphore:
@@ -274,7 +299,7 @@ class ClientGate:
             finally:
                 turns.users -= 1
                 if not turns.users:
-                    del self._turns[origin]
+                    del self._turns[holder]
         finally:
             if tracked is not None:
                 self._registry.request_finished(tracked, ran=ran)

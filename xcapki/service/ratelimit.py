@@ -1,4 +1,4 @@
-"""Per-origin limit on failed PIN attempts.
+"""Per-site limit on failed PIN attempts.
 
 A card locks after three wrong PINs, so a page that keeps guessing can lock
 every card the user inserts. Each trusted site gets a few failures per window
@@ -20,7 +20,7 @@ __all__ = ["PinFailureLimiter"]
 
 
 class PinFailureLimiter:
-    """Sliding-window count of failed PIN attempts, per origin; thread-safe."""
+    """Sliding-window count of failed PIN attempts, per key (the trust entry); thread-safe."""
 
     def __init__(self, limit: PinRateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections import Counter
 
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
@@ -21,7 +22,10 @@ from xcapki.cli.errors import ExtraMissingError
 from xcapki.cli.failures import Failure, describe_failure
 from xcapki.cli.present import days_left, subject_name
 from xcapki.crypto.errors import PathValidationError, RevocationError
+from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
+    MAX_HELPER_CERTIFICATES,
+    MAX_HELPERS_PER_NAME,
     CertificateRevokedError,
     ChainValidator,
     PathBuildingError,
@@ -165,8 +169,9 @@ def _check_certificates(
         recorder.skip_after((CheckId.CHAIN, CheckId.REVOCATION), CheckId.SIGNING_CERTIFICATE)
         return
     authorities = [c.certificate for c in certificates if c.purpose is KeyPurpose.AUTHORITY]
-    if _check_chain(recorder, args, signing.certificate, authorities):
-        _check_revocation(recorder, args, signing.certificate, authorities)
+    helpers = _check_chain(recorder, args, signing.certificate, authorities)
+    if helpers is not None:
+        _check_revocation(recorder, args, signing.certificate, helpers)
     else:
         recorder.skip_after((CheckId.REVOCATION,), CheckId.CHAIN)
 
@@ -222,11 +227,16 @@ def _check_chain(
     args: argparse.Namespace,
     leaf: x509.Certificate,
     authorities: list[x509.Certificate],
-) -> bool:
-    """Record whether the signing certificate chains to GRCA (or ``--trust-root``)."""
+) -> list[x509.Certificate] | None:
+    """Record whether the signing certificate chains to GRCA (or ``--trust-root``); the card's
+    CA certificates the path was built with, or None when it failed."""
     try:
-        validator = ChainValidator(build_trust_store(args), revocation_mode=RevocationMode.OFF)
-        path = validator.validate(leaf, intermediates=authorities)
+        store = build_trust_store(args)
+        helpers = _helpers(recorder, args, store, authorities)
+        if helpers is None:
+            return None
+        validator = ChainValidator(store, revocation_mode=RevocationMode.OFF)
+        path = validator.validate(leaf, intermediates=helpers)
     except PathBuildingError as error:
         if isinstance(error, UntrustedRootError):
             _chain_failed(recorder, error)
@@ -238,14 +248,43 @@ def _check_chain(
                 "doctor.chain.missing_intermediate.remedy",
                 detail=str(error),
             )
-        return False
+        return None
     except XcapkiError as error:
         _chain_failed(recorder, error)
-        return False
+        return None
     recorder.add(
         CheckId.CHAIN, Verdict.OK, "doctor.chain.ok", anchor=subject_name(path.trust_anchor)
     )
-    return True
+    return helpers
+
+
+def _helpers(
+    recorder: Recorder,
+    args: argparse.Namespace,
+    store: TrustStore,
+    authorities: list[x509.Certificate],
+) -> list[x509.Certificate] | None:
+    """The card's CA certificates to build the path with: those the trust store lacks. Past
+    the validator's helper limits, none when ``--intermediate`` gave the CAs, else None with
+    the remedy recorded."""
+    known = {entry.certificate for entry in (*store.roots, *store.intermediates)}
+    helpers = list(dict.fromkeys(c for c in authorities if c not in known))
+    most = max(Counter(c.subject for c in helpers).values(), default=0)
+    if len(helpers) <= MAX_HELPER_CERTIFICATES and most <= MAX_HELPERS_PER_NAME:
+        return helpers
+    if args.intermediate:
+        return []
+    recorder.add(
+        CheckId.CHAIN,
+        Verdict.FAIL,
+        "doctor.chain.too_many_helpers",
+        "doctor.chain.too_many_helpers.remedy",
+        count=len(helpers),
+        most=most,
+        limit=MAX_HELPER_CERTIFICATES,
+        per_name=MAX_HELPERS_PER_NAME,
+    )
+    return None
 
 
 def _chain_failed(recorder: Recorder, error: XcapkiError) -> None:

@@ -18,7 +18,12 @@ from xcapki.crypto.validation._status import (
     RevocationStatus,
     ValidatedPath,
 )
-from xcapki.crypto.validation._validator import ChainValidator, ValidatorStatistics
+from xcapki.crypto.validation._validator import (
+    MAX_HELPER_CERTIFICATES,
+    MAX_HELPERS_PER_NAME,
+    ChainValidator,
+    ValidatorStatistics,
+)
 from xcapki.crypto.validation.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
@@ -35,6 +40,8 @@ from xcapki.crypto.validation.errors import (
 )
 
 __all__ = [
+    "MAX_HELPERS_PER_NAME",
+    "MAX_HELPER_CERTIFICATES",
     "NOT_CHECKED",
     "CertificateExpiredError",
     "CertificateNotYetValidError",

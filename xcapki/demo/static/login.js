@@ -1,6 +1,7 @@
 // 憑證登入 through a HiPKI-compatible local signing service, as government pages do:
 // open http://localhost:61161/popupForm, answer its getTbs with a MakeSignature package,
-// and receive the sign answer by postMessage, trusting only the service's origin.
+// and receive the sign answer by postMessage, trusting only the service's origin
+// (popup_form.js runs that exchange).
 (function () {
   "use strict";
   var MAX_PIN_TRIES = 3;  // HiCOS cards lock after three wrong PINs
@@ -9,25 +10,6 @@
   var pinField = document.getElementById("pin");
   var button = document.getElementById("login-button");
   var message = document.getElementById("message");
-  var serviceUrl = form.getAttribute("data-service-url");
-  var serviceOrigin = new URL(serviceUrl).origin;
-  var attempt = null;
-
-  function show(text, kind) {
-    message.textContent = text;
-    message.className = "message " + kind;
-  }
-
-  function finish(text, kind) {
-    if (attempt) {
-      clearTimeout(attempt.timer);
-      if (!attempt.popup.closed) { attempt.popup.close(); }
-    }
-    attempt = null;
-    button.disabled = false;
-    pinField.value = "";
-    if (text) { show(text, kind || "error"); }
-  }
 
   function wrongPins() {
     return parseInt(sessionStorage.getItem(WRONG_PINS_KEY) || "0", 10);
@@ -95,10 +77,10 @@
     });
   }
 
-  function submitSignature(answer) {
+  function submitSignature(answer, challenge, session) {
     var body = JSON.stringify({version: 1, format: "hipki",
-                               challenge_id: attempt.challengeId, hipki: answer});
-    show("驗證憑證中 …", "info");
+                               challenge_id: challenge.challenge_id, hipki: answer});
+    session.show("驗證憑證中 …", "info");
     fetch("/login", {method: "POST", credentials: "same-origin",
                      headers: {"Content-Type": "application/json"}, body: body})
       .then(function (response) {
@@ -109,56 +91,35 @@
           sessionStorage.removeItem(WRONG_PINS_KEY);
           window.location.assign(outcome[1].next);
         } else {
-          finish(outcome[1].message);
+          session.finish(outcome[1].message);
         }
       })
-      .catch(function () { finish("無法連線到入口網，請稍後再試。"); });
+      .catch(function () { session.finish("無法連線到入口網，請稍後再試。"); });
   }
 
-  window.addEventListener("message", function (event) {
-    if (event.origin !== serviceOrigin || !attempt || event.source !== attempt.popup) { return; }
-    var answer;
-    try { answer = typeof event.data === "string" ? JSON.parse(event.data) : event.data; }
-    catch (error) { return; }
-    if (!answer || typeof answer.func !== "string") { return; }
-    if (answer.func === "getTbs") {
-      var current = attempt;
-      clearTimeout(current.timer);
-      current.timer = setTimeout(function () { finish("本機簽章元件沒有回應，請再試一次。"); }, 120000);
-      current.challenge.then(function (challenge) {
-        if (attempt !== current) { return; }
-        current.challengeId = challenge.challenge_id;
-        current.popup.postMessage(signPackage(challenge, current.pin), serviceOrigin);
-        current.pin = null;
-        show("請稍候，正在以您的憑證簽章 …", "info");
-      }).catch(function () {
-        current.popup.close();
-        finish("無法向入口網取得登入資料，請重新整理本頁後再試。");
-      });
-    } else if (answer.func === "sign") {
+  xcapkiPopupForm({
+    form: form,
+    pinField: pinField,
+    button: button,
+    message: message,
+    connectMillis: 10000,
+    answerMillis: 120000,
+    texts: {
+      blocked: "瀏覽器封鎖了彈出視窗：請允許本網站開啟彈出視窗後再按憑證登入。",
+      connecting: "正在連線本機簽章元件 …",
+      unreachable: "無法連線到本機簽章元件（{service}）：請確認已執行 xcapki serve。",
+      silent: "本機簽章元件沒有回應，請再試一次。",
+      prepareFailed: "無法向入口網取得登入資料，請重新整理本頁後再試。",
+      signing: "請稍候，正在以您的憑證簽章 …"
+    },
+    prepare: requestChallenge,
+    packageFor: signPackage,
+    signed: function (answer, challenge, session) {
       if (answer.ret_code !== 0) {
-        finish(serviceFailure(answer));
+        session.finish(serviceFailure(answer));
       } else {
-        submitSignature(answer);
+        submitSignature(answer, challenge, session);
       }
     }
-  });
-
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    if (attempt) { return; }
-    var popup = window.open(serviceUrl + "/popupForm", "xcapki-popup-form",
-                            "width=480,height=260");
-    if (!popup) {
-      show("瀏覽器封鎖了彈出視窗：請允許本網站開啟彈出視窗後再按憑證登入。", "error");
-      return;
-    }
-    attempt = {popup: popup, pin: pinField.value, challenge: requestChallenge(), challengeId: null,
-               timer: setTimeout(function () {
-                 finish("無法連線到本機簽章元件（" + serviceUrl + "）：請確認已執行 xcapki serve。");
-               }, 10000)};
-    attempt.challenge.catch(function () { return null; });
-    button.disabled = true;
-    show("正在連線本機簽章元件 …", "info");
   });
 })();

@@ -8,7 +8,7 @@ answers every ``LoginError`` with one 401 needs nothing new::
     └── CertificateDecodingError      ``unverifiedCertificate`` is not base64 DER X.509
     KeyUsageRejectedError
     ├── CertificatePurposeMissingError  no keyUsage extension at all
-    └── ExtendedKeyUsageRejectedError   an EKU without clientAuth
+    └── ExtendedKeyUsageRejectedError   an EKU without clientAuth, or with OCSPSigning
     CertificatePolicyNotAllowedError
     └── DisallowedPolicyError         a policy on the validator's disallowed list
 """
@@ -48,7 +48,8 @@ class CertificatePurposeMissingError(KeyUsageRejectedError):
 
 
 class ExtendedKeyUsageRejectedError(KeyUsageRejectedError):
-    """The certificate's extended key usage does not include client authentication."""
+    """The certificate's extended key usage lacks client authentication or names a refused
+    use (OCSP signing)."""
 
     user_message = "The card's certificate is not meant for logging in to web sites."
 

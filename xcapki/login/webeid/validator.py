@@ -10,7 +10,8 @@ own validators, raising one ``LoginError`` subclass per failed check:
    ``ChallengeExpiredError``, ``ChallengeSessionError``);
 3. purpose: keyUsage present (``CertificatePurposeMissingError``) with
    digitalSignature and not a CA (``KeyUsageRejectedError``); an EKU, if
-   any, includes clientAuth (``ExtendedKeyUsageRejectedError``);
+   any, includes clientAuth and none of the ``LoginPolicy``'s refused ones,
+   OCSPSigning by default (``ExtendedKeyUsageRejectedError``);
 4. policies: with ``WebEidRules.WEB_EID`` none on the disallowed list
    (``DisallowedPolicyError``); with ``WebEidRules.TAIWAN_PROFILE`` the GPKI
    profile read and the portal's ``LoginPolicy`` (``AuthorityNotAllowedError``,
@@ -230,7 +231,7 @@ class WebEidValidator:
         parsed = parse_token(token)
         certificate = _certificate(parsed)
         record = take_challenge(self._store, challenge_id, session_id, now)
-        _check_purpose(certificate)
+        _check_purpose(certificate, self._policy.purpose.refused_extended_key_usages)
         profile = self._admit(certificate)
         path = self._path(certificate, now)
         algorithm = self._signature(parsed, certificate, challenge_nonce(record.challenge))
@@ -337,7 +338,9 @@ def _certificate(token: AuthToken) -> x509.Certificate:
 
 
 # step 3
-def _check_purpose(certificate: x509.Certificate) -> None:
+def _check_purpose(certificate: x509.Certificate, refused: frozenset[str]) -> None:
+    """Web eID's purpose check, plus the ``refused`` EKUs of the portal's ``PurposeRule``
+    in both rule sets: an OCSP responder's certificate never logs in, clientAuth or not."""
     extensions = certificate.extensions
     try:
         usage = extensions.get_extension_for_class(x509.KeyUsage).value
@@ -352,6 +355,12 @@ def _check_purpose(certificate: x509.Certificate) -> None:
         purposes = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return
+    named = sorted(refused & {purpose.dotted_string for purpose in purposes})
+    if named:
+        raise ExtendedKeyUsageRejectedError(
+            f"the certificate's extended key usage names {', '.join(named)}, which no login "
+            "certificate carries (an OCSP responder's certificate)"
+        )
     if _CLIENT_AUTH not in purposes:
         raise ExtendedKeyUsageRejectedError(
             "the certificate's extended key usage does not include clientAuth "
