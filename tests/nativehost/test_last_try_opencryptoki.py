@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from host_helpers import ORIGIN, PIN, XCA_FIRM, Dialogs, Host
 from test_native_host_smartpki import Page
 
@@ -38,7 +39,7 @@ NONCE = "a" * 44
 
 
 @pytest.fixture
-def soft_card(test_pki: TestPki) -> Iterator[OpencryptokiCard]:
+def soft_card(test_pki: TestPki, tmp_path: Path) -> Iterator[OpencryptokiCard]:
     """A freshly re-initialised soft token holding an XCA signing pair (one process at a time:
     the token is system-wide)."""
     if opencryptoki_module_path() is None:
@@ -52,7 +53,23 @@ def soft_card(test_pki: TestPki) -> Iterator[OpencryptokiCard]:
             )
         except TestingError as exc:
             pytest.skip(f"opencryptoki is not usable here: {exc}")
+        _store_public_key(card, issued.signing.certificate, tmp_path)
         yield card
+
+
+def _store_public_key(card: OpencryptokiCard, certificate: Any, directory: Path) -> None:
+    """The public key object a HiCOS card carries beside its certificate, by which the pair is
+    seen before any PIN (written with OpenSC's pkcs11-tool, as a personalisation tool would)."""
+    public = directory / "public-key.der"
+    public.write_bytes(
+        certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
+    subprocess.run(
+        ["pkcs11-tool", "--module", str(card.module_path), "--slot", str(card.slot), "--login",
+         "--pin", card.pin, "--write-object", str(public), "--type", "pubkey",
+         "--id", b"SIGN".hex(), "--label", "cert1"],
+        capture_output=True, check=True,
+    )  # fmt: skip
 
 
 def _state(card: OpencryptokiCard) -> PinState:
@@ -105,7 +122,7 @@ def test_two_wrong_pins_then_a_refused_last_try_spends_nothing(
 ) -> None:
     dialogs.answer({"pin": WRONG}, {"pin": WRONG}, {"cancel": True})
     answer = _authenticate(host_on(soft_card))
-    assert answer["error"]["code"] == "ERR_WEBEID_USER_CANCELLED"
+    assert answer["error"]["code"] == "ERR_WEBEID_USER_CANCELLED", answer
     asked = [command for command, _ in dialogs.asked() if command in ("GETPIN", "CONFIRM")]
     assert asked == ["GETPIN", "GETPIN", "CONFIRM"]
     confirmation = dialogs.texts("SETDESC")[-1]
