@@ -33,7 +33,13 @@ from xcapki.testing.attribute_certificate import issue_attribute_certificate, st
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-pytestmark = [pytest.mark.chromium, pytest.mark.softhsm, pytest.mark.ocsp, pytest.mark.openssl]
+pytestmark = [
+    pytest.mark.chromium,
+    pytest.mark.softhsm,
+    pytest.mark.ocsp,
+    pytest.mark.openssl,
+    pytest.mark.pkcs11tool,
+]
 
 
 @dataclass

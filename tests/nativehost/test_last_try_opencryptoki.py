@@ -32,7 +32,7 @@ from xcapki.testing.opencryptoki import (
 )
 from xcapki.token import PinIncorrectError, PinState, TokenSelector, load_module, login
 
-pytestmark = pytest.mark.opencryptoki
+pytestmark = [pytest.mark.opencryptoki, pytest.mark.pkcs11tool]
 
 WRONG = "000000"
 NONCE = "a" * 44

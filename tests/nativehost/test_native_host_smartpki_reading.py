@@ -23,7 +23,7 @@ from xcapki.crypto.authority import Authority
 from xcapki.nativehost.smartpki import SmartPkiCode
 from xcapki.testing import TestPki
 
-pytestmark = [pytest.mark.softhsm, pytest.mark.openssl]
+pytestmark = [pytest.mark.softhsm, pytest.mark.openssl, pytest.mark.pkcs11tool]
 
 NOVERIFY = 0x20
 TEXT = "申報案號 2026-1234：同意送出"
