@@ -212,6 +212,15 @@ def test_the_edge_path_signs_and_reads_the_user_data(
         assert base64.b64decode(form["attributeCertData"]) == secondary_card.user_data
         assert page_site.origin in browser.dialogs.texts("SETDESC")[0]
 
+        browser.dialogs.answer({"cancel": True})
+        page.goto(f"{page_site.origin}/smartpki_edge.html")
+        page.click("#login-button")
+        page.wait_for_function(
+            "document.getElementById('message').textContent !== ''", timeout=STEP_TIMEOUT
+        )
+        assert str(int(SmartPkiCode.USER_CANCELLED)) in page.inner_text("#message")
+        assert len(page_site.posted) == before + 1
+
 
 def test_the_edge_path_is_silent_on_an_untrusted_site(
     playwright: Any, portal: Portal, page_site: PageSite, xca_card: Any, tmp_path: Path
