@@ -274,14 +274,8 @@ class SmartPkiSession:
         data = _pkcs7_bytes(request.get("content"))
         try:
             parsed = parse_cms(data, max_size=_MAX_CONTENT)
-            detached = parsed.content is None
-            if detached and self._content is None and not self._style & StyleFlag.NOVERIFY:
-                raise _Refusal(
-                    SmartPkiCode.OUT_OF_ORDER,
-                    "the PKCS#7 is detached: LoadContent the signed text before LoadPkcs7",
-                )
             check = inspect_cms if self._style & StyleFlag.NOVERIFY else verify_cms
-            loaded = check(parsed, content=self._content if detached else None)
+            loaded = check(parsed, content=self._content if parsed.content is None else None)
         except DetachedContentMissingError:
             raise _Refusal(
                 SmartPkiCode.OUT_OF_ORDER,
