@@ -109,4 +109,105 @@
     value: () => Promise.resolve(openPort()),
     configurable: false
   });
+
+  // The legacy Edge path: one document CustomEvent "SmartPKIAppRequest" runs a whole
+  // sequence (Initial, LoadCertificate, LoadContent, Sign, Output, ReadUserData) over the
+  // same port, answered by one "SmartPKIAppResponse". ConnectApp / DisconnectApp announce
+  // the app and are answered at once.
+  const LOST = 20002;
+  const NOT_CONNECTED = 20003;
+
+  function conversation(port) {
+    let waiting = null;
+    let tabid = null;
+    let msgId = 0;
+    port.addMessageListener((answer) => {
+      if (waiting) {
+        const settle = waiting;
+        waiting = null;
+        settle.resolve(answer);
+      }
+    });
+    port.addDisconnectListener(() => {
+      if (waiting) {
+        const settle = waiting;
+        waiting = null;
+        settle.reject({errorCode: LOST, errorMessage: "the connection to the app was lost"});
+      }
+    });
+    function send(request) {
+      return new Promise((resolve, reject) => {
+        waiting = {resolve, reject};
+        port.postMessage(Object.assign({tabid, msgId}, request));
+      });
+    }
+    return {
+      async open() {
+        const answer = await send({smartpkiReq: "reqOpen", origin: location.href});
+        if (!answer.res || answer.res.success === undefined) {
+          throw {errorCode: NOT_CONNECTED, errorMessage: (answer.res && answer.res.err) || "refused"};
+        }
+        tabid = answer.res.success;
+        msgId += 1;
+        await send({smartpkiReq: "info", msgCmd: "info"});
+      },
+      async command(cmd, args) {
+        msgId += 1;
+        const answer = await send(Object.assign({smartpkiReq: "sign", cmd}, args));
+        const body = answer.message || {};
+        if (body.errorCode !== 0) {
+          throw {errorCode: body.errorCode, errorMessage: body.errorMessage || cmd};
+        }
+        return body;
+      }
+    };
+  }
+
+  const CARD_FIELDS = ["serialNumber", "cardNumber", "certType", "subjectSN", "name", "id",
+                       "isMainCard", "subjectName", "certificate"];
+
+  async function edgeSign(detail) {
+    const port = openPort();
+    const app = conversation(port);
+    try {
+      await app.open();
+      await app.command("Initial", {soltIndex: detail.soltIndex === undefined ? -1 : detail.soltIndex,
+                                    driverType: detail.driverType || 1, style: detail.style || 0});
+      const reply = {cmd: "Sign", errorCode: 0, errorMessage: ""};
+      const card = await app.command(detail.loadCertificate ? "LoadCertificate" : "GetAll");
+      CARD_FIELDS.forEach((field) => { reply[field] = card[field]; });
+      await app.command("LoadContent", {content: String(detail.content)});
+      await app.command("Sign", {pin: detail.pin || "", signTime: detail.signTime || 0});
+      reply.signedData = (await app.command("Output", {format: detail.format || 64})).returnValue;
+      if (detail.readUserData && card.isMainCard === 2) {
+        reply.attributeCertData = (await app.command("ReadUserData", {pin: detail.pin || ""})).returnValue;
+      }
+      await app.command("Close");
+      return reply;
+    } finally {
+      port.disconnect();
+    }
+  }
+
+  function respond(detail) {
+    document.dispatchEvent(new CustomEvent("SmartPKIAppResponse", {detail}));
+  }
+
+  let edgeQueue = Promise.resolve();
+  document.addEventListener("SmartPKIAppRequest", (event) => {
+    const detail = event.detail || {};
+    if (detail.cmd === "ConnectApp" || detail.cmd === "DisconnectApp") {
+      respond({cmd: detail.cmd, errorCode: 0, errorMessage: "", version: VERSION});
+      return;
+    }
+    if (detail.cmd !== "Sign") {
+      respond({cmd: detail.cmd, errorCode: 0x78000005, errorMessage: "unknown cmd"});
+      return;
+    }
+    edgeQueue = edgeQueue.then(() => edgeSign(detail)).then(respond, (failure) => respond({
+      cmd: "Sign",
+      errorCode: failure && failure.errorCode ? failure.errorCode : LOST,
+      errorMessage: failure && failure.errorMessage ? failure.errorMessage : String(failure)
+    }));
+  });
 })();

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   softhsm2 opensc opencryptoki pcscd libpcsclite-dev pcsc-tools swig
   vsmartcard-vpcd redis-server openssl python3-venv python3-dev gcc
-  chromium fonts-wqy-microhei poppler-utils qpdf
+  chromium firefox-esr fonts-wqy-microhei poppler-utils qpdf
   libnss3-tools libnss3-dev nodejs time
 )
 # npm lints the browser extension; NodeSource's nodejs bundles it, Debian's ships it apart

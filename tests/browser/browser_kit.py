@@ -49,6 +49,14 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 @dataclasses.dataclass(frozen=True)
+class Portal:
+    """The example portal served over https on loopback (``portal`` fixture)."""
+
+    origin: str
+    port: int
+
+
+@dataclasses.dataclass(frozen=True)
 class CardDesk:
     """A local service with one card (or none) and a portal that sends its users there."""
 

@@ -28,6 +28,7 @@ from browser_kit import (
     PIN,
     XCA_FIRM,
     CardDesk,
+    Portal,
     free_port,
     wait_for_service,
 )
@@ -36,6 +37,7 @@ from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
 from xcapki.demo import PortalConfig, create_portal_app
 from xcapki.demo.servers import BackgroundServer, bind_loopback
+from xcapki.demo.tls import self_signed_tls
 from xcapki.testing import (
     CardSpec,
     PkiServices,
@@ -71,6 +73,25 @@ def page(playwright: Any, tmp_path: Path) -> Iterator[Any]:
         yield context.pages[0] if context.pages else context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def portal(
+    test_pki: TestPki, pki_services: PkiServices, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Portal]:
+    """The example portal over https on loopback, trusting the test PKI."""
+    trust = (
+        TrustStore.empty()
+        .with_roots(test_pki.root.certificate)
+        .with_intermediates(*(ca.certificate for ca in test_pki.authorities[1:]))
+    )
+    listener = bind_loopback(0, what="the portal", option="--portal-port")
+    port = listener.getsockname()[1]
+    origin = f"https://localhost:{port}"
+    app = create_portal_app(PortalConfig(origin=origin, trust_store=trust))
+    tls = self_signed_tls(tmp_path_factory.mktemp("tls"), ("localhost", "evil.test"))
+    with BackgroundServer(app, listener, name="portal", tls=tls):
+        yield Portal(origin=origin, port=port)
 
 
 @pytest.fixture(scope="module")

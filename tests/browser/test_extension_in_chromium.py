@@ -19,25 +19,19 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_kit import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM
+from browser_kit import CHROMIUM, CHROMIUM_ARGS, PIN, XCA_FIRM, Portal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
 
 from xcapki.crypto.authority import Authority
-from xcapki.crypto.trust import TrustStore
-from xcapki.demo import PortalConfig, create_portal_app
-from xcapki.demo.servers import BackgroundServer, bind_loopback
-from xcapki.demo.tls import self_signed_tls
 from xcapki.nativehost.install import Browser, install
 from xcapki.testing import (
     CardSpec,
-    PkiServices,
     TestPki,
     VirtualCard,
     find_softhsm2_module,
@@ -50,31 +44,6 @@ EXTENSION = Path(__file__).resolve().parents[2] / "extension"
 STEP_TIMEOUT = 30_000
 
 pytestmark = [pytest.mark.chromium, pytest.mark.softhsm, pytest.mark.ocsp]
-
-
-@dataclass(frozen=True)
-class Portal:
-    origin: str
-    port: int
-
-
-@pytest.fixture(scope="module")
-def portal(
-    test_pki: TestPki, pki_services: PkiServices, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Portal]:
-    """The example portal over https on loopback, trusting the test PKI."""
-    trust = (
-        TrustStore.empty()
-        .with_roots(test_pki.root.certificate)
-        .with_intermediates(*(ca.certificate for ca in test_pki.authorities[1:]))
-    )
-    listener = bind_loopback(0, what="the portal", option="--portal-port")
-    port = listener.getsockname()[1]
-    origin = f"https://localhost:{port}"
-    app = create_portal_app(PortalConfig(origin=origin, trust_store=trust))
-    tls = self_signed_tls(tmp_path_factory.mktemp("tls"), ("localhost", "evil.test"))
-    with BackgroundServer(app, listener, name="portal", tls=tls):
-        yield Portal(origin=origin, port=port)
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +83,12 @@ def launch(
     store: tuple[Path, VirtualCard | None],
     portal: Portal,
     *host_options: str,
+    also_trusted: tuple[str, ...] = (),
 ) -> Iterator[Browser_]:
     conf, card = store
     dialogs = ScriptedPinentry(directory)
     sites = directory / "sites.json"
-    sites.write_text(json.dumps({"origins": [portal.origin]}))
+    sites.write_text(json.dumps({"origins": [portal.origin, *also_trusted]}))
     profile = directory / "profile"
     install(
         [Browser.CHROMIUM],

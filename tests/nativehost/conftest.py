@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from host_helpers import CARDS, ORIGIN, PIN, Dialogs, Host, Store
+from host_helpers import CARDS, ORIGIN, PIN, SECONDARY_WITH_USER_DATA, Dialogs, Host, Store
 
 from xcapki.testing import (
     StandardCards,
@@ -27,6 +27,7 @@ from xcapki.testing import (
     provision_softhsm_card,
     softhsm_config,
 )
+from xcapki.testing.attribute_certificate import issue_attribute_certificate, store_user_data
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +38,15 @@ def stores(
     for name, spec in CARDS.items():
         conf = softhsm_config(tmp_path_factory.mktemp(f"host-{name}"))
         card = None
+        user_data = None
         if spec is not None:
             card = provision_softhsm_card(test_pki, spec, softhsm_conf=conf, pin=PIN)
-        made[name] = Store(conf=conf, card=card)
+            if name == SECONDARY_WITH_USER_DATA:
+                authority = test_pki.ca(spec.authority)
+                holder = card.card.signing.certificate
+                user_data = issue_attribute_certificate(authority, holder)
+                store_user_data(card, user_data)
+        made[name] = Store(conf=conf, card=card, user_data=user_data)
     return made
 
 

@@ -43,8 +43,16 @@ CARDS: dict[str, CardSpec | None] = {
         not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=800),
         not_after=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
     ),
+    "moeaca_secondary": CardSpec(
+        authority=Authority.MOEACA,
+        organisation_name="測試科技股份有限公司",
+        unified_business_number="24681357",
+        card_rank="附卡",
+    ),
     "absent": None,
 }
+SECONDARY_WITH_USER_DATA = "moeaca_secondary"
+"""The card whose store also gets an attribute certificate (its user data)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Store:
 
     conf: Path
     card: VirtualCard | None
+    user_data: bytes | None = None
 
 
 Dialogs = ScriptedPinentry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import subprocess
@@ -102,3 +104,32 @@ def test_the_cli_in_both_languages(tmp_path: Path) -> None:
     out = io.StringIO()
     run(["browser", "uninstall", "--home", str(tmp_path)], stdout=out, stderr=err)
     assert "Nothing to remove" in out.getvalue()
+
+
+EXTENSION_MANIFEST = Path(__file__).resolve().parents[2] / "extension" / "manifest.json"
+
+
+def test_the_extension_manifest_serves_chromium_and_firefox() -> None:
+    """The ids the host manifests admit are the extension's own: Chromium's derived from the
+    public key (SHA-256, first 32 hex digits spelt a-p), Firefox's the gecko id. Firefox MV3
+    runs background scripts (no service worker) and places MAIN-world scripts from 128 on."""
+    manifest = json.loads(EXTENSION_MANIFEST.read_text(encoding="utf-8"))
+    assert manifest["manifest_version"] == 3
+    digest = hashlib.sha256(base64.b64decode(manifest["key"])).hexdigest()[:32]
+    assert "".join(chr(ord("a") + int(d, 16)) for d in digest) == CHROMIUM_EXTENSION_ID
+    gecko = manifest["browser_specific_settings"]["gecko"]
+    assert gecko["id"] == FIREFOX_EXTENSION_ID
+    assert int(gecko["strict_min_version"].split(".")[0]) >= 128
+    assert manifest["background"]["scripts"] == [manifest["background"]["service_worker"]]
+    assert "nativeMessaging" in manifest["permissions"]
+
+
+def test_firefox_on_macos_gets_allowed_extensions(tmp_path: Path) -> None:
+    written = install([Browser.FIREFOX], home=tmp_path, platform="darwin")
+    manifest = tmp_path / "Library/Application Support/Mozilla/NativeMessagingHosts"
+    target = manifest / "tw.xcapki.native_host.json"
+    assert [item.path for item in written][1:] == [target]
+    document = json.loads(target.read_text())
+    assert document["allowed_extensions"] == [FIREFOX_EXTENSION_ID]
+    assert "allowed_origins" not in document
+    assert Path(document["path"]).is_file()

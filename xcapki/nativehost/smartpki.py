@@ -7,6 +7,15 @@ followed by ``_PKI``). The page's PIN is ignored and the host asks in its
 own dialog, unless the host runs in the compatible mode (``accept_page_pin``):
 then the page's PIN is unwrapped and used, once, with every PIN check.
 
+``ReadUserData`` gives a 工商憑證 secondary card's attribute certificate
+(read after the PIN login, see ``userdata``). ``LoadPkcs7`` takes a
+PKCS#7 SignedData (base64 DER or PEM) to read: its signature is verified
+(against the content of an earlier ``LoadContent`` when it is detached,
+unless ``Initial``'s style has NOVERIFY) and it answers the signer's
+certificate properties with the signed text as ``returnValue``; ``GetAll``
+then describes that signer until the next ``Initial``. Neither it nor
+``LoadContent`` touches the card.
+
 Card commands answer ``{msgId, cmd, errorCode, errorMessage, ...}``; 0 is
 success. The error codes are those of the GPKI components (the HiPKI local
 server's ``ret_code`` values, ``SmartPkiCode``), so a page shows the same
@@ -26,7 +35,18 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from xcapki.crypto.cms import NO_ATTRIBUTES, SignedAttributes, sign_cms
+from xcapki.crypto.cms import (
+    NO_ATTRIBUTES,
+    CmsError,
+    CmsMalformedError,
+    CmsSignature,
+    DetachedContentMissingError,
+    SignedAttributes,
+    inspect_cms,
+    parse_cms,
+    sign_cms,
+    verify_cms,
+)
 from xcapki.crypto.errors import CryptoError
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.nativehost.card import CardDesk, Operation
@@ -39,6 +59,7 @@ from xcapki.nativehost.errors import (
     UserTimeoutError,
 )
 from xcapki.nativehost.properties import certificate_properties
+from xcapki.nativehost.userdata import attribute_certificate
 from xcapki.token import (
     Pin,
     PinError,
@@ -86,6 +107,8 @@ class SmartPkiCode(enum.IntEnum):
     OUT_OF_ORDER = 0x78000004
     NOT_SUPPORTED = 0x78000005
     CARD_ERROR = 0x78000006
+    NO_USER_DATA = 0x78000007
+    SIGNATURE_INVALID = 0x78000008
 
 
 class StyleFlag(enum.IntFlag):
@@ -121,6 +144,7 @@ class SmartPkiSession:
         self._opened = False
         self._content: bytes | None = None
         self._signed: bytes | None = None
+        self._loaded: CmsSignature | None = None
 
     def info(self) -> dict[str, Any]:
         """The answer to the page's ``info``: versions and the PIN-wrapping modulus."""
@@ -167,6 +191,7 @@ class SmartPkiSession:
         self._opened = True
         self._content = None
         self._signed = None
+        self._loaded = None
         return {}
 
     def _load_certificate(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,7 +204,6 @@ class SmartPkiSession:
         return self._properties()
 
     def _load_content(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        self._require_open()
         content = request.get("content")
         if not isinstance(content, str):
             raise _Refusal(SmartPkiCode.BAD_ARGUMENT, "content must be text")
@@ -228,17 +252,49 @@ class SmartPkiSession:
         )
 
     def _get_all(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        if self._loaded is not None:
+            return _signer_properties(self._loaded)
         self._require_open()
         return self._properties()
 
     def _read_user_data(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        raise _Refusal(
-            SmartPkiCode.NOT_SUPPORTED,
-            "ReadUserData (工商憑證 secondary-card attribute certificates) is not supported",
-        )
+        self._require_open()
+        holder = self._desk.signing_certificate().certificate
+        session = self._log_in(request, "read the card's authorisation (user data)")
+        found = attribute_certificate(session.data_objects(), holder)
+        if found is None:
+            raise _Refusal(
+                SmartPkiCode.NO_USER_DATA,
+                "the card carries no attribute certificate for its holder: ReadUserData is for"
+                " 工商憑證 secondary cards (附卡)",
+            )
+        return {"returnValue": base64.b64encode(found).decode("ascii")}
 
     def _load_pkcs7(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        raise _Refusal(SmartPkiCode.NOT_SUPPORTED, "LoadPkcs7 is not supported")
+        data = _pkcs7_bytes(request.get("content"))
+        try:
+            parsed = parse_cms(data, max_size=_MAX_CONTENT)
+            check = inspect_cms if self._style & StyleFlag.NOVERIFY else verify_cms
+            loaded = check(parsed, content=self._content if parsed.content is None else None)
+        except DetachedContentMissingError:
+            raise _Refusal(
+                SmartPkiCode.OUT_OF_ORDER,
+                "the PKCS#7 is detached: LoadContent the signed text before LoadPkcs7",
+            ) from None
+        except CmsMalformedError as error:
+            raise _Refusal(SmartPkiCode.BAD_ARGUMENT, f"not a PKCS#7 SignedData: {error}") from None
+        except CmsError as error:
+            raise _Refusal(
+                SmartPkiCode.SIGNATURE_INVALID, f"the PKCS#7 does not verify: {error}"
+            ) from None
+        try:
+            text = loaded.content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Refusal(
+                SmartPkiCode.BAD_ARGUMENT, "the PKCS#7 signs binary content, not text"
+            ) from None
+        self._loaded = loaded
+        return {**_signer_properties(loaded), "returnValue": text}
 
     def _close(self, request: Mapping[str, Any]) -> dict[str, Any]:
         self.close()
@@ -277,6 +333,27 @@ class SmartPkiSession:
         return self._key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
+
+def _pkcs7_bytes(content: object) -> bytes:
+    """The DER of a PKCS#7 the page gives as base64 or PEM."""
+    if not isinstance(content, str) or not content.strip():
+        raise _Refusal(SmartPkiCode.BAD_ARGUMENT, "content must be a PKCS#7 in base64 or PEM")
+    text = content.strip()
+    if text.startswith("-----BEGIN"):
+        lines = [line for line in text.splitlines() if not line.startswith("-----")]
+        text = "".join(lines)
+    if len(text) > _MAX_CONTENT * 2:
+        raise _Refusal(SmartPkiCode.BAD_ARGUMENT, f"the PKCS#7 is over {_MAX_CONTENT} bytes")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (ValueError, binascii.Error):
+        raise _Refusal(SmartPkiCode.BAD_ARGUMENT, "the PKCS#7 is not valid base64") from None
+
+
+def _signer_properties(loaded: CmsSignature) -> dict[str, Any]:
+    profile = TaiwanCertificate.from_certificate(loaded.signer_certificate)
+    return certificate_properties(profile, token_serial="")
 
 
 _HANDLERS: Final = {

@@ -348,11 +348,13 @@ class ObjectClass(enum.StrEnum):
     CERTIFICATE = "certificate"
     PRIVATE_KEY = "private-key"
     PUBLIC_KEY = "public-key"
+    DATA = "data"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RawObject:
-    """A certificate or key found on the token; ``value`` is a certificate's DER."""
+    """A certificate, key or data object found on the token; ``value`` is a certificate's DER
+    or a data object's bytes."""
 
     object_class: ObjectClass
     key_id: bytes
@@ -444,6 +446,21 @@ class RawSession:
                         key_id=bytes(cert[Attribute.ID]),
                         label=str(cert[Attribute.LABEL]),
                         value=bytes(cert[Attribute.VALUE]),
+                    )
+                )
+        return found
+
+    def data_objects(self) -> list[RawObject]:
+        """Every data object (CKO_DATA) visible in this session (private ones only after login)."""
+        found: list[RawObject] = []
+        with _translated("listing data objects"):
+            for item in self._session.get_objects({Attribute.CLASS: P11ObjectClass.DATA}):
+                found.append(
+                    RawObject(
+                        object_class=ObjectClass.DATA,
+                        key_id=b"",
+                        label=str(item[Attribute.LABEL]),
+                        value=bytes(item[Attribute.VALUE]),
                     )
                 )
         return found

@@ -179,6 +179,13 @@ class TokenSession:
             )
         return pair_certificates(certificates, keys, token_serial=self.token.serial)
 
+    def data_objects(self) -> tuple[tuple[str, bytes], ...]:
+        """(label, value) of every data object the logged-in session sees, such as the
+        attribute certificate a 工商憑證 secondary card carries."""
+        with self._lock:
+            found = self._call(lambda raw: raw.data_objects())
+        return tuple((item.label, item.value) for item in found)
+
     def signer(
         self,
         purpose: KeyPurpose | None = KeyPurpose.SIGNING,
