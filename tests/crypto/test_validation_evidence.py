@@ -87,9 +87,7 @@ def test_each_certificate_carries_the_ocsp_answer_that_decided(
         assert data.crls == ()
         _check_ocsp_answer(data.ocsp_responses[0], status.certificate)
     whole = path.revocation_data
-    assert whole.ocsp_responses == tuple(
-        s.revocation.data.ocsp_responses[0] for s in path.statuses
-    )
+    assert whole.ocsp_responses == tuple(s.revocation.data.ocsp_responses[0] for s in path.statuses)
     assert whole.crls == ()
 
 
@@ -133,9 +131,12 @@ def test_a_crl_verdict_carries_the_crl(
         revocation_list = x509.load_der_x509_crl(der)
         assert revocation_list.issuer == card.issuer.subject
         assert revocation_list.is_signature_valid(issuer_key)
-        assert revocation_list.get_revoked_certificate_by_serial_number(
-            card.signing.certificate.serial_number
-        ) is None
+        assert (
+            revocation_list.get_revoked_certificate_by_serial_number(
+                card.signing.certificate.serial_number
+            )
+            is None
+        )
     assert path.revocation_data.crls == leaf.data.crls
 
 

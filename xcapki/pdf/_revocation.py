@@ -11,9 +11,8 @@ writes exactly them into the DSS.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from typing import Final
 
-from asn1crypto import crl, ocsp
+from asn1crypto import cms, crl, ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -27,8 +26,6 @@ from xcapki.crypto.validation import ValidatedPath
 from xcapki.pdf._card_signer import to_asn1
 
 __all__ = ["replaying_context"]
-
-_NOTHING: Final[tuple[asn1_x509.Certificate, ...]] = ()
 
 
 def replaying_context(
@@ -48,14 +45,15 @@ def replaying_context(
             crl_answers[key] = [crl.CertificateList.load(d) for d in data.crls]
     for helper in helpers:
         certificates.setdefault(helper.fingerprint(hashes.SHA256()), helper)
+    known = [to_asn1(c) for c in certificates.values()]
     return ValidationContext(
         trust_roots=[to_asn1(root.certificate) for root in store.roots],
-        other_certs=[to_asn1(c) for c in certificates.values()],
+        other_certs=known,
         allow_fetching=True,
         fetchers=Fetchers(
             ocsp_fetcher=_ReplayedOcsp(ocsp_answers),
             crl_fetcher=_ReplayedCrls(crl_answers),
-            cert_fetcher=_NoCertificates(),
+            cert_fetcher=_KnownIssuers(known),
         ),
         revocation_mode="hard-fail",
     )
@@ -105,18 +103,27 @@ class _ReplayedCrls(CRLFetcher):
         return found
 
 
-class _NoCertificates(CertificateFetcher):
-    """The paths' certificates are all given; nothing is downloaded from AIA caIssuers."""
+class _KnownIssuers(CertificateFetcher):
+    """Issuers from the validated paths only: nothing is downloaded from AIA caIssuers."""
 
-    async def fetch_cert_issuers(self, cert: object) -> AsyncGenerator[asn1_x509.Certificate, None]:
-        for found in _NOTHING:
-            yield found
+    def __init__(self, certificates: list[asn1_x509.Certificate]) -> None:
+        self._certificates = certificates
+
+    async def fetch_cert_issuers(
+        self, cert: asn1_x509.Certificate | cms.AttributeCertificateV2
+    ) -> AsyncGenerator[asn1_x509.Certificate, None]:
+        issuer = cert.issuer if isinstance(cert, asn1_x509.Certificate) else None
+        for known in self._certificates:
+            if known.subject == issuer:
+                yield known
 
     async def fetch_crl_issuers(
-        self, certificate_list: object
+        self, certificate_list: crl.CertificateList
     ) -> AsyncGenerator[asn1_x509.Certificate, None]:
-        for found in _NOTHING:
-            yield found
+        issuer = certificate_list.issuer
+        for known in self._certificates:
+            if known.subject == issuer:
+                yield known
 
     def fetched_certs(self) -> Iterable[asn1_x509.Certificate]:
-        return ()
+        return list(self._certificates)
