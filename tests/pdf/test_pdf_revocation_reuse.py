@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.x509 import ocsp
 from pdf_tools import dss_answers, pyhanko_statuses, run_pdfsig
 
+from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
-from xcapki.crypto.validation import ChainValidator, RevocationMode
+from xcapki.crypto.validation import ChainValidator, RevocationMode, RevocationSource
 from xcapki.pdf import PadesLevel, PdfUsageError, sign_pdf
 from xcapki.signer import Signer
 from xcapki.testing import PkiServices, TestPki, TimestampAuthority, VirtualCard
@@ -150,3 +152,40 @@ def test_a_validator_on_another_trust_store_is_refused(
             trust_store=TrustStore.bundled(),
             validator=ChainValidator(pdf_trust),
         )
+
+
+def test_a_crl_verdict_is_embedded_as_the_crl_the_validator_read(
+    report_pdf: Path,
+    tmp_path: Path,
+    card_signer: Signer,
+    xca_card: VirtualCard,
+    test_pki: TestPki,
+    pdf_trust: TrustStore,
+    tsa: TimestampAuthority,
+    pki_services: PkiServices,
+    pdfsig: str,
+    nss_database: Path,
+) -> None:
+    xca = test_pki.ca(Authority.XCA)
+    validator = ChainValidator(pdf_trust)
+    signed = tmp_path / "signed.pdf"
+    pki_services.stop_responder(xca)
+    try:
+        sign_pdf(
+            report_pdf,
+            signed,
+            card_signer,
+            level=PadesLevel.B_LT,
+            chain=[xca_card.card.issuer],
+            tsa_url=tsa.url,
+            validator=validator,
+        )
+        path = validator.validate(card_signer.certificate, intermediates=[xca_card.card.issuer])
+    finally:
+        pki_services.restore()
+    assert path.leaf_revocation.source is RevocationSource.CRL
+    ocsps, crls = dss_answers(signed)
+    assert crls == set(path.leaf_revocation.data.crls)
+    assert x509.load_der_x509_crl(next(iter(crls))).issuer == xca.certificate.subject
+    assert len(ocsps) == 2  # the XCA's and the TSA's certificates, from the root's responder
+    _accepted_offline(signed, test_pki, pdfsig, nss_database)
