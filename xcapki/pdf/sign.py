@@ -4,8 +4,8 @@ pyHanko writes the PDF structure (signature field, dictionary, ByteRange, DSS,
 document timestamp); xcapki supplies the key (one card signature per document),
 the certificate chain, the timestamp client, the visible stamp and, for B-LT,
 the revocation answers its own validator fetched (``_revocation``), so no
-responder is asked twice. The original bytes are copied unchanged, so every earlier
-signature stays valid. The output appears only once complete.
+responder is asked twice. The original bytes are copied unchanged, so every
+earlier signature stays valid. The output appears only once complete.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError, extract_ts_certs
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -274,7 +275,7 @@ class _RevocationCollector:
         timestamper: HTTPTimeStamper | None,
         md_algorithm: str,
         archived: Any,
-    ) -> Any:
+    ) -> ValidationContext:
         """pyHanko's context, replaying the answers behind the signer's and the TSAs' paths.
 
         The TSA's certificate comes from the trial timestamp pyHanko asks for
