@@ -20,10 +20,11 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
 
-def run_pdfsig(pdfsig: str, nss_database: Path, path: Path) -> list[str]:
-    """pdfsig's report on ``path`` (trusting the test root), one block per signature."""
+def run_pdfsig(pdfsig: str, nss_database: Path, path: Path, *, offline: bool = False) -> list[str]:
+    """pdfsig's report on ``path`` (trusting the test root), one block per signature;
+    ``offline`` forbids its online OCSP check (``-no-ocsp``)."""
     completed = subprocess.run(
-        [pdfsig, "-nssdir", f"sql:{nss_database}", str(path)],
+        [pdfsig, "-nssdir", f"sql:{nss_database}", *(["-no-ocsp"] if offline else []), str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -66,6 +67,16 @@ def pyhanko_statuses(path: Path, root: x509.Certificate, *, offline: bool) -> li
                     )
                 )
         return results
+
+
+def dss_answers(path: Path) -> tuple[set[bytes], set[bytes]]:
+    """The DER of every OCSP response and every CRL in the document's DSS, as stored."""
+    with path.open("rb") as handle:
+        dss = PdfFileReader(handle).root["/DSS"]
+        return (
+            {stream.get_object().data for stream in dss.get("/OCSPs", ())},
+            {stream.get_object().data for stream in dss.get("/CRLs", ())},
+        )
 
 
 def dss_counts(path: Path) -> tuple[int, int, int]:

@@ -39,6 +39,7 @@ ZH_REASONS: Final[Mapping[str, str]] = {
     "CertificateRevokedError": "憑證已被廢止",
     "RevocationUnknownError": "憑證管理中心不認得此憑證",
     "RevocationUnavailableError": "無法連線到 OCSP 或 CRL 服務取得廢止狀態",
+    "CrlTooLargeError": "憑證廢止清冊超過大小上限，未下載",
     "StaleRevocationError": "取得的廢止資訊已過期",
     "UntrustedRevocationError": "廢止資訊的簽署者不受信任",
     # CMS

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-__all__ = ["DEFAULT_CACHE_CAPACITY", "DEFAULT_CLOCK_SKEW", "DEFAULT_FETCH_TIMEOUT"]
+__all__ = [
+    "DEFAULT_CACHE_CAPACITY",
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_FETCH_TIMEOUT",
+    "DEFAULT_MAX_CRL_BYTES",
+]
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
 """Tolerated difference between the server's clock and a signingTime, a certificate's
@@ -17,6 +22,9 @@ validity bounds, and a revocation answer's thisUpdate/nextUpdate."""
 
 DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
 """Longest wait for one OCSP or CRL request."""
+
+DEFAULT_MAX_CRL_BYTES: Final = 10 * 1024 * 1024
+"""Largest CRL downloaded: GPKI CRLs are a few MiB; a larger body is refused, not read."""
 
 DEFAULT_CACHE_CAPACITY: Final = 10_000
 """Entries kept per cache (paths, revocation answers, certificate profiles)."""

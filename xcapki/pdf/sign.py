@@ -2,17 +2,19 @@
 
 pyHanko writes the PDF structure (signature field, dictionary, ByteRange, DSS,
 document timestamp); xcapki supplies the key (one card signature per document),
-the certificate chain, the trust anchors for B-LT, the timestamp client and the
-visible stamp. The original bytes are copied unchanged, so every earlier
-signature stays valid. The output appears only once complete.
+the certificate chain, the timestamp client, the visible stamp and, for B-LT,
+the revocation answers its own validator fetched (``_revocation``), so no
+responder is asked twice. The original bytes are copied unchanged, so every
+earlier signature stays valid. The output appears only once complete.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -24,18 +26,21 @@ from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.sign.timestamps import HTTPTimeStamper
-from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError, extract_ts_certs
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto.errors import PathValidationError
 from xcapki.crypto.profile import TaiwanCertificate
 from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation import ChainValidator, RevocationMode, ValidatedPath
 from xcapki.errors import XcapkiError
-from xcapki.pdf._card_signer import CardPdfSigner, to_asn1
+from xcapki.pdf._card_signer import CardPdfSigner
 from xcapki.pdf._document import PARSE_FAILURES, open_document, signature_field_names
 from xcapki.pdf._event_loop import run_to_completion
+from xcapki.pdf._revocation import replaying_context
 from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
 from xcapki.pdf.options import PadesLevel, VisibleSignature
 from xcapki.pdf.stamp import stamp_style
@@ -75,15 +80,19 @@ def sign_pdf(
     hash_algorithm: HashAlgorithm = HashAlgorithm.SHA256,
     scheme: SignatureScheme | None = None,
     network_timeout: datetime.timedelta = DEFAULT_NETWORK_TIMEOUT,
+    validator: ChainValidator | None = None,
 ) -> SignedPdf:
     """Sign the PDF at ``source`` with ``signer`` and write the result to ``output``.
 
     ``chain`` holds the CA certificates to embed (the card's ``CACert``);
     ``trust_store`` (default: the bundled GRCA roots) gives the roots that
     B-LT and B-LTA collect revocation data up to. B-T and above need
-    ``tsa_url``. ``output`` may equal ``source``: the signed file replaces it
-    only when complete. Raises a ``PdfError`` subclass, or the card's own
-    ``TokenError``.
+    ``tsa_url``. For B-LT and B-LTA, ``validator`` checks the signer's and
+    the TSA's paths and its OCSP answers and CRLs are the ones embedded (a
+    long-lived validator serves them from its cache until their nextUpdate);
+    by default a new hard-fail one on ``trust_store``. ``output`` may equal
+    ``source``: the signed file replaces it only when complete. Raises a
+    ``PdfError`` subclass, or the card's own ``TokenError``.
     """
     if not isinstance(level, PadesLevel):
         raise PdfUsageError("level must be a PadesLevel member, e.g. PadesLevel.B_LT")
@@ -92,12 +101,14 @@ def sign_pdf(
             f"PAdES {level.value.upper()} needs a time-stamping authority; give its URL (tsa_url)"
         )
     certificates = tuple(chain)
-    store = trust_store or TrustStore.bundled()
+    store = _trust_store(trust_store, validator)
     card = CardPdfSigner(signer, chain=certificates, hash_algorithm=hash_algorithm, scheme=scheme)
     profile = TaiwanCertificate.from_certificate(signer.certificate, trust_store=store)
     target = Path(output)
-    backend = (
-        AIOHttpFetcherBackend(per_request_timeout=network_timeout.total_seconds())
+    collector = (
+        _RevocationCollector(
+            _revocation_validator(validator, store, network_timeout), store, certificates
+        )
         if level.embeds_revocation
         else None
     )
@@ -111,9 +122,6 @@ def sign_pdf(
             subfilter=SigSeedSubFilter.PADES,
             embed_validation_info=level.embeds_revocation,
             use_pades_lta=level is PadesLevel.B_LTA,
-            validation_context=(
-                _validation_context(store, certificates, backend) if backend else None
-            ),
             signer_key_usage=set(_SIGNER_KEY_USAGE),
         )
         timestamper = (
@@ -128,14 +136,24 @@ def sign_pdf(
             extra["new_field_spec"] = SigFieldSpec(
                 sig_field_name=name, on_page=page, box=_box(visible.box)
             )
-        pdf_signer = PdfSigner(meta, signer=card, timestamper=timestamper, **extra)
         writer = IncrementalPdfFileWriter.from_reader(reader)
         if visible is not None:
             _check_page(writer, visible.page)
         reserved = None if level.needs_timestamp else card.untimestamped_size()
-        size = _write_atomically(
-            target, lambda out: _sign(pdf_signer, writer, out, backend, reserved)
-        )
+
+        async def make_signer() -> PdfSigner:
+            signing = meta
+            if collector is not None:
+                context = await collector.context(
+                    signer.certificate,
+                    timestamper,
+                    hash_algorithm.value.lower(),
+                    reader if level is PadesLevel.B_LTA else None,
+                )
+                signing = dataclasses.replace(meta, validation_context=context)
+            return PdfSigner(signing, signer=card, timestamper=timestamper, **extra)
+
+        size = _write_atomically(target, lambda out: _sign(make_signer, writer, out, reserved))
     return SignedPdf(
         output=target,
         size=size,
@@ -147,18 +165,14 @@ def sign_pdf(
 
 
 def _sign(
-    pdf_signer: PdfSigner,
+    make_signer: Callable[[], Awaitable[PdfSigner]],
     writer: IncrementalPdfFileWriter,
     out: IO[bytes],
-    backend: AIOHttpFetcherBackend | None,
     reserved: int | None,
 ) -> None:
     async def run() -> None:
-        try:
-            await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
-        finally:
-            if backend is not None:
-                await backend.close()  # type: ignore[no-untyped-call]
+        pdf_signer = await make_signer()
+        await pdf_signer.async_sign_pdf(writer, output=out, bytes_reserved=reserved)
 
     try:
         run_to_completion(run)
@@ -219,20 +233,86 @@ def _write_atomically(target: Path, write: Any) -> int:
     return size
 
 
-def _validation_context(
-    store: TrustStore, chain: tuple[x509.Certificate, ...], backend: AIOHttpFetcherBackend
-) -> ValidationContext:
+def _trust_store(trust_store: TrustStore | None, validator: ChainValidator | None) -> TrustStore:
+    if validator is None:
+        return trust_store or TrustStore.bundled()
+    if trust_store is not None and trust_store is not validator.trust_store:
+        raise PdfUsageError(
+            "trust_store and validator name different trust stores; give only the validator "
+            "(its trust store is used) or build it on the same TrustStore"
+        )
+    return validator.trust_store
+
+
+def _revocation_validator(
+    validator: ChainValidator | None, store: TrustStore, timeout: datetime.timedelta
+) -> ChainValidator:
+    if validator is not None:
+        if validator.revocation_mode is RevocationMode.OFF:
+            raise PdfUsageError(
+                "the validator does not check revocation, so it has no answers for B-LT to "
+                "embed; give one with RevocationMode.HARD_FAIL or REQUIRE"
+            )
+        return validator
     if not store.roots:
         raise PdfUsageError(
             "B-LT needs the signer's root in the trust store; add it with with_roots()"
         )
-    return ValidationContext(
-        trust_roots=[to_asn1(root.certificate) for root in store.roots],
-        other_certs=[to_asn1(c) for c in (*(i.certificate for i in store.intermediates), *chain)],
-        allow_fetching=True,
-        revocation_mode="hard-fail",
-        fetcher_backend=backend,
-    )
+    return ChainValidator(store, revocation_mode=RevocationMode.HARD_FAIL, fetch_timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class _RevocationCollector:
+    """Validates every path a B-LT signature needs with xcapki's validator, before signing."""
+
+    validator: ChainValidator
+    store: TrustStore
+    chain: tuple[x509.Certificate, ...]
+
+    async def context(
+        self,
+        certificate: x509.Certificate,
+        timestamper: HTTPTimeStamper | None,
+        md_algorithm: str,
+        archived: Any,
+    ) -> ValidationContext:
+        """pyHanko's context, replaying the answers behind the signer's and the TSAs' paths.
+
+        The TSA's certificate comes from the trial timestamp pyHanko asks for
+        anyway (to size the signature) and keeps for reuse. ``archived`` is the
+        document's reader for B-LTA: its last document timestamp is covered too,
+        as pyHanko requires.
+        """
+        paths = [await self._validate(certificate, self.chain, "the signer's certificate")]
+        if timestamper is not None:
+            token = await timestamper.async_dummy_response(md_algorithm)
+            store = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+            for tsa in list(extract_ts_certs(token, store)):
+                helpers = [_from_asn1(c) for c in store]
+                paths.append(await self._validate(_from_asn1(tsa), helpers, _TSA))
+        stamps = archived.embedded_timestamp_signatures[-1:] if archived is not None else []
+        for stamp in stamps:
+            helpers = [_from_asn1(c) for c in stamp.other_embedded_certs]
+            paths.append(await self._validate(_from_asn1(stamp.signer_cert), helpers, _TSA))
+        return replaying_context(self.store, self.chain, paths)
+
+    async def _validate(
+        self, certificate: x509.Certificate, helpers: Iterable[x509.Certificate], who: str
+    ) -> ValidatedPath:
+        try:
+            return await self.validator.validate_async(certificate, intermediates=helpers)
+        except PathValidationError as exc:
+            raise PdfSigningError(
+                f"the revocation data for B-LT could not be collected: {who} did not "
+                f"validate ({exc})"
+            ) from exc
+
+
+_TSA: Final = "the time-stamping authority's certificate"
+
+
+def _from_asn1(certificate: Any) -> x509.Certificate:
+    return x509.load_der_x509_certificate(certificate.dump())
 
 
 def _free_field_name(existing: frozenset[str]) -> str:

@@ -5,8 +5,9 @@ fetchers record *what* was fetched for which certificate (so the validator
 can report the source of each verdict and spot an "unknown" answer), serve
 CRLs from the validator's cache until their nextUpdate, and count network
 requests. An OCSP exchange that fails (``_ocsp_exchange``) raises an
-``OcspExchangeError`` whose ``OcspFailure`` is recorded, so the error can
-name that cause and its remedy.
+``OcspExchangeError`` whose ``OcspFailure`` is recorded, and a CRL download
+that fails (``_crl_exchange``) a ``CrlExchangeError`` with a ``CrlFailure``,
+so the error can name that cause and its remedy.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _NOTHING: tuple[asn1_x509.Certificate, ...] = ()
 
 __all__ = [
     "MAX_OCSP_RESPONSE_BYTES",
+    "CrlExchangeError",
+    "CrlFailure",
+    "CrlProblem",
     "FetchRecord",
     "NoIssuerFetching",
     "OcspExchangeError",
@@ -75,6 +79,35 @@ class OcspExchangeError(OCSPFetchError):
         self.failure = failure
 
 
+class CrlProblem(enum.Enum):
+    """Why a CRL download gave no CRL."""
+
+    UNREACHABLE = "unreachable"
+    HTTP_STATUS = "http-status"
+    TOO_LARGE = "too-large"
+    NOT_CRL = "not-crl"
+
+
+@dataclass(frozen=True, slots=True)
+class CrlFailure:
+    """One failed CRL download: the problem, the URL, and the limit or status involved."""
+
+    problem: CrlProblem
+    url: str
+    received: str = ""
+    """The HTTP status received, where there was one."""
+    limit: int = 0
+    """The size limit in bytes, for TOO_LARGE."""
+
+
+class CrlExchangeError(CRLFetchError):
+    """certvalidator sees a fetch failure; the recording fetcher reads ``failure``."""
+
+    def __init__(self, failure: CrlFailure) -> None:
+        super().__init__(f"CRL download from {failure.url} failed: {failure.problem.value}")
+        self.failure = failure
+
+
 @dataclass(slots=True)
 class FetchRecord:
     """What one validation fetched, keyed by the certificate's SHA-256."""
@@ -85,6 +118,7 @@ class FetchRecord:
     crl_consulted: set[bytes] = field(default_factory=set)
     crls: dict[bytes, list[crl.CertificateList]] = field(default_factory=dict)
     crl_failed: set[bytes] = field(default_factory=set)
+    crl_failures: dict[bytes, CrlFailure] = field(default_factory=dict)
     fetched_crl_sets: dict[tuple[str, ...], list[crl.CertificateList]] = field(default_factory=dict)
 
 
@@ -157,8 +191,10 @@ class RecordingCrlFetcher(CRLFetcher):
         self._counter.count_crl()
         try:
             crls = list(await self._inner.fetch(cert, use_deltas=True))
-        except CRLFetchError:
+        except CRLFetchError as exc:
             self._record.crl_failed.add(cert.sha256)
+            if isinstance(exc, CrlExchangeError):
+                self._record.crl_failures[cert.sha256] = exc.failure
             raise
         except TimeoutError as exc:
             self._record.crl_failed.add(cert.sha256)

@@ -21,6 +21,7 @@ from pyhanko_certvalidator.fetchers.common_utils import (
 from pyhanko_certvalidator.policy_decl import DEFAULT_WEAK_HASH_ALGOS
 from pyhanko_certvalidator.util import get_ocsp_urls
 
+from xcapki.crypto.validation._bounded_read import read_at_most
 from xcapki.crypto.validation._fetchers import (
     MAX_OCSP_RESPONSE_BYTES,
     OcspExchangeError,
@@ -84,7 +85,9 @@ async def _exchange(
                 raise OcspExchangeError(
                     OcspFailure(OcspProblem.HTTP_STATUS, url, f"HTTP {answer.status}")
                 )
-            body = await _bounded_body(answer, url)
+            body = await read_at_most(answer, MAX_OCSP_RESPONSE_BYTES)
+            if body is None:
+                raise OcspExchangeError(OcspFailure(OcspProblem.TOO_LARGE, url))
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise OcspExchangeError(OcspFailure(OcspProblem.UNREACHABLE, url)) from exc
     try:
@@ -122,17 +125,3 @@ def _answers_for(request: ocsp.OCSPRequest, response: ocsp.OCSPResponse) -> int:
     serial = request["tbs_request"]["request_list"][0]["req_cert"]["serial_number"].native
     singles = response.basic_ocsp_response["tbs_response_data"]["responses"]
     return sum(1 for single in singles if single["cert_id"]["serial_number"].native == serial)
-
-
-async def _bounded_body(answer: aiohttp.ClientResponse, url: str) -> bytes:
-    """The whole body, read chunk by chunk; more than ``MAX_OCSP_RESPONSE_BYTES`` is refused
-    as soon as it is announced or received."""
-    too_large = OcspExchangeError(OcspFailure(OcspProblem.TOO_LARGE, url))
-    if answer.content_length is not None and answer.content_length > MAX_OCSP_RESPONSE_BYTES:
-        raise too_large
-    body = bytearray()
-    async for chunk in answer.content.iter_chunked(16 * 1024):
-        body += chunk
-        if len(body) > MAX_OCSP_RESPONSE_BYTES:
-            raise too_large
-    return bytes(body)

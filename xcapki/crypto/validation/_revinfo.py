@@ -19,6 +19,7 @@ from xcapki.crypto.validation._fetchers import FetchRecord
 from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     UNAVAILABLE,
+    RevocationData,
     RevocationReason,
     RevocationSource,
     RevocationState,
@@ -77,6 +78,7 @@ def status_from_record(
                 source=RevocationSource.CRL,
                 this_update=this_update,
                 next_update=next_update,
+                data=RevocationData(crls=tuple(c.dump() for c in crls)),
             )
         return UNAVAILABLE
     response = record.ocsp.get(key)
@@ -88,6 +90,7 @@ def status_from_record(
                 source=RevocationSource.OCSP,
                 this_update=single["this_update"].native,
                 next_update=single["next_update"].native,
+                data=RevocationData(ocsp_responses=(response.dump(),)),
             )
     if key in record.ocsp_failed:
         return UNAVAILABLE
@@ -123,6 +126,7 @@ def revoked_status(cert: asn1_x509.Certificate, record: FetchRecord) -> Revocati
                 next_update=single["next_update"].native,
                 reason=RevocationReason.from_name(info["revocation_reason"].native),
                 revoked_at=info["revocation_time"].native,
+                data=RevocationData(ocsp_responses=(response.dump(),)),
             )
     for certificate_list in record.crls.get(cert.sha256, ()):
         tbs = certificate_list["tbs_cert_list"]
@@ -138,5 +142,6 @@ def revoked_status(cert: asn1_x509.Certificate, record: FetchRecord) -> Revocati
                     entry.crl_reason_value.native if entry.crl_reason_value else None
                 ),
                 revoked_at=entry["revocation_date"].native,
+                data=RevocationData(crls=(certificate_list.dump(),)),
             )
     return None

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from cryptography import x509
 
 __all__ = [
+    "NO_REVOCATION_DATA",
     "CertificateStatus",
+    "RevocationData",
     "RevocationMode",
     "RevocationReason",
     "RevocationSource",
@@ -76,11 +78,30 @@ class RevocationReason(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RevocationData:
+    """The signed answers a verdict rests on, as received (DER).
+
+    Kept so that they can be handed on, e.g. embedded in a PAdES B-LT
+    signature, instead of being fetched again. ``ocsp_responses`` holds the
+    OCSPResponse that decided, ``crls`` the CRLs (with any delta CRL) that
+    decided; both are empty when nothing was used.
+    """
+
+    ocsp_responses: tuple[bytes, ...] = ()
+    crls: tuple[bytes, ...] = ()
+
+
+NO_REVOCATION_DATA = RevocationData()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevocationStatus:
     """One certificate's revocation verdict.
 
     ``this_update``/``next_update`` bound the answer's validity (None when no
     answer was used); ``reason`` and ``revoked_at`` are set only for REVOKED.
+    ``data`` holds the answers themselves, reused with the verdict while it
+    is cached.
     """
 
     state: RevocationState
@@ -89,6 +110,7 @@ class RevocationStatus:
     next_update: datetime.datetime | None = None
     reason: RevocationReason | None = None
     revoked_at: datetime.datetime | None = None
+    data: RevocationData = NO_REVOCATION_DATA
 
 
 NOT_CHECKED = RevocationStatus(state=RevocationState.NOT_CHECKED, source=RevocationSource.NONE)
@@ -127,3 +149,17 @@ class ValidatedPath:
     def leaf_revocation(self) -> RevocationStatus:
         """The leaf's revocation verdict (NOT_CHECKED when the leaf is itself a root)."""
         return self.statuses[0].revocation if self.statuses else NOT_CHECKED
+
+    @property
+    def revocation_data(self) -> RevocationData:
+        """Every answer the path's verdicts rest on, leaf first, each once.
+
+        Per certificate, each ``statuses[i].revocation.data``; this is their
+        union, what a long-term signature embeds for the whole path.
+        """
+        responses = (s.revocation.data.ocsp_responses for s in self.statuses)
+        crls = (s.revocation.data.crls for s in self.statuses)
+        return RevocationData(
+            ocsp_responses=tuple(dict.fromkeys(r for group in responses for r in group)),
+            crls=tuple(dict.fromkeys(c for group in crls for c in group)),
+        )

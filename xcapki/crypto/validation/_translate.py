@@ -19,6 +19,7 @@ from xcapki.crypto.errors import PathValidationError
 from xcapki.crypto.validation import _revinfo
 from xcapki.crypto.validation._fetchers import (
     MAX_OCSP_RESPONSE_BYTES,
+    CrlProblem,
     FetchRecord,
     OcspFailure,
     OcspProblem,
@@ -33,6 +34,7 @@ from xcapki.crypto.validation.errors import (
     CertificateExpiredError,
     CertificateNotYetValidError,
     CertificateRevokedError,
+    CrlTooLargeError,
     InvalidPathError,
     PathBuildingError,
     RevocationUnavailableError,
@@ -160,6 +162,17 @@ def _insufficient(
             return UntrustedRevocationError(
                 f"the CRL received for {cert.subject.human_friendly!r} is not signed by its CA "
                 "or is not valid now; check the CRL distribution point the certificate names"
+            )
+    for cert in unsettled:
+        crl_failure = record.crl_failures.get(cert.sha256)
+        if crl_failure is not None and crl_failure.problem is CrlProblem.TOO_LARGE:
+            return CrlTooLargeError(
+                f"the CRL at {crl_failure.url} for {cert.subject.human_friendly!r} is larger "
+                f"than the limit of {crl_failure.limit} bytes, so it was not downloaded; if the "
+                "CA really publishes CRLs that large, raise ChainValidator(max_crl_bytes=...), "
+                f"or let this server reach the CA's OCSP responder, {_SOFT_FAIL}",
+                url=crl_failure.url,
+                limit=crl_failure.limit,
             )
     for cert in unsettled:
         failure = record.ocsp_failures.get(cert.sha256)

@@ -51,7 +51,12 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
+from xcapki.crypto.defaults import (
+    DEFAULT_CACHE_CAPACITY,
+    DEFAULT_CLOCK_SKEW,
+    DEFAULT_FETCH_TIMEOUT,
+    DEFAULT_MAX_CRL_BYTES,
+)
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -138,7 +143,8 @@ class ChainValidator:
     own event loop and HTTP session; the caches are locked). ``clock`` supplies
     "now" (inject a fixed one in tests); ``clock_skew`` is tolerated on
     certificate validity and on revocation answers' thisUpdate/nextUpdate;
-    ``fetch_timeout`` bounds each OCSP or CRL request. ``fast_path=False``
+    ``fetch_timeout`` bounds each OCSP or CRL request and ``max_crl_bytes``
+    each CRL's size (a larger one is refused unread). ``fast_path=False``
     sends every validation through certvalidator, e.g. to compare results.
     """
 
@@ -151,6 +157,7 @@ class ChainValidator:
         "_fast_path",
         "_fetch_timeout",
         "_intermediates",
+        "_max_crl_bytes",
         "_path_cache",
         "_revocation_mode",
         "_status_cache",
@@ -168,6 +175,7 @@ class ChainValidator:
         clock: Callable[[], datetime.datetime] = system_clock,
         cache_capacity: int = DEFAULT_CACHE_CAPACITY,
         fast_path: bool = True,
+        max_crl_bytes: int = DEFAULT_MAX_CRL_BYTES,
     ) -> None:
         if not isinstance(trust_store, TrustStore):
             raise ValidatorUsageError(
@@ -181,6 +189,8 @@ class ChainValidator:
             raise ValidatorUsageError("clock_skew must not be negative")
         if cache_capacity < 1:
             raise ValidatorUsageError("cache_capacity must be at least 1")
+        if max_crl_bytes < 1:
+            raise ValidatorUsageError("max_crl_bytes must be positive, e.g. 10 * 1024 * 1024")
         if not trust_store.roots:
             raise ValidatorUsageError(
                 "the trust store has no roots, so nothing could ever validate; "
@@ -189,6 +199,7 @@ class ChainValidator:
         self._trust_store = trust_store
         self._revocation_mode = revocation_mode
         self._fetch_timeout = fetch_timeout
+        self._max_crl_bytes = max_crl_bytes
         self._clock_skew = clock_skew
         self._clock = clock
         self._trust_manager = SimpleTrustManager.build(
@@ -403,10 +414,10 @@ class _Run:
         # aiohttp is imported here, not at module import, so that a validator
         # with revocation OFF (and `import xcapki`) never loads it.
         from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-        from pyhanko_certvalidator.fetchers.aiohttp_fetchers.crl_client import AIOHttpCRLFetcher
         from pyhanko_certvalidator.fetchers.api import FetchLimits
         from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
 
+        from xcapki.crypto.validation._crl_exchange import CheckedCrlFetcher
         from xcapki.crypto.validation._ocsp_exchange import CheckedOcspFetcher
 
         backend = AIOHttpFetcherBackend()
@@ -421,7 +432,12 @@ class _Run:
         ocsp_fetcher = CheckedOcspFetcher(
             backend.session, per_request_timeout=timeout, budget=budget
         )
-        crl_fetcher = AIOHttpCRLFetcher(backend.session, per_request_timeout=timeout, budget=budget)
+        crl_fetcher = CheckedCrlFetcher(
+            backend.session,
+            per_request_timeout=timeout,
+            budget=budget,
+            max_bytes=self.v._max_crl_bytes,
+        )
         fetchers = Fetchers(
             ocsp_fetcher=RecordingOcspFetcher(ocsp_fetcher, self.record, self.v._counter),
             crl_fetcher=RecordingCrlFetcher(

@@ -13,6 +13,7 @@
         ├── CertificateRevokedError     .status holds the reason and time
         ├── RevocationUnknownError      the responder does not know the certificate
         ├── RevocationUnavailableError  no answer could be obtained
+        │   └── CrlTooLargeError        a CRL above the validator's size limit was refused
         ├── StaleRevocationError        the only answers are past their nextUpdate
         └── UntrustedRevocationError    answers came, but none is signed by an authorised party
 """
@@ -30,6 +31,7 @@ __all__ = [
     "CertificateExpiredError",
     "CertificateNotYetValidError",
     "CertificateRevokedError",
+    "CrlTooLargeError",
     "InvalidPathError",
     "PathBuildingError",
     "RevocationUnavailableError",
@@ -99,6 +101,20 @@ class RevocationUnknownError(RevocationError):
 
 class RevocationUnavailableError(RevocationError):
     """No OCSP or CRL answer could be obtained and the mode does not tolerate that."""
+
+
+class CrlTooLargeError(RevocationUnavailableError):
+    """A CRL the path needed is larger than ``limit`` bytes, so it was refused unread.
+
+    ``url`` is where it was offered. The remedy is a larger
+    ``ChainValidator(max_crl_bytes=...)`` if the CA really publishes CRLs that
+    large, or reaching the CA's OCSP responder instead.
+    """
+
+    def __init__(self, message: str, *, url: str, limit: int) -> None:
+        super().__init__(message)
+        self.url = url
+        self.limit = limit
 
 
 class StaleRevocationError(RevocationError):
