@@ -6,10 +6,17 @@ with the same tolerance unless the caller chooses otherwise.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
-__all__ = ["DEFAULT_CACHE_CAPACITY", "DEFAULT_CLOCK_SKEW", "DEFAULT_FETCH_TIMEOUT"]
+__all__ = [
+    "DEFAULT_CACHE_CAPACITY",
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_FETCH_TIMEOUT",
+    "Clock",
+    "system_clock",
+]
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
 """Tolerated difference between the server's clock and a signingTime, a certificate's
@@ -20,3 +27,11 @@ DEFAULT_FETCH_TIMEOUT: Final = timedelta(seconds=5)
 
 DEFAULT_CACHE_CAPACITY: Final = 10_000
 """Entries kept per cache (paths, revocation answers, certificate profiles)."""
+
+Clock = Callable[[], datetime]
+"""Where "now" comes from; inject a fixed one in tests."""
+
+
+def system_clock() -> datetime:
+    """The current UTC time: the default clock of every verifier and store."""
+    return datetime.now(UTC)

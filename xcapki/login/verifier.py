@@ -29,7 +29,7 @@ from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
 from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError, CmsError
-from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
+from xcapki.crypto.profile import SubjectClass, TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
     ChainValidator,
@@ -38,11 +38,9 @@ from xcapki.crypto.validation import (
     ValidatedPath,
 )
 from xcapki.login import checks, errors
-from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login._checks import (
     build_chain_validator,
     check_store,
-    load_certificate,
     take_challenge,
     validated_path,
 )
@@ -86,6 +84,24 @@ class LoginIdentity:
     """SHA-256 of the certificate's DER."""
     not_after: datetime
 
+    @classmethod
+    def from_profile(
+        cls, profile: TaiwanCertificate, *, signed_card_serial: str | None = None
+    ) -> LoginIdentity:
+        """The identity ``profile`` states; ``signed_card_serial`` (the signed card-serial
+        attribute) stands in when the certificate carries no card number."""
+        return cls(
+            authority=profile.authority,
+            organisation_name=profile.organisation_name,
+            unified_business_number=profile.unified_business_number,
+            organisation_oid=profile.organisation_oid,
+            subject_class=profile.subject_class,
+            card_serial=profile.card_serial or signed_card_serial,
+            certificate_serial=profile.serial_number,
+            certificate_fingerprint=profile.fingerprint_sha256,
+            not_after=profile.not_after,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifiedLogin:
@@ -118,9 +134,7 @@ class LoginVerifier:
     __slots__ = (
         "_clock",
         "_origin",
-        "_paths",
         "_policy",
-        "_profiles",
         "_skew",
         "_store",
         "_validator",
@@ -157,12 +171,11 @@ class LoginVerifier:
             fetch_timeout=fetch_timeout,
             clock_skew=clock_skew,
             clock=clock,
+            cache_capacity=cache_capacity,
         )
-        self._paths = PathCache(cache_capacity)
-        self._profiles = ProfileCache(cache_capacity)
 
     def __setattr__(self, name: str, value: object) -> None:
-        if hasattr(self, "_profiles"):
+        if hasattr(self, "_validator"):
             raise AttributeError("a LoginVerifier cannot be changed once built; build a new one")
         object.__setattr__(self, name, value)
 
@@ -195,19 +208,10 @@ class LoginVerifier:
         signature = self._signature(parsed, field_certificate, record, now)
         profile = self._certificate(signature, now)
         checks.check_admitted(profile, self._policy)
-        path = self._path(profile, signature, now)
+        path = self._path(signature, now)
         return VerifiedLogin(
-            identity=LoginIdentity(
-                authority=profile.authority,
-                organisation_name=profile.organisation_name,
-                unified_business_number=profile.unified_business_number,
-                organisation_oid=profile.organisation_oid,
-                subject_class=profile.subject_class,
-                card_serial=profile.card_serial
-                or (signature.attributes.card_serial if signature.attributes else None),
-                certificate_serial=profile.serial_number,
-                certificate_fingerprint=profile.fingerprint_sha256,
-                not_after=profile.not_after,
+            identity=LoginIdentity.from_profile(
+                profile, signed_card_serial=_signed_card_serial(signature)
             ),
             certificate=profile,
             chain=path.chain,
@@ -253,36 +257,26 @@ class LoginVerifier:
 
     # step 8
     def _certificate(self, signature: CmsSignature, now: datetime) -> TaiwanCertificate:
-        certificate = signature.signer_certificate
-        profile = self._profiles.get(certificate)
-        if profile is None:
-            try:
-                profile = TaiwanCertificate.from_certificate(
-                    certificate, trust_store=self._validator.trust_store
-                )
-            except CertificateError as exc:
-                raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
-            self._profiles.put(certificate, profile)
+        try:
+            profile = self._validator.profile(signature.signer_certificate)
+        except CertificateError as exc:
+            raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
         checks.check_purpose(profile, self._policy.purpose)
         checks.check_validity(profile, now, self._skew)
-        checks.check_signed_card_serial(
-            profile, signature.attributes.card_serial if signature.attributes else None
-        )
+        checks.check_signed_card_serial(profile, _signed_card_serial(signature))
         return profile
 
     # steps 10 and 11
-    def _path(
-        self, profile: TaiwanCertificate, signature: CmsSignature, now: datetime
-    ) -> ValidatedPath:
+    def _path(self, signature: CmsSignature, now: datetime) -> ValidatedPath:
         helpers = [c for c in signature.certificates if c != signature.signer_certificate]
         return validated_path(
-            self._validator,
-            self._paths,
-            signature.signer_certificate,
-            profile.fingerprint_sha256,
-            now,
-            intermediates=helpers,
+            self._validator, signature.signer_certificate, now, intermediates=helpers
         )
+
+
+def _signed_card_serial(signature: CmsSignature) -> str | None:
+    """The card number in the signed attributes, if the signer sent one."""
+    return signature.attributes.card_serial if signature.attributes else None
 
 
 def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
@@ -291,7 +285,7 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
         return None
     try:
         return load_certificate(answer.certificate)
-    except ValueError as exc:
+    except CertificateError as exc:
         raise errors.ResponseMalformedError(
             "the response's certificate field is not a DER X.509 certificate"
         ) from exc

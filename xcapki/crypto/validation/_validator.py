@@ -22,7 +22,7 @@ import asyncio
 import datetime
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -51,7 +51,14 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
+from xcapki.crypto.caches import CacheStatistics
+from xcapki.crypto.defaults import (
+    DEFAULT_CACHE_CAPACITY,
+    DEFAULT_CLOCK_SKEW,
+    DEFAULT_FETCH_TIMEOUT,
+    Clock,
+    system_clock,
+)
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -62,6 +69,7 @@ from xcapki.crypto.validation._cache import (
     CrlCache,
     FetchCounter,
     IntermediatePathCache,
+    ProfileCache,
     StatusCache,
     Window,
 )
@@ -113,14 +121,16 @@ _LEGACY_MODE: Final = {
 }
 
 
-def system_clock() -> datetime.datetime:
-    """The current UTC time."""
-    return datetime.datetime.now(datetime.UTC)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidatorStatistics:
-    """Counters since the validator was built: network requests and cache reuse."""
+    """Counters since the validator was built: network requests and cache reuse.
+
+    ``path_cache_hits`` and ``status_cache_hits`` count validations that
+    reused a cached path or verdict; each cache's own lookups are in its
+    ``CacheStatistics``: ``paths`` (root -> issuing CA), ``statuses`` (GOOD
+    verdicts), ``revocation_lists`` (CRLs), ``checked_leaves`` (leaves the
+    fast path checked) and ``profiles`` (certificates read by ``profile``).
+    """
 
     ocsp_requests: int
     crl_requests: int
@@ -129,6 +139,11 @@ class ValidatorStatistics:
     fast_path_hits: int
     cached_paths: int
     cached_statuses: int
+    paths: CacheStatistics
+    statuses: CacheStatistics
+    revocation_lists: CacheStatistics
+    checked_leaves: CacheStatistics
+    profiles: CacheStatistics
 
 
 class ChainValidator:
@@ -144,6 +159,7 @@ class ChainValidator:
 
     __slots__ = (
         "_algorithm_policy",
+        "_checked_leaves",
         "_clock",
         "_clock_skew",
         "_counter",
@@ -152,6 +168,7 @@ class ChainValidator:
         "_fetch_timeout",
         "_intermediates",
         "_path_cache",
+        "_profile_cache",
         "_revocation_mode",
         "_status_cache",
         "_trust_manager",
@@ -165,7 +182,7 @@ class ChainValidator:
         revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
         fetch_timeout: datetime.timedelta = DEFAULT_FETCH_TIMEOUT,
         clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
-        clock: Callable[[], datetime.datetime] = system_clock,
+        clock: Clock = system_clock,
         cache_capacity: int = DEFAULT_CACHE_CAPACITY,
         fast_path: bool = True,
     ) -> None:
@@ -198,6 +215,8 @@ class ChainValidator:
         self._crl_cache = CrlCache(cache_capacity)
         self._status_cache = StatusCache(cache_capacity)
         self._path_cache = IntermediatePathCache(cache_capacity)
+        self._checked_leaves = CheckedLeafCache(cache_capacity)
+        self._profile_cache = ProfileCache(cache_capacity)
         self._counter = FetchCounter()
         self._algorithm_policy = DisallowWeakAlgorithmsPolicy()  # type: ignore[no-untyped-call]
         self._fast_path = (
@@ -205,7 +224,7 @@ class ChainValidator:
                 trust_store=trust_store,
                 path_cache=self._path_cache,
                 status_cache=self._status_cache,
-                checked_leaves=CheckedLeafCache(cache_capacity),
+                checked_leaves=self._checked_leaves,
                 counter=self._counter,
                 policy=self._algorithm_policy,
                 clock_skew=clock_skew,
@@ -242,7 +261,22 @@ class ChainValidator:
             fast_path_hits=counter.fast_path_hits,
             cached_paths=len(self._path_cache),
             cached_statuses=len(self._status_cache),
+            paths=self._path_cache.statistics(),
+            statuses=self._status_cache.statistics(),
+            revocation_lists=self._crl_cache.statistics(),
+            checked_leaves=self._checked_leaves.statistics(),
+            profiles=self._profile_cache.statistics(),
         )
+
+    def profile(self, certificate: x509.Certificate) -> TaiwanCertificate:
+        """``certificate`` read through the Taiwan profile under this validator's trust store.
+
+        The same as ``TaiwanCertificate.from_certificate(certificate,
+        trust_store=validator.trust_store)``, remembered per certificate (a
+        portal sees the same cards over and over). Raises ``CertificateError``
+        for a certificate the profile refuses.
+        """
+        return self._profile_cache.read(certificate, self._trust_store)
 
     def validate(
         self,

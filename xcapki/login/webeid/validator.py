@@ -38,7 +38,6 @@ from typing import Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -47,7 +46,7 @@ from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import AlgorithmPolicy, EcCurve
 from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
-from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.crypto.profile import TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
     ChainValidator,
@@ -56,11 +55,9 @@ from xcapki.crypto.validation import (
     ValidatedPath,
 )
 from xcapki.login import errors
-from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login._checks import (
     build_chain_validator,
     check_store,
-    load_certificate,
     take_challenge,
     validated_path,
 )
@@ -149,9 +146,7 @@ class WebEidValidator:
         "_clock",
         "_disallowed",
         "_origin",
-        "_paths",
         "_policy",
-        "_profiles",
         "_rules",
         "_skew",
         "_store",
@@ -204,9 +199,8 @@ class WebEidValidator:
             fetch_timeout=fetch_timeout,
             clock_skew=clock_skew,
             clock=clock,
+            cache_capacity=cache_capacity,
         )
-        self._paths = PathCache(cache_capacity)
-        self._profiles = ProfileCache(cache_capacity)
 
     @property
     def origin(self) -> str:
@@ -240,7 +234,7 @@ class WebEidValidator:
             chain=path.chain,
             revocation=path.leaf_revocation,
             profile=profile,
-            identity=_identity(profile) if profile is not None else None,
+            identity=LoginIdentity.from_profile(profile) if profile is not None else None,
             challenge_id=record.challenge.challenge_id,
             origin=self._origin,
             app_version=parsed.app_version,
@@ -257,17 +251,12 @@ class WebEidValidator:
                     f"the certificate carries the disallowed policies {refused}"
                 )
             return None
-        profile = self._profiles.get(certificate)
-        if profile is None:
-            try:
-                profile = TaiwanCertificate.from_certificate(
-                    certificate, trust_store=self._validator.trust_store
-                )
-            except CertificateError as exc:
-                raise errors.PolicyRejectedError(
-                    f"the certificate does not follow the GPKI profile: {exc}"
-                ) from exc
-            self._profiles.put(certificate, profile)
+        try:
+            profile = self._validator.profile(certificate)
+        except CertificateError as exc:
+            raise errors.PolicyRejectedError(
+                f"the certificate does not follow the GPKI profile: {exc}"
+            ) from exc
         check_purpose(profile, self._policy.purpose)
         check_admitted(profile, self._policy)
         return profile
@@ -282,8 +271,7 @@ class WebEidValidator:
             raise errors.NotYetValidCertificateError(
                 f"the certificate is valid from {certificate.not_valid_before_utc.isoformat()}"
             )
-        fingerprint = certificate.fingerprint(hashes.SHA256())
-        return validated_path(self._validator, self._paths, certificate, fingerprint, now)
+        return validated_path(self._validator, certificate, now)
 
     # step 7
     def _signature(
@@ -327,7 +315,12 @@ def _certificate(token: AuthToken) -> x509.Certificate:
     try:
         certificate = load_certificate(token.certificate_der)
         certificate.extensions  # noqa: B018
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except (
+        CertificateError,
+        ValueError,
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ) as exc:
         raise CertificateDecodingError(
             f"the token's unverifiedCertificate is not a well-formed X.509 certificate ({exc})"
         ) from exc
@@ -410,17 +403,3 @@ def _rsa_padding(algorithm: WebEidAlgorithm) -> padding.AsymmetricPadding:
         digest = algorithm.hash_algorithm.new()
         return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
     return padding.PKCS1v15()
-
-
-def _identity(profile: TaiwanCertificate) -> LoginIdentity:
-    return LoginIdentity(
-        authority=profile.authority,
-        organisation_name=profile.organisation_name,
-        unified_business_number=profile.unified_business_number,
-        organisation_oid=profile.organisation_oid,
-        subject_class=profile.subject_class,
-        card_serial=profile.card_serial,
-        certificate_serial=profile.serial_number,
-        certificate_fingerprint=profile.fingerprint_sha256,
-        not_after=profile.not_after,
-    )
