@@ -111,3 +111,18 @@ def test_second_login_reuses_the_validated_path(
         response: LoginResponse = respond(challenge, card_sessions["xca"])
         portal.verify_response(SESSION, response)
     assert portal.verifier.validator.statistics().ocsp_requests <= 2
+
+
+def test_the_verifier_reads_a_known_card_from_the_validators_caches(
+    make_portal: Callable[..., PortalLogin], card_sessions: dict[str, TokenSession]
+) -> None:
+    portal = make_portal()
+    logins = []
+    for _ in range(3):
+        challenge = portal.issue_challenge(SESSION)
+        logins.append(portal.verify_response(SESSION, respond(challenge, card_sessions["xca"])))
+    statistics = portal.verifier.validator.statistics()
+    assert (statistics.profiles.hits, statistics.profiles.misses) == (2, 1)
+    assert statistics.fast_path_hits == 2
+    assert logins[2].certificate is logins[0].certificate
+    assert logins[2].identity == logins[0].identity
