@@ -6,9 +6,13 @@ with the same tolerance unless the caller chooses otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "DEFAULT_CACHE_CAPACITY",
@@ -16,6 +20,7 @@ __all__ = [
     "DEFAULT_FETCH_TIMEOUT",
     "Clock",
     "system_clock",
+    "with_given",
 ]
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -35,3 +40,16 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The current UTC time: the default clock of every verifier and store."""
     return datetime.now(UTC)
+
+
+_Options = TypeVar("_Options", bound="DataclassInstance")
+
+
+def with_given(options: _Options, **given: object) -> _Options:
+    """``options`` with each keyword argument the caller gave (not None) in its place.
+
+    The public functions keep their keyword arguments, defaulting to None,
+    and pass one frozen options object on; this is where the two meet.
+    """
+    changes = {name: value for name, value in given.items() if value is not None}
+    return dataclasses.replace(options, **changes) if changes else options

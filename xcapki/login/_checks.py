@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
+from xcapki.crypto.defaults import with_given
 from xcapki.crypto.errors import CertificateError, PathValidationError, RevocationError
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
+    DEFAULT_VALIDATOR_OPTIONS,
     CertificateExpiredError,
     CertificateNotYetValidError,
     CertificateRevokedError,
@@ -24,6 +26,7 @@ from xcapki.crypto.validation import (
     RevocationMode,
     RevocationUnknownError,
     ValidatedPath,
+    ValidatorOptions,
     ValidatorUsageError,
     WeakAlgorithmError,
 )
@@ -38,6 +41,7 @@ __all__ = [
     "take_challenge",
     "usage_failure",
     "validated_path",
+    "validator_options",
 ]
 
 
@@ -49,26 +53,35 @@ def check_store(store: object) -> None:
         )
 
 
-def build_chain_validator(
-    trust_store: TrustStore,
+def validator_options(
     *,
-    revocation_mode: RevocationMode,
-    fetch_timeout: timedelta,
-    clock_skew: timedelta,
-    clock: Clock,
-    cache_capacity: int,
+    revocation_mode: RevocationMode | None,
+    fetch_timeout: timedelta | None,
+    clock_skew: timedelta | None,
+    cache_capacity: int | None,
+) -> ValidatorOptions:
+    """The verifier's keyword arguments over ``DEFAULT_VALIDATOR_OPTIONS``, checked."""
+    options = with_given(
+        DEFAULT_VALIDATOR_OPTIONS,
+        revocation_mode=revocation_mode,
+        fetch_timeout=fetch_timeout,
+        clock_skew=clock_skew,
+        cache_capacity=cache_capacity,
+    )
+    if options.clock_skew < timedelta(0):
+        raise errors.LoginConfigurationError("clock_skew must not be negative")
+    if options.cache_capacity < 1:
+        raise errors.LoginConfigurationError("cache_capacity must be at least 1")
+    return options
+
+
+def build_chain_validator(
+    trust_store: TrustStore, options: ValidatorOptions, clock: Clock
 ) -> ChainValidator:
     """The path validator, holder of the verifier's caches; its usage errors as
     ``LoginConfigurationError``."""
     try:
-        return ChainValidator(
-            trust_store,
-            revocation_mode=revocation_mode,
-            fetch_timeout=fetch_timeout,
-            clock_skew=clock_skew,
-            clock=clock,
-            cache_capacity=cache_capacity,
-        )
+        return ChainValidator(trust_store, clock=clock, options=options)
     except ValidatorUsageError as exc:
         raise errors.LoginConfigurationError(str(exc)) from exc
 

@@ -25,9 +25,9 @@ from typing import Final
 from cryptography import x509
 
 from xcapki.crypto.authority import Authority
-from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
+from xcapki.crypto.cms import CmsSignature, CmsVerifyOptions, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
+from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW
 from xcapki.crypto.errors import CertificateError, CmsError
 from xcapki.crypto.profile import SubjectClass, TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
@@ -43,6 +43,7 @@ from xcapki.login._checks import (
     check_store,
     take_challenge,
     validated_path,
+    validator_options,
 )
 from xcapki.login.challenge import (
     ChallengeRecord,
@@ -133,6 +134,7 @@ class LoginVerifier:
 
     __slots__ = (
         "_clock",
+        "_cms_options",
         "_origin",
         "_policy",
         "_skew",
@@ -147,32 +149,30 @@ class LoginVerifier:
         store: ChallengeStore,
         trust_store: TrustStore,
         policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        revocation_mode: RevocationMode | None = None,
+        clock_skew: timedelta | None = None,
         clock: Clock = system_clock,
-        fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        fetch_timeout: timedelta | None = None,
+        cache_capacity: int | None = None,
     ) -> None:
         check_store(store)
         if not isinstance(policy, LoginPolicy):
             raise errors.LoginConfigurationError("policy must be a LoginPolicy")
-        if clock_skew < timedelta(0):
-            raise errors.LoginConfigurationError("clock_skew must not be negative")
-        if cache_capacity < 1:
-            raise errors.LoginConfigurationError("cache_capacity must be at least 1")
-        self._origin = normalise_origin(origin)
-        self._store = store
-        self._policy = policy
-        self._skew = clock_skew
-        self._clock = clock
-        self._validator = build_chain_validator(
-            trust_store,
+        options = validator_options(
             revocation_mode=revocation_mode,
             fetch_timeout=fetch_timeout,
             clock_skew=clock_skew,
-            clock=clock,
             cache_capacity=cache_capacity,
         )
+        self._origin = normalise_origin(origin)
+        self._store = store
+        self._policy = policy
+        self._skew = options.clock_skew
+        self._clock = clock
+        self._cms_options = CmsVerifyOptions(
+            policy=policy.algorithms, max_size=MAX_CMS_BYTES, max_clock_skew=options.clock_skew
+        )
+        self._validator = build_chain_validator(trust_store, options, clock)
 
     def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_validator"):
@@ -243,11 +243,10 @@ class LoginVerifier:
             signature = inspect_cms(
                 parsed,
                 content=compose_message(record.challenge, self._origin),
-                policy=self._policy.algorithms,
                 now=now,
-                max_clock_skew=self._skew,
                 nonce=record.challenge.nonce,
                 signer_certificate=field_certificate,
+                options=self._cms_options,
             )
         except CmsError as exc:
             raise _cms_failure(exc) from exc

@@ -52,13 +52,7 @@ from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
 from xcapki.crypto.caches import CacheStatistics
-from xcapki.crypto.defaults import (
-    DEFAULT_CACHE_CAPACITY,
-    DEFAULT_CLOCK_SKEW,
-    DEFAULT_FETCH_TIMEOUT,
-    Clock,
-    system_clock,
-)
+from xcapki.crypto.defaults import Clock, system_clock, with_given
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -81,6 +75,7 @@ from xcapki.crypto.validation._fetchers import (
     RecordingOcspFetcher,
     crl_urls,
 )
+from xcapki.crypto.validation._options import DEFAULT_VALIDATOR_OPTIONS, ValidatorOptions
 from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     CertificateStatus,
@@ -167,6 +162,7 @@ class ChainValidator:
         "_fast_path",
         "_fetch_timeout",
         "_intermediates",
+        "_options",
         "_path_cache",
         "_profile_cache",
         "_revocation_mode",
@@ -179,13 +175,28 @@ class ChainValidator:
         self,
         trust_store: TrustStore,
         *,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        fetch_timeout: datetime.timedelta = DEFAULT_FETCH_TIMEOUT,
-        clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
+        revocation_mode: RevocationMode | None = None,
+        fetch_timeout: datetime.timedelta | None = None,
+        clock_skew: datetime.timedelta | None = None,
         clock: Clock = system_clock,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
-        fast_path: bool = True,
+        cache_capacity: int | None = None,
+        fast_path: bool | None = None,
+        options: ValidatorOptions | None = None,
     ) -> None:
+        if options is not None and not isinstance(options, ValidatorOptions):
+            raise ValidatorUsageError("options must be a ValidatorOptions")
+        chosen = with_given(
+            options or DEFAULT_VALIDATOR_OPTIONS,
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            cache_capacity=cache_capacity,
+            fast_path=fast_path,
+        )
+        revocation_mode = chosen.revocation_mode
+        fetch_timeout = chosen.fetch_timeout
+        clock_skew = chosen.clock_skew
+        cache_capacity = chosen.cache_capacity
         if not isinstance(trust_store, TrustStore):
             raise ValidatorUsageError(
                 "trust_store must be a TrustStore; build one with TrustStore.bundled()"
@@ -204,6 +215,7 @@ class ChainValidator:
                 "start from TrustStore.bundled() or add roots with with_roots()"
             )
         self._trust_store = trust_store
+        self._options = chosen
         self._revocation_mode = revocation_mode
         self._fetch_timeout = fetch_timeout
         self._clock_skew = clock_skew
@@ -230,13 +242,18 @@ class ChainValidator:
                 clock_skew=clock_skew,
                 checking=revocation_mode is not RevocationMode.OFF,
             )
-            if fast_path
+            if chosen.fast_path
             else None
         )
 
     @property
     def trust_store(self) -> TrustStore:
         return self._trust_store
+
+    @property
+    def options(self) -> ValidatorOptions:
+        """The options this validator was built with, keyword arguments applied."""
+        return self._options
 
     @property
     def revocation_mode(self) -> RevocationMode:

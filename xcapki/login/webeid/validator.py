@@ -44,7 +44,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import AlgorithmPolicy, EcCurve
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
@@ -60,6 +59,7 @@ from xcapki.login._checks import (
     check_store,
     take_challenge,
     validated_path,
+    validator_options,
 )
 from xcapki.login.challenge import Clock, normalise_origin, system_clock
 from xcapki.login.checks import check_admitted, check_purpose
@@ -163,11 +163,11 @@ class WebEidValidator:
         policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
         disallowed_policies: frozenset[str] = DEFAULT_DISALLOWED_POLICIES,
         algorithms: AlgorithmPolicy | None = None,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        revocation_mode: RevocationMode | None = None,
+        clock_skew: timedelta | None = None,
         clock: Clock = system_clock,
-        fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        fetch_timeout: timedelta | None = None,
+        cache_capacity: int | None = None,
     ) -> None:
         normalised = normalise_origin(origin)
         if not normalised.startswith("https://"):
@@ -179,10 +179,12 @@ class WebEidValidator:
             raise errors.LoginConfigurationError(
                 "rules must be a WebEidRules and policy a LoginPolicy"
             )
-        if clock_skew < timedelta(0) or cache_capacity < 1:
-            raise errors.LoginConfigurationError(
-                "clock_skew must not be negative and cache_capacity must be at least 1"
-            )
+        options = validator_options(
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            cache_capacity=cache_capacity,
+        )
         self._origin = normalised
         self._store = store
         self._rules = rules
@@ -191,16 +193,9 @@ class WebEidValidator:
         self._algorithms = algorithms or (
             policy.algorithms if rules is WebEidRules.TAIWAN_PROFILE else WEB_EID_ALGORITHMS
         )
-        self._skew = clock_skew
+        self._skew = options.clock_skew
         self._clock = clock
-        self._validator = build_chain_validator(
-            trust_store,
-            revocation_mode=revocation_mode,
-            fetch_timeout=fetch_timeout,
-            clock_skew=clock_skew,
-            clock=clock,
-            cache_capacity=cache_capacity,
-        )
+        self._validator = build_chain_validator(trust_store, options, clock)
 
     @property
     def origin(self) -> str:
