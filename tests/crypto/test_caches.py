@@ -76,6 +76,8 @@ def test_pem_and_refusals_of_the_one_loader(card: x509.Certificate) -> None:
     for wrong in (b"", b"\x30\x03\x02\x01\x01", b"-----BEGIN CERTIFICATE-----\nAAAA\n"):
         with pytest.raises(CertificateError, match=r"not a readable X\.509 certificate"):
             load_certificate(wrong)
+    with pytest.raises(CertificateError, match=r"not a readable X\.509 certificate"):
+        load_certificate(pem, pem=False)
     with pytest.raises(CertificateError, match="expected certificate bytes, got str"):
         load_certificate(pem.decode())  # type: ignore[arg-type]
 

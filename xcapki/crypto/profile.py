@@ -214,12 +214,13 @@ class TaiwanCertificate:
         return self.not_before <= moment <= self.not_after
 
 
-def load_certificate(data: bytes) -> x509.Certificate:
+def load_certificate(data: bytes, *, pem: bool = True) -> x509.Certificate:
     """Parse one DER or PEM certificate; ``CertificateError`` on anything else.
 
     DER (what a CMS, a card and a login response carry) is parsed strictly by
     ``cryptography`` through ``PARSED_CERTIFICATES``, so the same bytes give
     the same object without parsing them again; PEM is parsed each time.
+    ``pem=False`` refuses PEM, for protocols whose field is DER.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CertificateError(
@@ -227,9 +228,9 @@ def load_certificate(data: bytes) -> x509.Certificate:
         )
     raw = bytes(data)
     try:
-        if raw.startswith(_DER_SEQUENCE) or not raw.lstrip().startswith(b"-----BEGIN"):
-            return PARSED_CERTIFICATES.parsed(raw)
-        return x509.load_pem_x509_certificate(raw)
+        if pem and not raw.startswith(_DER_SEQUENCE) and raw.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(raw)
+        return PARSED_CERTIFICATES.parsed(raw)
     except ValueError as exc:
         raise CertificateError(
             "the data is not a readable X.509 certificate; pass one certificate in DER or PEM form"

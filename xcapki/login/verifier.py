@@ -283,7 +283,7 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
     if answer.certificate is None:
         return None
     try:
-        return load_certificate(answer.certificate)
+        return load_certificate(answer.certificate, pem=False)
     except CertificateError as exc:
         raise errors.ResponseMalformedError(
             "the response's certificate field is not a DER X.509 certificate"

@@ -308,7 +308,7 @@ def _certificate(token: AuthToken) -> x509.Certificate:
     """The certificate, its extensions read now: ``cryptography`` parses them lazily, so a
     malformed or repeated one would otherwise raise its own error in a later step."""
     try:
-        certificate = load_certificate(token.certificate_der)
+        certificate = load_certificate(token.certificate_der, pem=False)
         certificate.extensions  # noqa: B018
     except (
         CertificateError,
