@@ -11,18 +11,29 @@ from login_helpers import ORIGIN, SESSION
 
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.profile import SubjectClass
-from xcapki.crypto.validation import RevocationSource, RevocationState
+from xcapki.crypto.trust import TrustStore
+from xcapki.crypto.validation import (
+    DEFAULT_VALIDATOR_OPTIONS,
+    RevocationMode,
+    RevocationSource,
+    RevocationState,
+    ValidatorOptions,
+)
 from xcapki.login import (
     CPA_FILING_POLICY,
     AuthorityNotAllowedError,
     ChallengeUnknownError,
+    LoginConfigurationError,
     LoginResponse,
+    LoginVerifier,
+    MemoryChallengeStore,
     PortalLogin,
     ResponseFormat,
     VerifiedLogin,
     parse_response,
     respond,
 )
+from xcapki.login.webeid import WebEidValidator
 from xcapki.testing import StandardCards
 from xcapki.token import TokenSession
 
@@ -111,3 +122,38 @@ def test_second_login_reuses_the_validated_path(
         response: LoginResponse = respond(challenge, card_sessions["xca"])
         portal.verify_response(SESSION, response)
     assert portal.verifier.validator.statistics().ocsp_requests <= 2
+
+
+def test_the_verifier_reads_a_known_card_from_the_validators_caches(
+    make_portal: Callable[..., PortalLogin], card_sessions: dict[str, TokenSession]
+) -> None:
+    portal = make_portal()
+    logins = []
+    for _ in range(3):
+        challenge = portal.issue_challenge(SESSION)
+        logins.append(portal.verify_response(SESSION, respond(challenge, card_sessions["xca"])))
+    statistics = portal.verifier.validator.statistics()
+    assert (statistics.profiles.hits, statistics.profiles.misses) == (2, 1)
+    assert statistics.fast_path_hits == 2
+    assert logins[2].certificate is logins[0].certificate
+    assert logins[2].identity == logins[0].identity
+
+
+def test_the_verifiers_pass_their_options_to_their_validators(portal_trust: TrustStore) -> None:
+    store = MemoryChallengeStore()
+    minute = dt.timedelta(minutes=1)
+    cms = LoginVerifier(
+        origin=ORIGIN, store=store, trust_store=portal_trust, clock_skew=minute, cache_capacity=5
+    )
+    assert cms.validator.options == ValidatorOptions(clock_skew=minute, cache_capacity=5)
+    webeid = WebEidValidator(
+        origin=ORIGIN, store=store, trust_store=portal_trust, revocation_mode=RevocationMode.OFF
+    )
+    assert webeid.validator.options == ValidatorOptions(revocation_mode=RevocationMode.OFF)
+    portal = PortalLogin(origin=ORIGIN, trust_store=portal_trust)
+    assert portal.verifier.validator.options == DEFAULT_VALIDATOR_OPTIONS
+    for refused in ({"clock_skew": -minute}, {"cache_capacity": 0}):
+        with pytest.raises(LoginConfigurationError):
+            LoginVerifier(origin=ORIGIN, store=store, trust_store=portal_trust, **refused)  # type: ignore[arg-type]
+        with pytest.raises(LoginConfigurationError):
+            WebEidValidator(origin=ORIGIN, store=store, trust_store=portal_trust, **refused)  # type: ignore[arg-type]

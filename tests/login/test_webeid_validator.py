@@ -43,10 +43,13 @@ from xcapki.login import (
     LoginConfigurationError,
     LoginPolicy,
     MemoryChallengeStore,
+    PortalLogin,
+    ResponseFormat,
     ResponseMalformedError,
     ResponseSizeError,
     SignatureRejectedError,
     UntrustedSignerError,
+    respond,
 )
 from xcapki.login.webeid import (
     CertificateDecodingError,
@@ -59,6 +62,7 @@ from xcapki.login.webeid import (
 )
 from xcapki.testing import IssuedKey, PkiServices, StandardCards, TestPki
 from xcapki.testing.keys import KeyAlgorithm
+from xcapki.token import TokenSession
 
 _HASHES: dict[str, Any] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 _HASHLIB: dict[str, Callable[[bytes], Any]] = {
@@ -195,6 +199,22 @@ def test_rs256_taiwan_profile_login_carries_the_identity(
     assert login.revocation.state is RevocationState.GOOD
     assert login.chain[0] == softhsm_cards.xca.card.signing.certificate
     assert login.origin == ORIGIN
+
+
+def test_web_eid_and_cms_logins_state_the_same_identity(
+    desk: Desk,
+    softhsm_cards: StandardCards,
+    card_sessions: dict[str, TokenSession],
+    make_portal: Callable[..., PortalLogin],
+) -> None:
+    """A CMS in the SmartPKI shape signs no attributes, so both protocols read the whole
+    identity from the certificate and must state the same one."""
+    webeid = desk.login(softhsm_cards.xca.card.signing)
+    portal = make_portal()
+    challenge = portal.issue_challenge(SESSION)
+    response = respond(challenge, card_sessions["xca"], response_format=ResponseFormat.SMARTPKI)
+    cms = portal.verify_response(SESSION, response)
+    assert webeid.identity == cms.identity
 
 
 @pytest.mark.parametrize("algorithm", ["PS256", "RS384", "PS512"])

@@ -52,12 +52,12 @@ from xcapki.cli.language import Language, language_from_environment  # noqa: E40
 from xcapki.cli.messages import Catalogue  # noqa: E402
 from xcapki.cli.pdf_options import add_sign_options, add_verify_options  # noqa: E402
 from xcapki.errors import XcapkiError  # noqa: E402
+from xcapki.hipki import HIPKI_PORT  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace, Console], ExitCode]
 
-DEFAULT_SERVICE_PORT = 61161
 DEFAULT_PORTAL_URL = "https://onestop.nat.gov.tw/"
 CARD = ("card",)
 SERVICE = ("service",)
@@ -286,8 +286,8 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     doctor.add_argument(
         "--service-port",
         type=int,
-        default=DEFAULT_SERVICE_PORT,
-        help=t("help.service_port", port=DEFAULT_SERVICE_PORT),
+        default=HIPKI_PORT,
+        help=t("help.service_port", port=HIPKI_PORT),
     )
     doctor.add_argument("--timeout", type=float, default=5.0, help=t("help.timeout"))
     doctor.add_argument(
@@ -308,8 +308,8 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         type=int,
-        default=DEFAULT_SERVICE_PORT,
-        help=t("help.port", port=DEFAULT_SERVICE_PORT),
+        default=HIPKI_PORT,
+        help=t("help.port", port=HIPKI_PORT),
     )
     serve.add_argument(
         "--pin-mode",
@@ -390,7 +390,7 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
         "--service-port",
         type=int,
         metavar="PORT",
-        help=t("help.demo.service_port", port=DEFAULT_SERVICE_PORT),
+        help=t("help.demo.service_port", port=HIPKI_PORT),
     )
     demo.add_argument("--portal-port", type=int, metavar="PORT", help=t("help.portal_port"))
     demo.add_argument(

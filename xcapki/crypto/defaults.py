@@ -6,14 +6,22 @@ with the same tolerance unless the caller chooses otherwise.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Final
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Final, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "DEFAULT_CACHE_CAPACITY",
     "DEFAULT_CLOCK_SKEW",
     "DEFAULT_FETCH_TIMEOUT",
     "DEFAULT_MAX_CRL_BYTES",
+    "Clock",
+    "system_clock",
+    "with_given",
 ]
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -28,3 +36,24 @@ DEFAULT_MAX_CRL_BYTES: Final = 10 * 1024 * 1024
 
 DEFAULT_CACHE_CAPACITY: Final = 10_000
 """Entries kept per cache (paths, revocation answers, certificate profiles)."""
+
+Clock = Callable[[], datetime]
+"""Where "now" comes from; inject a fixed one in tests."""
+
+
+def system_clock() -> datetime:
+    """The current UTC time: the default clock of every verifier and store."""
+    return datetime.now(UTC)
+
+
+_Options = TypeVar("_Options", bound="DataclassInstance")
+
+
+def with_given(options: _Options, **given: object) -> _Options:
+    """``options`` with each keyword argument the caller gave (not None) in its place.
+
+    The public functions keep their keyword arguments, defaulting to None,
+    and pass one frozen options object on; this is where the two meet.
+    """
+    changes = {name: value for name, value in given.items() if value is not None}
+    return dataclasses.replace(options, **changes) if changes else options

@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from xcapki.crypto import oids
 from xcapki.crypto.authority import Authority, authority_of_ca_name
+from xcapki.crypto.caches import PARSED_CERTIFICATES
 from xcapki.crypto.directory_attributes import SubjectDirectoryAttributes
 from xcapki.crypto.errors import CertificateError
 
@@ -213,22 +214,30 @@ class TaiwanCertificate:
         return self.not_before <= moment <= self.not_after
 
 
-def load_certificate(data: bytes) -> x509.Certificate:
-    """Parse one DER or PEM certificate; ``CertificateError`` on anything else."""
+def load_certificate(data: bytes, *, pem: bool = True) -> x509.Certificate:
+    """Parse one DER or PEM certificate; ``CertificateError`` on anything else.
+
+    DER (what a CMS, a card and a login response carry) is parsed strictly by
+    ``cryptography`` through ``PARSED_CERTIFICATES``, so the same bytes give
+    the same object without parsing them again; PEM is parsed each time.
+    ``pem=False`` refuses PEM, for protocols whose field is DER.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise CertificateError(
             f"expected certificate bytes, got {type(data).__name__}; pass DER or PEM bytes"
         )
     raw = bytes(data)
     try:
-        if raw.lstrip().startswith(b"-----BEGIN"):
+        if pem and not raw.startswith(_DER_SEQUENCE) and raw.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(raw)
-        return x509.load_der_x509_certificate(raw)
+        return PARSED_CERTIFICATES.parsed(raw)
     except ValueError as exc:
         raise CertificateError(
             "the data is not a readable X.509 certificate; pass one certificate in DER or PEM form"
         ) from exc
 
+
+_DER_SEQUENCE: Final = b"\x30"
 
 _KNOWN_ATTRIBUTES: Final = frozenset(
     {

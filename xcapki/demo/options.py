@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from xcapki.crypto.validation import RevocationMode
+from xcapki.hipki import HIPKI_PORT
 from xcapki.token.pin import PinSource
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
     "default_directory",
 ]
 
-DEFAULT_SERVICE_PORT: Final = 61161
+DEFAULT_SERVICE_PORT: Final = HIPKI_PORT
 """HiPKI's port, which government pages open."""
 DEFAULT_PORTAL_PORT: Final = 61180
 REVOCATION_MODES: Final = {

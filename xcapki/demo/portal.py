@@ -48,6 +48,7 @@ from xcapki.demo.filing_pdf import FilingPdfs
 from xcapki.demo.pages import render_fragment, render_page
 from xcapki.demo.sessions import PortalSession, SessionStore
 from xcapki.demo.texts import authority_label, refusal_text
+from xcapki.hipki import HIPKI_SERVICE_URL
 from xcapki.login import (
     CPA_FILING_POLICY,
     DEFAULT_LOGIN_POLICY,
@@ -79,7 +80,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SERVICE_URL: Final = "http://localhost:61161"
+DEFAULT_SERVICE_URL: Final = HIPKI_SERVICE_URL
 SESSION_COOKIE: Final = "portal_session"
 TAIPEI: Final = timezone(timedelta(hours=8), "Asia/Taipei")
 _REVOCATION_TEXT: Final = {

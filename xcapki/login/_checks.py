@@ -1,21 +1,24 @@
-"""Checks both login verifiers run alike: the challenge, the path validator, the cached path.
+"""Checks both login verifiers run alike: the challenge, the path validator, the path.
 
 ``LoginVerifier`` (CMS) and ``WebEidValidator`` (Web eID tokens) take
 challenges from the same stores and validate paths the same way; these
-functions are the one copy of those steps.
+functions are the one copy of those steps. Neither keeps a cache of its own:
+certificates come from the parser's cache and profiles and paths from the
+``ChainValidator``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from datetime import datetime, timedelta
 
 from cryptography import x509
 
+from xcapki.crypto.defaults import with_given
 from xcapki.crypto.errors import CertificateError, PathValidationError, RevocationError
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
+    DEFAULT_VALIDATOR_OPTIONS,
     CertificateExpiredError,
     CertificateNotYetValidError,
     CertificateRevokedError,
@@ -26,22 +29,22 @@ from xcapki.crypto.validation import (
     RevocationStatus,
     RevocationUnknownError,
     ValidatedPath,
+    ValidatorOptions,
     ValidatorUsageError,
     WeakAlgorithmError,
 )
 from xcapki.login import errors
-from xcapki.login._caches import PathCache
 from xcapki.login.challenge import CHALLENGE_ID_PATTERN, ChallengeRecord, Clock
 from xcapki.login.stores import ChallengeStore
 
 __all__ = [
     "build_chain_validator",
     "check_store",
-    "load_certificate",
     "path_failure",
     "take_challenge",
     "usage_failure",
     "validated_path",
+    "validator_options",
 ]
 
 
@@ -53,23 +56,35 @@ def check_store(store: object) -> None:
         )
 
 
-def build_chain_validator(
-    trust_store: TrustStore,
+def validator_options(
     *,
-    revocation_mode: RevocationMode,
-    fetch_timeout: timedelta,
-    clock_skew: timedelta,
-    clock: Clock,
+    revocation_mode: RevocationMode | None,
+    fetch_timeout: timedelta | None,
+    clock_skew: timedelta | None,
+    cache_capacity: int | None,
+) -> ValidatorOptions:
+    """The verifier's keyword arguments over ``DEFAULT_VALIDATOR_OPTIONS``, checked."""
+    options = with_given(
+        DEFAULT_VALIDATOR_OPTIONS,
+        revocation_mode=revocation_mode,
+        fetch_timeout=fetch_timeout,
+        clock_skew=clock_skew,
+        cache_capacity=cache_capacity,
+    )
+    if options.clock_skew < timedelta(0):
+        raise errors.LoginConfigurationError("clock_skew must not be negative")
+    if options.cache_capacity < 1:
+        raise errors.LoginConfigurationError("cache_capacity must be at least 1")
+    return options
+
+
+def build_chain_validator(
+    trust_store: TrustStore, options: ValidatorOptions, clock: Clock
 ) -> ChainValidator:
-    """The path validator, its usage errors as ``LoginConfigurationError``."""
+    """The path validator, holder of the verifier's caches; its usage errors as
+    ``LoginConfigurationError``."""
     try:
-        return ChainValidator(
-            trust_store,
-            revocation_mode=revocation_mode,
-            fetch_timeout=fetch_timeout,
-            clock_skew=clock_skew,
-            clock=clock,
-        )
+        return ChainValidator(trust_store, clock=clock, options=options)
     except ValidatorUsageError as exc:
         raise errors.LoginConfigurationError(str(exc)) from exc
 
@@ -100,25 +115,18 @@ def take_challenge(
 
 def validated_path(
     validator: ChainValidator,
-    paths: PathCache,
     certificate: x509.Certificate,
-    fingerprint: bytes,
     now: datetime,
     *,
     intermediates: list[x509.Certificate] | None = None,
 ) -> ValidatedPath:
-    """The certificate's path to the anchors with revocation, from ``paths`` while it holds."""
-    path = paths.get(fingerprint, now)
-    if path is not None:
-        return path
+    """The certificate's path to the anchors with revocation (a known card: from the caches)."""
     try:
-        path = validator.validate(certificate, intermediates=intermediates or (), moment=now)
+        return validator.validate(certificate, intermediates=intermediates or (), moment=now)
     except (PathValidationError, CertificateError) as exc:
         raise path_failure(exc) from exc
     except ValidatorUsageError as exc:
         raise usage_failure(exc) from exc
-    paths.put(fingerprint, path, checking=validator.revocation_mode is not RevocationMode.OFF)
-    return path
 
 
 def usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
@@ -131,12 +139,6 @@ def usage_failure(exc: ValidatorUsageError) -> errors.LoginConfigurationError:
         "a login was verified inside a running event loop; verify from a worker thread"
         " (Starlette: a sync endpoint or run_in_threadpool)"
     )
-
-
-@functools.lru_cache(maxsize=256)
-def load_certificate(der: bytes) -> x509.Certificate:
-    """Card certificates recur from login to login: parse each one once (bounded)."""
-    return x509.load_der_x509_certificate(der)
 
 
 def path_failure(exc: PathValidationError | CertificateError) -> errors.LoginError:

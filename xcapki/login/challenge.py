@@ -17,11 +17,11 @@ import json
 import re
 import secrets
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from xcapki.crypto.defaults import Clock, system_clock
 from xcapki.login.errors import LoginConfigurationError
 
 __all__ = [
@@ -50,14 +50,6 @@ CHALLENGE_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID_BYTES: Final = 18
 _SESSION_DOMAIN: Final = b"xcapki login session v1\x00"
 _DEFAULT_PORTS: Final = {"https": 443, "http": 80}
-
-Clock = Callable[[], datetime]
-"""Where "now" comes from; inject a fixed one in tests."""
-
-
-def system_clock() -> datetime:
-    """The current UTC time."""
-    return datetime.now(UTC)
 
 
 def normalise_origin(origin: str) -> str:

@@ -16,7 +16,7 @@ from xcapki.login.challenge import DEFAULT_CHALLENGE_TTL, Challenge, Clock, syst
 from xcapki.login.issuer import ChallengeIssuer
 from xcapki.login.policy import DEFAULT_LOGIN_POLICY, LoginPolicy
 from xcapki.login.stores import ChallengeStore, MemoryChallengeStore
-from xcapki.login.verifier import DEFAULT_CLOCK_SKEW, LoginVerifier, VerifiedLogin
+from xcapki.login.verifier import LoginVerifier, VerifiedLogin
 from xcapki.login.wire import LoginResponse
 
 __all__ = ["PortalLogin"]
@@ -38,9 +38,9 @@ class PortalLogin:
         trust_store: TrustStore,
         policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
         store: ChallengeStore | None = None,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
+        revocation_mode: RevocationMode | None = None,
         challenge_ttl: timedelta = DEFAULT_CHALLENGE_TTL,
-        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        clock_skew: timedelta | None = None,
         clock: Clock = system_clock,
     ) -> None:
         shared = store if store is not None else MemoryChallengeStore(clock=clock)

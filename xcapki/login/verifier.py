@@ -25,11 +25,11 @@ from typing import Final
 from cryptography import x509
 
 from xcapki.crypto.authority import Authority
-from xcapki.crypto.cms import CmsSignature, ParsedCms, inspect_cms, parse_cms
+from xcapki.crypto.cms import CmsSignature, CmsVerifyOptions, ParsedCms, inspect_cms, parse_cms
 from xcapki.crypto.cms import errors as cms_errors
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
+from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW
 from xcapki.crypto.errors import CertificateError, CmsError
-from xcapki.crypto.profile import SubjectClass, TaiwanCertificate
+from xcapki.crypto.profile import SubjectClass, TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
     ChainValidator,
@@ -38,13 +38,12 @@ from xcapki.crypto.validation import (
     ValidatedPath,
 )
 from xcapki.login import checks, errors
-from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login._checks import (
     build_chain_validator,
     check_store,
-    load_certificate,
     take_challenge,
     validated_path,
+    validator_options,
 )
 from xcapki.login.challenge import (
     ChallengeRecord,
@@ -88,6 +87,21 @@ class LoginIdentity:
     """SHA-256 of the certificate's DER."""
     not_after: datetime
 
+    @classmethod
+    def from_profile(cls, profile: TaiwanCertificate) -> LoginIdentity:
+        """The identity the certificate ``profile`` states, and nothing the holder claimed."""
+        return cls(
+            authority=profile.authority,
+            organisation_name=profile.organisation_name,
+            unified_business_number=profile.unified_business_number,
+            organisation_oid=profile.organisation_oid,
+            subject_class=profile.subject_class,
+            card_serial=profile.card_serial,
+            certificate_serial=profile.serial_number,
+            certificate_fingerprint=profile.fingerprint_sha256,
+            not_after=profile.not_after,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifiedLogin:
@@ -124,10 +138,9 @@ class LoginVerifier:
 
     __slots__ = (
         "_clock",
+        "_cms_options",
         "_origin",
-        "_paths",
         "_policy",
-        "_profiles",
         "_skew",
         "_store",
         "_validator",
@@ -140,36 +153,33 @@ class LoginVerifier:
         store: ChallengeStore,
         trust_store: TrustStore,
         policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        revocation_mode: RevocationMode | None = None,
+        clock_skew: timedelta | None = None,
         clock: Clock = system_clock,
-        fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        fetch_timeout: timedelta | None = None,
+        cache_capacity: int | None = None,
     ) -> None:
         check_store(store)
         if not isinstance(policy, LoginPolicy):
             raise errors.LoginConfigurationError("policy must be a LoginPolicy")
-        if clock_skew < timedelta(0):
-            raise errors.LoginConfigurationError("clock_skew must not be negative")
-        if cache_capacity < 1:
-            raise errors.LoginConfigurationError("cache_capacity must be at least 1")
-        self._origin = normalise_origin(origin)
-        self._store = store
-        self._policy = policy
-        self._skew = clock_skew
-        self._clock = clock
-        self._validator = build_chain_validator(
-            trust_store,
+        options = validator_options(
             revocation_mode=revocation_mode,
             fetch_timeout=fetch_timeout,
             clock_skew=clock_skew,
-            clock=clock,
+            cache_capacity=cache_capacity,
         )
-        self._paths = PathCache(cache_capacity)
-        self._profiles = ProfileCache(cache_capacity)
+        self._origin = normalise_origin(origin)
+        self._store = store
+        self._policy = policy
+        self._skew = options.clock_skew
+        self._clock = clock
+        self._cms_options = CmsVerifyOptions(
+            policy=policy.algorithms, max_size=MAX_CMS_BYTES, max_clock_skew=options.clock_skew
+        )
+        self._validator = build_chain_validator(trust_store, options, clock)
 
     def __setattr__(self, name: str, value: object) -> None:
-        if hasattr(self, "_profiles"):
+        if hasattr(self, "_validator"):
             raise AttributeError("a LoginVerifier cannot be changed once built; build a new one")
         object.__setattr__(self, name, value)
 
@@ -202,19 +212,9 @@ class LoginVerifier:
         signature = self._signature(parsed, field_certificate, record, now)
         profile = self._certificate(signature, now)
         checks.check_admitted(profile, self._policy)
-        path = self._path(profile, signature, now)
+        path = self._path(signature, now)
         return VerifiedLogin(
-            identity=LoginIdentity(
-                authority=profile.authority,
-                organisation_name=profile.organisation_name,
-                unified_business_number=profile.unified_business_number,
-                organisation_oid=profile.organisation_oid,
-                subject_class=profile.subject_class,
-                card_serial=profile.card_serial,
-                certificate_serial=profile.serial_number,
-                certificate_fingerprint=profile.fingerprint_sha256,
-                not_after=profile.not_after,
-            ),
+            identity=LoginIdentity.from_profile(profile),
             certificate=profile,
             chain=path.chain,
             revocation=path.leaf_revocation,
@@ -246,11 +246,10 @@ class LoginVerifier:
             signature = inspect_cms(
                 parsed,
                 content=compose_message(record.challenge, self._origin),
-                policy=self._policy.algorithms,
                 now=now,
-                max_clock_skew=self._skew,
                 nonce=record.challenge.nonce,
                 signer_certificate=field_certificate,
+                options=self._cms_options,
             )
         except CmsError as exc:
             raise _cms_failure(exc) from exc
@@ -260,36 +259,26 @@ class LoginVerifier:
 
     # step 8
     def _certificate(self, signature: CmsSignature, now: datetime) -> TaiwanCertificate:
-        certificate = signature.signer_certificate
-        profile = self._profiles.get(certificate)
-        if profile is None:
-            try:
-                profile = TaiwanCertificate.from_certificate(
-                    certificate, trust_store=self._validator.trust_store
-                )
-            except CertificateError as exc:
-                raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
-            self._profiles.put(certificate, profile)
+        try:
+            profile = self._validator.profile(signature.signer_certificate)
+        except CertificateError as exc:
+            raise errors.CertificateProfileError(f"signer certificate refused: {exc}") from exc
         checks.check_purpose(profile, self._policy.purpose)
         checks.check_validity(profile, now, self._skew)
-        checks.check_signed_card_serial(
-            profile, signature.attributes.card_serial if signature.attributes else None
-        )
+        checks.check_signed_card_serial(profile, _signed_card_serial(signature))
         return profile
 
     # steps 10 and 11
-    def _path(
-        self, profile: TaiwanCertificate, signature: CmsSignature, now: datetime
-    ) -> ValidatedPath:
+    def _path(self, signature: CmsSignature, now: datetime) -> ValidatedPath:
         helpers = [c for c in signature.certificates if c != signature.signer_certificate]
         return validated_path(
-            self._validator,
-            self._paths,
-            signature.signer_certificate,
-            profile.fingerprint_sha256,
-            now,
-            intermediates=helpers,
+            self._validator, signature.signer_certificate, now, intermediates=helpers
         )
+
+
+def _signed_card_serial(signature: CmsSignature) -> str | None:
+    """The card number in the signed attributes, if the signer sent one."""
+    return signature.attributes.card_serial if signature.attributes else None
 
 
 def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
@@ -297,8 +286,8 @@ def _field_certificate(answer: LoginResponse) -> x509.Certificate | None:
     if answer.certificate is None:
         return None
     try:
-        return load_certificate(answer.certificate)
-    except ValueError as exc:
+        return load_certificate(answer.certificate, pem=False)
+    except CertificateError as exc:
         raise errors.ResponseMalformedError(
             "the response's certificate field is not a DER X.509 certificate"
         ) from exc

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xcapki.hipki import HIPKI_PORT
 from xcapki.service.errors import ServiceConfigError
 from xcapki.service.limits import ServiceLimits
 from xcapki.token.pin import PinState
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 61161
+DEFAULT_PORT = HIPKI_PORT
 
 
 class PinMode(enum.Enum):

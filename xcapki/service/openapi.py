@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xcapki.hipki import HIPKI_SERVICE_URL
+
 __all__ = ["openapi_document"]
 
 _CODES = (
@@ -160,7 +162,7 @@ def openapi_document(version: str) -> dict[str, Any]:
             "version": version,
             "description": "HiPKI-compatible JSON endpoints; see docs/service.md.",
         },
-        "servers": [{"url": "http://localhost:61161"}],
+        "servers": [{"url": HIPKI_SERVICE_URL}],
         "paths": {
             "/pkcs11info": {
                 "get": {"operationId": "pkcs11info", **info},

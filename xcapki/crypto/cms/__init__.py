@@ -41,7 +41,14 @@ from xcapki.crypto.cms._stream import (
     sign_stream,
     verify_stream,
 )
-from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms, verify_cms
+from xcapki.crypto.cms._verify import (
+    DEFAULT_CLOCK_SKEW,
+    DEFAULT_VERIFY_OPTIONS,
+    CmsSignature,
+    CmsVerifyOptions,
+    inspect_cms,
+    verify_cms,
+)
 from xcapki.crypto.cms.errors import (
     AlgorithmNotAllowedError,
     AlgorithmProtectionMismatchError,
@@ -72,6 +79,7 @@ __all__ = [
     "DEFAULT_CLOCK_SKEW",
     "DEFAULT_MAX_SIZE",
     "DEFAULT_POLICY",
+    "DEFAULT_VERIFY_OPTIONS",
     "FULL_ATTRIBUTES",
     "HIPKI_ATTRIBUTES",
     "LEGACY_SHA1_POLICY",
@@ -88,6 +96,7 @@ __all__ = [
     "CmsSignerCountError",
     "CmsTooLargeError",
     "CmsUsageError",
+    "CmsVerifyOptions",
     "ContentEncryption",
     "ContentMismatchError",
     "ContentTypeAttributeError",

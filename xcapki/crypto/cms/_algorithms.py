@@ -66,6 +66,20 @@ _ECDSA_NAMES: Final[dict[HashAlgorithm, str]] = {
 }
 _NULL_DER: Final = b"\x05\x00"
 
+NAMED_OIDS: Final = frozenset(
+    {
+        *_DIGEST_OIDS,
+        *_NEVER,
+        *_RSA_WITH,
+        *_ECDSA_WITH,
+        _RSA_ENCRYPTION,
+        _RSASSA_PSS,
+        _MGF1,
+        _EC_PUBLIC_KEY,
+    }
+)
+"""Every algorithm OID this module names, for the parser's table of common OIDs."""
+
 
 @dataclass(frozen=True, slots=True)
 class SignatureAlgorithm:

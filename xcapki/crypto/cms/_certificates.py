@@ -1,11 +1,10 @@
 """What the CMS code needs of a certificate, worked out once per certificate.
 
 A portal sees the same cards over and over, so parsing a card certificate,
-re-encoding its issuer name, finding its key identifier and loading its
-public key on every login is waste. Each is kept in a small bounded LRU
-keyed by the certificate's DER bytes (or the certificate, whose equality
-and hash are those of its DER); hostile inputs can only churn the caches,
-never grow them. ``functools.lru_cache`` is thread-safe.
+re-encoding its issuer name, finding its key identifier, loading its public
+key and hashing it on every login is waste. Each is a fact remembered in
+``PARSED_CERTIFICATES`` (xcapki.crypto.caches), the one bounded cache of
+parsed certificates, which also serves ``load_certificate``.
 """
 
 from __future__ import annotations
@@ -20,13 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.algorithms import HashAlgorithm
+from xcapki.crypto.caches import PARSED_CERTIFICATES
 from xcapki.crypto.cms import _algorithms
 from xcapki.crypto.cms.errors import AlgorithmNotAllowedError
+from xcapki.crypto.profile import load_certificate
 
 __all__ = ["SignerKey", "certificate_digest", "load_certificate", "sid_facts", "signer_key"]
-
-CACHE_SIZE: Final = 256
-"""Certificates remembered per cache: far more than the cards and CAs a portal sees at once."""
 
 SignerKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
@@ -41,15 +39,22 @@ class SidFacts:
     """The SubjectKeyIdentifier, else the RFC 5280 method-1 key id; None if the key is unusable."""
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def load_certificate(der: bytes) -> x509.Certificate:
-    """``cryptography``'s strict DER parse of ``der``; the same bytes give the same object."""
-    return x509.load_der_x509_certificate(der)
-
-
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def sid_facts(certificate: x509.Certificate) -> SidFacts:
     """Issuer DER, serial and key identifier of ``certificate``."""
+    return PARSED_CERTIFICATES.remembered(certificate, _sid_facts)
+
+
+def signer_key(certificate: x509.Certificate) -> SignerKey:
+    """The RSA or EC public key of ``certificate``, or ``AlgorithmNotAllowedError``."""
+    return PARSED_CERTIFICATES.remembered(certificate, _signer_key)
+
+
+def certificate_digest(certificate: x509.Certificate, algorithm: HashAlgorithm) -> bytes:
+    """The hash of the certificate's DER, as ESS signingCertificate(V2) names it."""
+    return PARSED_CERTIFICATES.remembered(certificate, _DIGESTS[algorithm])
+
+
+def _sid_facts(certificate: x509.Certificate) -> SidFacts:
     key_id: bytes | None
     try:
         extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
@@ -70,9 +75,7 @@ def sid_facts(certificate: x509.Certificate) -> SidFacts:
     )
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def signer_key(certificate: x509.Certificate) -> SignerKey:
-    """The RSA or EC public key of ``certificate``, or ``AlgorithmNotAllowedError``."""
+def _signer_key(certificate: x509.Certificate) -> SignerKey:
     try:
         key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -87,7 +90,9 @@ def signer_key(certificate: x509.Certificate) -> SignerKey:
     return key
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def certificate_digest(certificate: x509.Certificate, algorithm: HashAlgorithm) -> bytes:
-    """The hash of the certificate's DER, as ESS signingCertificate(V2) names it."""
+def _digest(algorithm: HashAlgorithm, certificate: x509.Certificate) -> bytes:
     return _algorithms.digest(algorithm, certificate.public_bytes(Encoding.DER))
+
+
+_DIGESTS: Final = {algorithm: functools.partial(_digest, algorithm) for algorithm in HashAlgorithm}
+"""One fact per hash algorithm, so each digest is remembered apart."""

@@ -15,7 +15,6 @@ caught here and becomes a ``CmsMalformedError``; the checks that follow
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from asn1crypto import cms, core, tsp
 from cryptography import x509
 
 from xcapki.crypto import oids
+from xcapki.crypto.cms import _algorithms
 from xcapki.crypto.cms._attributes import RawAttribute
 from xcapki.crypto.cms._certificates import load_certificate
 from xcapki.crypto.cms._der import check_der, read_header
@@ -414,9 +414,30 @@ def _decode(signed_der: bytes, raw: tuple[RawAttribute, ...]) -> ParsedAttribute
     )
 
 
-@functools.lru_cache(maxsize=256)
+_COMMON_OIDS: Final = {
+    core.ObjectIdentifier(dotted).dump(): dotted
+    for dotted in (
+        *_algorithms.NAMED_OIDS,
+        SIGNED_DATA,
+        ID_DATA,
+        CONTENT_TYPE,
+        MESSAGE_DIGEST,
+        SIGNING_TIME,
+        SIGNING_CERTIFICATE,
+        SIGNING_CERTIFICATE_V2,
+        ALGORITHM_PROTECTION,
+        oids.CMS_NONCE,
+        oids.CARD_SERIAL,
+    )
+}
+"""The DER of the OIDs every CMS carries (types, algorithms, attributes), fixed at import."""
+
+
 def _dotted(encoding: bytes) -> str:
-    """The dotted form of a DER OBJECT IDENTIFIER; the same few recur in every CMS."""
+    """The dotted form of a DER OBJECT IDENTIFIER; the common ones from a fixed table."""
+    known = _COMMON_OIDS.get(encoding)
+    if known is not None:
+        return known
     return str(core.ObjectIdentifier.load(encoding, strict=True).dotted)
 
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ParsedCms
-from xcapki.crypto.cms._policy import DEFAULT_POLICY, AlgorithmPolicy
-from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW, CmsSignature, inspect_cms
+from xcapki.crypto.cms._parse import ParsedCms
+from xcapki.crypto.cms._policy import AlgorithmPolicy
+from xcapki.crypto.cms._verify import CmsSignature, CmsVerifyOptions, inspect_cms, resolve_options
 from xcapki.crypto.errors import CertificateError, CmsError, PathValidationError
 
 if TYPE_CHECKING:
@@ -86,13 +86,14 @@ def verify_signed_data(
     validator: ChainValidator,
     content: bytes | None = None,
     content_digest: bytes | None = None,
-    policy: AlgorithmPolicy = DEFAULT_POLICY,
-    max_size: int = DEFAULT_MAX_SIZE,
+    policy: AlgorithmPolicy | None = None,
+    max_size: int | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_clock_skew: timedelta | None = None,
     extra_certificates: Sequence[x509.Certificate] = (),
     nonce: bytes | None = None,
     signer_certificate: x509.Certificate | None = None,
+    options: CmsVerifyOptions | None = None,
 ) -> VerifiedSignedData:
     """Verify the CMS, then validate the signer's path at ``now`` (default: the validator's clock).
 
@@ -106,13 +107,13 @@ def verify_signed_data(
         data,
         content=content,
         content_digest=content_digest,
-        policy=policy,
-        max_size=max_size,
         now=now,
-        max_clock_skew=max_clock_skew,
         extra_certificates=extra_certificates,
         nonce=nonce,
         signer_certificate=signer_certificate,
+        options=resolve_options(
+            options, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew
+        ),
     )
     if not signature.intact:
         return VerifiedSignedData(signature=signature, path=None, path_failure=None)

@@ -28,10 +28,10 @@ from xcapki.crypto.cms._algorithms import hash_from_oid
 from xcapki.crypto.cms._attributes import FULL_ATTRIBUTES, SignedAttributes
 from xcapki.crypto.cms._der import read_header
 from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ID_DATA, SIGNED_DATA, parse_cms
-from xcapki.crypto.cms._policy import DEFAULT_POLICY, AlgorithmPolicy
+from xcapki.crypto.cms._policy import AlgorithmPolicy
 from xcapki.crypto.cms._sign import SignerIdentifierType, sign_digest, signed_data_head
 from xcapki.crypto.cms._signed_data import VerifiedSignedData, verify_signed_data
-from xcapki.crypto.cms._verify import DEFAULT_CLOCK_SKEW
+from xcapki.crypto.cms._verify import CmsVerifyOptions, resolve_options
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
     CmsMalformedError,
@@ -183,12 +183,13 @@ def verify_stream(
     validator: ChainValidator,
     content: _Readable | None = None,
     out: _Writable | None = None,
-    max_size: int = DEFAULT_MAX_SIZE,
-    policy: AlgorithmPolicy = DEFAULT_POLICY,
+    max_size: int | None = None,
+    policy: AlgorithmPolicy | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_clock_skew: timedelta | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Progress | None = None,
+    options: CmsVerifyOptions | None = None,
 ) -> StreamedVerification:
     """Verify a CMS SignedData read from ``signature``, BER or DER, holding no content.
 
@@ -196,9 +197,13 @@ def verify_stream(
     ``content`` is the detached content, or for an attached signature a
     file that must hold the same bytes. ``out`` receives the signed content
     as it is hashed; whether to keep it is the caller's decision, once the
-    result says the signature is intact. The checks are ``verify_signed_data``'s.
+    result says the signature is intact. The checks and options are
+    ``verify_signed_data``'s.
     """
-    reader = _Reader(signature, limit=max_size)
+    chosen = resolve_options(
+        options, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew
+    )
+    reader = _Reader(signature, limit=chosen.max_size)
     walked = _walk(reader, chunk_size=chunk_size, out=out, progress=progress)
     parsed = parse_cms(walked.detached_der, max_size=len(walked.detached_der))
     hashers = walked.hashers
@@ -231,9 +236,8 @@ def verify_stream(
         parsed,
         validator=validator,
         content_digest=content_digest,
-        policy=policy,
         now=now,
-        max_clock_skew=max_clock_skew,
+        options=chosen,
     )
     return StreamedVerification(result=result, content_size=content_size, detached=walked.detached)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -48,9 +49,50 @@ from xcapki.crypto.cms.errors import (
     SigningTimeSkewError,
     UnexpectedSignerError,
 )
-from xcapki.crypto.defaults import DEFAULT_CLOCK_SKEW
+from xcapki.crypto.defaults import DEFAULT_CLOCK_SKEW, with_given
 
-__all__ = ["DEFAULT_CLOCK_SKEW", "CmsSignature", "inspect_cms", "verify_cms"]
+__all__ = [
+    "DEFAULT_CLOCK_SKEW",
+    "DEFAULT_VERIFY_OPTIONS",
+    "CmsSignature",
+    "CmsVerifyOptions",
+    "inspect_cms",
+    "resolve_options",
+    "verify_cms",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CmsVerifyOptions:
+    """How a CMS signature is judged, whatever it says: the options ``verify_cms``,
+    ``inspect_cms``, ``verify_signed_data``, ``verify_stream`` and the login verifier
+    share, each default defined here once.
+
+    ``policy`` is the algorithm allow-list; ``max_size`` bounds the DER (a
+    ``ParsedCms`` was bounded by its parse); ``max_clock_skew`` is tolerated
+    between a signingTime and ``now``.
+    """
+
+    policy: AlgorithmPolicy = DEFAULT_POLICY
+    max_size: int = DEFAULT_MAX_SIZE
+    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+
+
+DEFAULT_VERIFY_OPTIONS: Final = CmsVerifyOptions()
+
+
+def resolve_options(
+    options: CmsVerifyOptions | None,
+    *,
+    policy: AlgorithmPolicy | None,
+    max_size: int | None,
+    max_clock_skew: timedelta | None,
+) -> CmsVerifyOptions:
+    """``options`` (default: ``DEFAULT_VERIFY_OPTIONS``) with each keyword given in its place."""
+    base = DEFAULT_VERIFY_OPTIONS if options is None else options
+    if not isinstance(base, CmsVerifyOptions):
+        raise CmsUsageError("options must be a CmsVerifyOptions")
+    return with_given(base, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,13 +121,14 @@ def verify_cms(
     data: bytes | ParsedCms,
     *,
     content: bytes | None = None,
-    policy: AlgorithmPolicy = DEFAULT_POLICY,
-    max_size: int = DEFAULT_MAX_SIZE,
+    policy: AlgorithmPolicy | None = None,
+    max_size: int | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_clock_skew: timedelta | None = None,
     extra_certificates: Sequence[x509.Certificate] = (),
     nonce: bytes | None = None,
     signer_certificate: x509.Certificate | None = None,
+    options: CmsVerifyOptions | None = None,
 ) -> CmsSignature:
     """Verify a DER CMS SignedData, or raise the ``CmsError`` naming the first failure.
 
@@ -97,17 +140,21 @@ def verify_cms(
     the certificate the signer identifier names; it is also searched for
     the signer, like ``extra_certificates``. ``now`` turns on the
     signingTime check (within ``max_clock_skew``).
+
+    ``policy``, ``max_size`` and ``max_clock_skew`` are those of ``options``
+    (default ``DEFAULT_VERIFY_OPTIONS``: ``DEFAULT_POLICY``, 1 MiB, 5 minutes)
+    unless given here.
     """
     signature = inspect_cms(
         data,
         content=content,
-        policy=policy,
-        max_size=max_size,
         now=now,
-        max_clock_skew=max_clock_skew,
         extra_certificates=extra_certificates,
         nonce=nonce,
         signer_certificate=signer_certificate,
+        options=resolve_options(
+            options, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew
+        ),
     )
     if signature.failure is not None:
         raise signature.failure
@@ -119,13 +166,14 @@ def inspect_cms(
     *,
     content: bytes | None = None,
     content_digest: bytes | None = None,
-    policy: AlgorithmPolicy = DEFAULT_POLICY,
-    max_size: int = DEFAULT_MAX_SIZE,
+    policy: AlgorithmPolicy | None = None,
+    max_size: int | None = None,
     now: datetime | None = None,
-    max_clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    max_clock_skew: timedelta | None = None,
     extra_certificates: Sequence[x509.Certificate] = (),
     nonce: bytes | None = None,
     signer_certificate: x509.Certificate | None = None,
+    options: CmsVerifyOptions | None = None,
 ) -> CmsSignature:
     """Like ``verify_cms``, but a broken digest or signature comes back as ``intact=False``.
 
@@ -140,16 +188,18 @@ def inspect_cms(
     ``content_digest`` stands in for a detached content too large to hold: its
     digest with the SignerInfo's digest algorithm (xcapki.crypto.cms._stream
     hashes the content while reading it); the result's ``content`` is then empty.
+    The options are ``verify_cms``'s.
     """
+    chosen = resolve_options(
+        options, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew
+    )
     try:
         return _inspect(
             data,
+            chosen,
             content=content,
             content_digest=content_digest,
-            policy=policy,
-            max_size=max_size,
             now=now,
-            max_clock_skew=max_clock_skew,
             extra_certificates=extra_certificates,
             nonce=nonce,
             signer_certificate=signer_certificate,
@@ -165,18 +215,17 @@ def inspect_cms(
 
 def _inspect(
     data: bytes | ParsedCms,
+    options: CmsVerifyOptions,
     *,
     content: bytes | None,
     content_digest: bytes | None,
-    policy: AlgorithmPolicy,
-    max_size: int,
     now: datetime | None,
-    max_clock_skew: timedelta,
     extra_certificates: Sequence[x509.Certificate],
     nonce: bytes | None,
     signer_certificate: x509.Certificate | None,
 ) -> CmsSignature:
-    parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=max_size)
+    policy = options.policy
+    parsed = data if isinstance(data, ParsedCms) else parse_cms(data, max_size=options.max_size)
     signer = parsed.signer
     if content_digest is not None and (content is not None or parsed.content is not None):
         raise CmsUsageError("content_digest stands for a detached content; pass one or the other")
@@ -199,7 +248,7 @@ def _inspect(
         signed_bytes = signed_content if content_digest is None else content_digest
     else:
         _check_algorithm_protection(attributes, signer)
-        _check_attributes(attributes, now, max_clock_skew)
+        _check_attributes(attributes, now, options.max_clock_skew)
         signed_bytes = attributes.signed_der
         failure = _digest_failure(
             attributes, digest_algorithm, signed_content, content_digest=content_digest

@@ -8,6 +8,7 @@ four ``RevocationMode``s, and returns a frozen ``ValidatedPath``. Failures are
 
 from __future__ import annotations
 
+from xcapki.crypto.validation._options import DEFAULT_VALIDATOR_OPTIONS, ValidatorOptions
 from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     CertificateStatus,
@@ -42,6 +43,7 @@ from xcapki.crypto.validation.errors import (
 )
 
 __all__ = [
+    "DEFAULT_VALIDATOR_OPTIONS",
     "MAX_HELPERS_PER_NAME",
     "MAX_HELPER_CERTIFICATES",
     "NOT_CHECKED",
@@ -65,6 +67,7 @@ __all__ = [
     "UntrustedRevocationError",
     "UntrustedRootError",
     "ValidatedPath",
+    "ValidatorOptions",
     "ValidatorStatistics",
     "ValidatorUsageError",
     "WeakAlgorithmError",

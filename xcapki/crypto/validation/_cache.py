@@ -1,20 +1,20 @@
 """The validator's memory between validations, safe to share between threads.
 
-Four caches, each bounded and each entry valid only inside the time window its
-source allows: CRLs until their nextUpdate, per-certificate GOOD verdicts
-between the answer's thisUpdate and nextUpdate, validated intermediate
-paths until the first of their certificates' expiry and their revocation
-answers' nextUpdate, and the leaves the fast path checked (signature,
-extensions, name) under a cached CA, within their validity. Nothing else is
-remembered, so a revoked intermediate is noticed at the latest when its last
-GOOD answer runs out.
+Five caches, each a ``BoundedCache`` and each entry valid only inside the
+time window its source allows: CRLs until their nextUpdate, per-certificate
+GOOD verdicts between the answer's thisUpdate and nextUpdate, validated
+intermediate paths until the first of their certificates' expiry and their
+revocation answers' nextUpdate, the leaves the fast path checked (signature,
+extensions, name) under a cached CA, within their validity, and certificates
+read through the Taiwan profile (a function of the certificate's bytes and
+the validator's fixed trust store). Nothing else is remembered, so a revoked
+intermediate is noticed at the latest when its last GOOD answer runs out.
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -24,6 +24,9 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from xcapki.crypto.caches import BoundedCache, CacheStatistics, Window
+from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation._status import CertificateStatus, RevocationStatus
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "FetchCounter",
     "IntermediatePathCache",
     "IssuerKey",
+    "ProfileCache",
     "StatusCache",
     "Window",
 ]
@@ -42,57 +46,23 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Window:
-    """A closed interval of validation times in which a cached fact holds."""
+class _Tier(Generic[K, V]):
+    """One concern's cache: a ``BoundedCache`` and its statistics."""
 
-    not_before: datetime.datetime
-    not_after: datetime.datetime
-
-    def covers(self, moment: datetime.datetime) -> bool:
-        return self.not_before <= moment <= self.not_after
-
-
-class _Bounded(Generic[K, V]):
-    """A small LRU map of windowed entries behind a lock."""
+    __slots__ = ("_entries",)
 
     def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[K, tuple[Window, V]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedCache[K, V] = BoundedCache(capacity)
 
-    def get(self, key: K, moment: datetime.datetime) -> V | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            window, value = found
-            if not window.covers(moment):
-                if moment > window.not_after:
-                    del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: K, window: Window, value: V) -> None:
-        if window.not_after < window.not_before:
-            return
-        with self._lock:
-            self._entries[key] = (window, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+    def statistics(self) -> CacheStatistics:
+        return self._entries.statistics()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
+        return len(self._entries)
 
 
-class CrlCache:
+class CrlCache(_Tier[tuple[str, ...], list[crl.CertificateList]]):
     """CRLs by the tuple of URLs they were fetched from, until their nextUpdate."""
-
-    def __init__(self, capacity: int) -> None:
-        self._entries: _Bounded[tuple[str, ...], list[crl.CertificateList]] = _Bounded(capacity)
 
     def get(
         self, urls: tuple[str, ...], moment: datetime.datetime
@@ -107,15 +77,12 @@ class CrlCache:
         if any(n is None for n in next_updates):
             return
         self._entries.put(
-            urls, Window(not_before=max(this_updates), not_after=min(next_updates)), crls
+            urls, crls, Window(not_before=max(this_updates), not_after=min(next_updates))
         )
 
 
-class StatusCache:
+class StatusCache(_Tier[bytes, RevocationStatus]):
     """GOOD verdicts by certificate SHA-256, inside their answer's update window."""
-
-    def __init__(self, capacity: int) -> None:
-        self._entries: _Bounded[bytes, RevocationStatus] = _Bounded(capacity)
 
     def get(self, cert_sha256: bytes, moment: datetime.datetime) -> RevocationStatus | None:
         return self._entries.get(cert_sha256, moment)
@@ -124,10 +91,7 @@ class StatusCache:
         if status.this_update is None or status.next_update is None:
             return
         window = Window(not_before=status.this_update, not_after=status.next_update)
-        self._entries.put(cert_sha256, window, status)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        self._entries.put(cert_sha256, status, window)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,20 +122,14 @@ class CachedIntermediatePath:
     window: Window
 
 
-class IntermediatePathCache:
+class IntermediatePathCache(_Tier[bytes, CachedIntermediatePath]):
     """Validated intermediate paths by the issuing CA's certificate SHA-256."""
-
-    def __init__(self, capacity: int) -> None:
-        self._entries: _Bounded[bytes, CachedIntermediatePath] = _Bounded(capacity)
 
     def get(self, issuer_sha256: bytes, moment: datetime.datetime) -> CachedIntermediatePath | None:
         return self._entries.get(issuer_sha256, moment)
 
     def put(self, issuer_sha256: bytes, entry: CachedIntermediatePath) -> None:
-        self._entries.put(issuer_sha256, entry.window, entry)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        self._entries.put(issuer_sha256, entry, entry.window)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,17 +146,30 @@ class CheckedLeaf:
     issuer_name_der: bytes
 
 
-class CheckedLeafCache:
+class CheckedLeafCache(_Tier[bytes, CheckedLeaf]):
     """Checked leaves by their SHA-256, within their validity period widened by the skew."""
-
-    def __init__(self, capacity: int) -> None:
-        self._entries: _Bounded[bytes, CheckedLeaf] = _Bounded(capacity)
 
     def get(self, leaf_sha256: bytes, moment: datetime.datetime) -> CheckedLeaf | None:
         return self._entries.get(leaf_sha256, moment)
 
     def put(self, leaf_sha256: bytes, validity: Window, leaf: CheckedLeaf) -> None:
-        self._entries.put(leaf_sha256, validity, leaf)
+        self._entries.put(leaf_sha256, leaf, validity)
+
+
+class ProfileCache(_Tier[x509.Certificate, TaiwanCertificate]):
+    """Certificates read through the Taiwan profile, by certificate (equal when their DER is)."""
+
+    def read(self, certificate: x509.Certificate, trust_store: TrustStore) -> TaiwanCertificate:
+        """The profile of ``certificate`` under ``trust_store``; ``CertificateError`` if refused.
+
+        One cache serves one validator, whose trust store never changes, so
+        the certificate alone is the key; a refusal is not remembered.
+        """
+        profile = self._entries.get(certificate)
+        if profile is None:
+            profile = TaiwanCertificate.from_certificate(certificate, trust_store=trust_store)
+            self._entries.put(certificate, profile)
+        return profile
 
 
 class FetchCounter:

@@ -22,7 +22,7 @@ import asyncio
 import datetime
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -51,12 +51,8 @@ from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 from pyhanko_certvalidator.validate import async_validate_path
 
-from xcapki.crypto.defaults import (
-    DEFAULT_CACHE_CAPACITY,
-    DEFAULT_CLOCK_SKEW,
-    DEFAULT_FETCH_TIMEOUT,
-    DEFAULT_MAX_CRL_BYTES,
-)
+from xcapki.crypto.caches import CacheStatistics
+from xcapki.crypto.defaults import Clock, system_clock, with_given
 from xcapki.crypto.errors import CertificateError
 from xcapki.crypto.profile import TaiwanCertificate, certificate_der
 from xcapki.crypto.trust import TrustRole, TrustStore
@@ -67,6 +63,7 @@ from xcapki.crypto.validation._cache import (
     CrlCache,
     FetchCounter,
     IntermediatePathCache,
+    ProfileCache,
     StatusCache,
     Window,
 )
@@ -78,6 +75,7 @@ from xcapki.crypto.validation._fetchers import (
     RecordingOcspFetcher,
     crl_urls,
 )
+from xcapki.crypto.validation._options import DEFAULT_VALIDATOR_OPTIONS, ValidatorOptions
 from xcapki.crypto.validation._status import (
     NOT_CHECKED,
     CertificateStatus,
@@ -118,14 +116,16 @@ _LEGACY_MODE: Final = {
 }
 
 
-def system_clock() -> datetime.datetime:
-    """The current UTC time."""
-    return datetime.datetime.now(datetime.UTC)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValidatorStatistics:
-    """Counters since the validator was built: network requests and cache reuse."""
+    """Counters since the validator was built: network requests and cache reuse.
+
+    ``path_cache_hits`` and ``status_cache_hits`` count validations that
+    reused a cached path or verdict; each cache's own lookups are in its
+    ``CacheStatistics``: ``paths`` (root -> issuing CA), ``statuses`` (GOOD
+    verdicts), ``revocation_lists`` (CRLs), ``checked_leaves`` (leaves the
+    fast path checked) and ``profiles`` (certificates read by ``profile``).
+    """
 
     ocsp_requests: int
     crl_requests: int
@@ -134,6 +134,11 @@ class ValidatorStatistics:
     fast_path_hits: int
     cached_paths: int
     cached_statuses: int
+    paths: CacheStatistics
+    statuses: CacheStatistics
+    revocation_lists: CacheStatistics
+    checked_leaves: CacheStatistics
+    profiles: CacheStatistics
 
 
 class ChainValidator:
@@ -150,6 +155,7 @@ class ChainValidator:
 
     __slots__ = (
         "_algorithm_policy",
+        "_checked_leaves",
         "_clock",
         "_clock_skew",
         "_counter",
@@ -158,7 +164,9 @@ class ChainValidator:
         "_fetch_timeout",
         "_intermediates",
         "_max_crl_bytes",
+        "_options",
         "_path_cache",
+        "_profile_cache",
         "_revocation_mode",
         "_status_cache",
         "_trust_manager",
@@ -169,14 +177,31 @@ class ChainValidator:
         self,
         trust_store: TrustStore,
         *,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        fetch_timeout: datetime.timedelta = DEFAULT_FETCH_TIMEOUT,
-        clock_skew: datetime.timedelta = DEFAULT_CLOCK_SKEW,
-        clock: Callable[[], datetime.datetime] = system_clock,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
-        fast_path: bool = True,
-        max_crl_bytes: int = DEFAULT_MAX_CRL_BYTES,
+        revocation_mode: RevocationMode | None = None,
+        fetch_timeout: datetime.timedelta | None = None,
+        clock_skew: datetime.timedelta | None = None,
+        clock: Clock = system_clock,
+        cache_capacity: int | None = None,
+        fast_path: bool | None = None,
+        max_crl_bytes: int | None = None,
+        options: ValidatorOptions | None = None,
     ) -> None:
+        if options is not None and not isinstance(options, ValidatorOptions):
+            raise ValidatorUsageError("options must be a ValidatorOptions")
+        chosen = with_given(
+            options or DEFAULT_VALIDATOR_OPTIONS,
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            cache_capacity=cache_capacity,
+            fast_path=fast_path,
+            max_crl_bytes=max_crl_bytes,
+        )
+        revocation_mode = chosen.revocation_mode
+        fetch_timeout = chosen.fetch_timeout
+        clock_skew = chosen.clock_skew
+        cache_capacity = chosen.cache_capacity
+        max_crl_bytes = chosen.max_crl_bytes
         if not isinstance(trust_store, TrustStore):
             raise ValidatorUsageError(
                 "trust_store must be a TrustStore; build one with TrustStore.bundled()"
@@ -197,6 +222,7 @@ class ChainValidator:
                 "start from TrustStore.bundled() or add roots with with_roots()"
             )
         self._trust_store = trust_store
+        self._options = chosen
         self._revocation_mode = revocation_mode
         self._fetch_timeout = fetch_timeout
         self._max_crl_bytes = max_crl_bytes
@@ -209,6 +235,8 @@ class ChainValidator:
         self._crl_cache = CrlCache(cache_capacity)
         self._status_cache = StatusCache(cache_capacity)
         self._path_cache = IntermediatePathCache(cache_capacity)
+        self._checked_leaves = CheckedLeafCache(cache_capacity)
+        self._profile_cache = ProfileCache(cache_capacity)
         self._counter = FetchCounter()
         self._algorithm_policy = DisallowWeakAlgorithmsPolicy()  # type: ignore[no-untyped-call]
         self._fast_path = (
@@ -216,19 +244,24 @@ class ChainValidator:
                 trust_store=trust_store,
                 path_cache=self._path_cache,
                 status_cache=self._status_cache,
-                checked_leaves=CheckedLeafCache(cache_capacity),
+                checked_leaves=self._checked_leaves,
                 counter=self._counter,
                 policy=self._algorithm_policy,
                 clock_skew=clock_skew,
                 checking=revocation_mode is not RevocationMode.OFF,
             )
-            if fast_path
+            if chosen.fast_path
             else None
         )
 
     @property
     def trust_store(self) -> TrustStore:
         return self._trust_store
+
+    @property
+    def options(self) -> ValidatorOptions:
+        """The options this validator was built with, keyword arguments applied."""
+        return self._options
 
     @property
     def revocation_mode(self) -> RevocationMode:
@@ -253,7 +286,22 @@ class ChainValidator:
             fast_path_hits=counter.fast_path_hits,
             cached_paths=len(self._path_cache),
             cached_statuses=len(self._status_cache),
+            paths=self._path_cache.statistics(),
+            statuses=self._status_cache.statistics(),
+            revocation_lists=self._crl_cache.statistics(),
+            checked_leaves=self._checked_leaves.statistics(),
+            profiles=self._profile_cache.statistics(),
         )
+
+    def profile(self, certificate: x509.Certificate) -> TaiwanCertificate:
+        """``certificate`` read through the Taiwan profile under this validator's trust store.
+
+        The same as ``TaiwanCertificate.from_certificate(certificate,
+        trust_store=validator.trust_store)``, remembered per certificate (a
+        portal sees the same cards over and over). Raises ``CertificateError``
+        for a certificate the profile refuses.
+        """
+        return self._profile_cache.read(certificate, self._trust_store)
 
     def validate(
         self,

@@ -39,16 +39,14 @@ from typing import Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from xcapki.algorithms import SignatureScheme
 from xcapki.crypto.cms import AlgorithmPolicy, EcCurve
-from xcapki.crypto.defaults import DEFAULT_CACHE_CAPACITY, DEFAULT_CLOCK_SKEW, DEFAULT_FETCH_TIMEOUT
 from xcapki.crypto.errors import CertificateError
-from xcapki.crypto.profile import TaiwanCertificate
+from xcapki.crypto.profile import TaiwanCertificate, load_certificate
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import (
     ChainValidator,
@@ -57,13 +55,12 @@ from xcapki.crypto.validation import (
     ValidatedPath,
 )
 from xcapki.login import errors
-from xcapki.login._caches import PathCache, ProfileCache
 from xcapki.login._checks import (
     build_chain_validator,
     check_store,
-    load_certificate,
     take_challenge,
     validated_path,
+    validator_options,
 )
 from xcapki.login.challenge import Clock, normalise_origin, system_clock
 from xcapki.login.checks import check_admitted, check_purpose
@@ -150,9 +147,7 @@ class WebEidValidator:
         "_clock",
         "_disallowed",
         "_origin",
-        "_paths",
         "_policy",
-        "_profiles",
         "_rules",
         "_skew",
         "_store",
@@ -169,11 +164,11 @@ class WebEidValidator:
         policy: LoginPolicy = DEFAULT_LOGIN_POLICY,
         disallowed_policies: frozenset[str] = DEFAULT_DISALLOWED_POLICIES,
         algorithms: AlgorithmPolicy | None = None,
-        revocation_mode: RevocationMode = RevocationMode.HARD_FAIL,
-        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        revocation_mode: RevocationMode | None = None,
+        clock_skew: timedelta | None = None,
         clock: Clock = system_clock,
-        fetch_timeout: timedelta = DEFAULT_FETCH_TIMEOUT,
-        cache_capacity: int = DEFAULT_CACHE_CAPACITY,
+        fetch_timeout: timedelta | None = None,
+        cache_capacity: int | None = None,
     ) -> None:
         normalised = normalise_origin(origin)
         if not normalised.startswith("https://"):
@@ -185,10 +180,12 @@ class WebEidValidator:
             raise errors.LoginConfigurationError(
                 "rules must be a WebEidRules and policy a LoginPolicy"
             )
-        if clock_skew < timedelta(0) or cache_capacity < 1:
-            raise errors.LoginConfigurationError(
-                "clock_skew must not be negative and cache_capacity must be at least 1"
-            )
+        options = validator_options(
+            revocation_mode=revocation_mode,
+            fetch_timeout=fetch_timeout,
+            clock_skew=clock_skew,
+            cache_capacity=cache_capacity,
+        )
         self._origin = normalised
         self._store = store
         self._rules = rules
@@ -197,17 +194,9 @@ class WebEidValidator:
         self._algorithms = algorithms or (
             policy.algorithms if rules is WebEidRules.TAIWAN_PROFILE else WEB_EID_ALGORITHMS
         )
-        self._skew = clock_skew
+        self._skew = options.clock_skew
         self._clock = clock
-        self._validator = build_chain_validator(
-            trust_store,
-            revocation_mode=revocation_mode,
-            fetch_timeout=fetch_timeout,
-            clock_skew=clock_skew,
-            clock=clock,
-        )
-        self._paths = PathCache(cache_capacity)
-        self._profiles = ProfileCache(cache_capacity)
+        self._validator = build_chain_validator(trust_store, options, clock)
 
     @property
     def origin(self) -> str:
@@ -241,7 +230,7 @@ class WebEidValidator:
             chain=path.chain,
             revocation=path.leaf_revocation,
             profile=profile,
-            identity=_identity(profile) if profile is not None else None,
+            identity=LoginIdentity.from_profile(profile) if profile is not None else None,
             challenge_id=record.challenge.challenge_id,
             origin=self._origin,
             app_version=parsed.app_version,
@@ -258,17 +247,12 @@ class WebEidValidator:
                     f"the certificate carries the disallowed policies {refused}"
                 )
             return None
-        profile = self._profiles.get(certificate)
-        if profile is None:
-            try:
-                profile = TaiwanCertificate.from_certificate(
-                    certificate, trust_store=self._validator.trust_store
-                )
-            except CertificateError as exc:
-                raise errors.PolicyRejectedError(
-                    f"the certificate does not follow the GPKI profile: {exc}"
-                ) from exc
-            self._profiles.put(certificate, profile)
+        try:
+            profile = self._validator.profile(certificate)
+        except CertificateError as exc:
+            raise errors.PolicyRejectedError(
+                f"the certificate does not follow the GPKI profile: {exc}"
+            ) from exc
         check_purpose(profile, self._policy.purpose)
         check_admitted(profile, self._policy)
         return profile
@@ -285,8 +269,7 @@ class WebEidValidator:
                 f"the certificate is valid from {certificate.not_valid_before_utc.isoformat()}",
                 valid_from=certificate.not_valid_before_utc,
             )
-        fingerprint = certificate.fingerprint(hashes.SHA256())
-        return validated_path(self._validator, self._paths, certificate, fingerprint, now)
+        return validated_path(self._validator, certificate, now)
 
     # step 7
     def _signature(
@@ -328,9 +311,14 @@ def _certificate(token: AuthToken) -> x509.Certificate:
     """The certificate, its extensions read now: ``cryptography`` parses them lazily, so a
     malformed or repeated one would otherwise raise its own error in a later step."""
     try:
-        certificate = load_certificate(token.certificate_der)
+        certificate = load_certificate(token.certificate_der, pem=False)
         certificate.extensions  # noqa: B018
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except (
+        CertificateError,
+        ValueError,
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ) as exc:
         raise CertificateDecodingError(
             f"the token's unverifiedCertificate is not a well-formed X.509 certificate ({exc})"
         ) from exc
@@ -421,17 +409,3 @@ def _rsa_padding(algorithm: WebEidAlgorithm) -> padding.AsymmetricPadding:
         digest = algorithm.hash_algorithm.new()
         return padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
     return padding.PKCS1v15()
-
-
-def _identity(profile: TaiwanCertificate) -> LoginIdentity:
-    return LoginIdentity(
-        authority=profile.authority,
-        organisation_name=profile.organisation_name,
-        unified_business_number=profile.unified_business_number,
-        organisation_oid=profile.organisation_oid,
-        subject_class=profile.subject_class,
-        card_serial=profile.card_serial,
-        certificate_serial=profile.serial_number,
-        certificate_fingerprint=profile.fingerprint_sha256,
-        not_after=profile.not_after,
-    )
