@@ -1,7 +1,7 @@
 """The strict parse of a CMS SignedData (docs/login-checks.md step 1), done once.
 
 ``parse_cms`` checks size and strict DER, then walks the SignedData skeleton
-itself, by tag and position, over the original bytes: one SignedData, one
+by tag and position over the original bytes (both with ``_der``): one SignedData, one
 SignerInfo, id-data content, consistent versions. Nothing is re-encoded:
 the signed attributes' SET OF, the content and each certificate are slices
 of the input (certificates go to ``cryptography``, cached by their bytes).

@@ -25,7 +25,6 @@ from cryptography import x509
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto import _der
-from xcapki.crypto._der import END_OF_CONTENTS, header, indefinite_header, tlv
 from xcapki.crypto.cms._algorithms import hash_from_oid
 from xcapki.crypto.cms._attributes import FULL_ATTRIBUTES, SignedAttributes
 from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ID_DATA, SIGNED_DATA, parse_cms
@@ -137,24 +136,24 @@ def sign_stream(
         content_size = _pump(source, chunk_size, hasher.update, progress)
     else:
         write(
-            indefinite_header(_der.SEQUENCE)
+            _der.indefinite_header(_der.SEQUENCE)
             + _SIGNED_DATA_OID
-            + indefinite_header(_EXPLICIT_0)
-            + indefinite_header(_der.SEQUENCE)
+            + _der.indefinite_header(_EXPLICIT_0)
+            + _der.indefinite_header(_der.SEQUENCE)
             + signed_data_head(hash_algorithm, signer_identifier)
-            + indefinite_header(_der.SEQUENCE)
+            + _der.indefinite_header(_der.SEQUENCE)
             + _ID_DATA_OID
-            + indefinite_header(_EXPLICIT_0)
-            + indefinite_header(_CONSTRUCTED_OCTET_STRING)
+            + _der.indefinite_header(_EXPLICIT_0)
+            + _der.indefinite_header(_CONSTRUCTED_OCTET_STRING)
         )
 
         def segment(chunk: bytes) -> None:
             hasher.update(chunk)
-            write(header(_der.OCTET_STRING, len(chunk)))
+            write(_der.header(_der.OCTET_STRING, len(chunk)))
             write(chunk)
 
         content_size = _pump(source, chunk_size, segment, progress)
-        write(END_OF_CONTENTS * 3)
+        write(_der.END_OF_CONTENTS * 3)
     signed = sign_digest(
         hasher.digest(),
         signer,
@@ -168,7 +167,7 @@ def sign_stream(
     if detached:
         write(signed)
     else:
-        write(b"".join(_signed_data_fields(signed)[3:]) + END_OF_CONTENTS * 3)
+        write(b"".join(_signed_data_fields(signed)[3:]) + _der.END_OF_CONTENTS * 3)
     return StreamedSignature(size=written, content_size=content_size, detached=detached)
 
 
@@ -289,7 +288,7 @@ class _Reader:
     def end_of_contents(self) -> bool:
         """Consume an end-of-contents marker if one is next."""
         marker = self.read(2)
-        if marker == END_OF_CONTENTS:
+        if marker == _der.END_OF_CONTENTS:
             return True
         self._pushed = marker + self._pushed
         self.position -= 2
@@ -427,10 +426,10 @@ def _walk(
     info.close("the ContentInfo")
     if reader.next_byte() is not None:
         raise _malformed("bytes after the SignedData", reader.position)
-    fields = version + digest_algorithms + tlv(_der.SEQUENCE, econtent_type)
-    body = _SIGNED_DATA_OID + tlv(_EXPLICIT_0, tlv(_der.SEQUENCE, fields + b"".join(rest)))
+    fields = version + digest_algorithms + _der.tlv(_der.SEQUENCE, econtent_type) + b"".join(rest)
+    body = _SIGNED_DATA_OID + _der.tlv(_EXPLICIT_0, _der.tlv(_der.SEQUENCE, fields))
     return _Walked(
-        detached_der=tlv(_der.SEQUENCE, body),
+        detached_der=_der.tlv(_der.SEQUENCE, body),
         hashers=hashers,
         content_size=content_size,
         detached=detached,
