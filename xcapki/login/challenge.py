@@ -16,11 +16,11 @@ import hmac
 import json
 import re
 import secrets
-import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from xcapki._origin import OriginError, parse_origin
 from xcapki.crypto.defaults import Clock, system_clock
 from xcapki.login.errors import LoginConfigurationError
 
@@ -49,7 +49,6 @@ MESSAGE_HEADER: Final = "xcapki login challenge v1"
 CHALLENGE_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID_BYTES: Final = 18
 _SESSION_DOMAIN: Final = b"xcapki login session v1\x00"
-_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
 
 
 def normalise_origin(origin: str) -> str:
@@ -58,35 +57,10 @@ def normalise_origin(origin: str) -> str:
     Raises ``LoginConfigurationError`` for anything that is not an http(s)
     origin without path, query, fragment or credentials.
     """
-    if not isinstance(origin, str) or not origin.isascii():
-        raise LoginConfigurationError(
-            "the origin must be an ASCII string such as 'https://portal.example.tw' "
-            "(write internationalised host names in punycode)"
-        )
     try:
-        parts = urllib.parse.urlsplit(origin)
-        port = parts.port
-    except ValueError as exc:
-        raise LoginConfigurationError(f"the origin {origin!r} is not a URL ({exc})") from exc
-    if (
-        parts.scheme not in _DEFAULT_PORTS
-        or not parts.hostname
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-        or parts.username is not None
-        or parts.password is not None
-    ):
-        raise LoginConfigurationError(
-            f"the origin {origin!r} must be scheme://host[:port] with scheme http or https "
-            "and nothing after the host, e.g. 'https://portal.example.tw'"
-        )
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
-        return f"{parts.scheme}://{host}"
-    return f"{parts.scheme}://{host}:{port}"
+        return parse_origin(origin).serialised()
+    except OriginError as exc:
+        raise LoginConfigurationError(f"the origin {origin!r} {exc}") from None
 
 
 def session_digest(session_id: str) -> bytes:

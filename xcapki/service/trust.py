@@ -13,8 +13,8 @@ import os
 import re
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from xcapki._origin import Origin, OriginError, parse_origin
 from xcapki.service.errors import TrustListError
 
 __all__ = ["TrustList", "normalise_trust_entry"]
@@ -28,19 +28,13 @@ def _valid_host(host: str) -> bool:
     return len(host) <= 253 and bool(_HOSTNAME.match(host) or _IPV4.match(host))
 
 
-def _origin_parts(origin: str) -> tuple[str, str, int | None] | None:
-    """(scheme, host, port) of an origin string; None when it is not one."""
+def _origin(text: str) -> Origin | None:
+    """The origin ``text`` names, when its host is a plain name or IPv4 address; else None."""
     try:
-        parts = urlsplit(origin)
-        port = parts.port
-    except ValueError:
+        origin = parse_origin(text)
+    except OriginError:
         return None
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not _valid_host(host):
-        return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        return None
-    return parts.scheme, host, port
+    return origin if _valid_host(origin.host) else None
 
 
 def normalise_trust_entry(text: str) -> str | None:
@@ -48,11 +42,8 @@ def normalise_trust_entry(text: str) -> str | None:
     candidate = text.strip().lower().rstrip(".")
     if "://" not in candidate:
         return candidate if _valid_host(candidate) else None
-    parts = _origin_parts(candidate)
-    if parts is None:
-        return None
-    scheme, host, port = parts
-    return f"{scheme}://{host}" + ("" if port is None else f":{port}")
+    origin = _origin(candidate)
+    return None if origin is None else origin.serialised()
 
 
 _VERDICTS_KEPT = 256
@@ -110,14 +101,13 @@ class TrustList:
 
     def _judge(self, origin: str) -> str | None:
         """The verdict from the entries (called with the lock held)."""
-        parts = _origin_parts(origin.lower())
-        if parts is None:
+        parsed = _origin(origin.lower())
+        if parsed is None:
             return None
-        scheme, host, port = parts
-        exact = f"{scheme}://{host}" + ("" if port is None else f":{port}")
+        exact = parsed.serialised()
         if exact in self._entries:
             return exact
-        return host if scheme == "https" and host in self._entries else None
+        return parsed.host if parsed.scheme == "https" and parsed.host in self._entries else None
 
     def add(self, entry: str) -> None:
         """Trust ``entry`` (already normalised) and write the file."""

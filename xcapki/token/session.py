@@ -65,6 +65,18 @@ def read_pin_state(module: Pkcs11Module, token: TokenInfo) -> PinState:
     return module.link.reread(token).pin_state
 
 
+def _wrong_pin(
+    module: Pkcs11Module, token: TokenInfo, rejected: PinIncorrectError, which: str
+) -> PinIncorrectError:
+    """The error for a PIN the card refused, with the PIN state it reports now and what to do."""
+    after = read_pin_state(module, token)
+    advice = _AFTER_WRONG_PIN.get(after, "check the PIN before trying again")
+    log.warning("wrong PIN for %s: PIN state now %s", token.describe(), after.value)
+    return PinIncorrectError(
+        f"the card rejected the {which}: {advice}", ckr=rejected.ckr, pin_state=after
+    )
+
+
 def _check_before_try(token: TokenInfo, *, spend_final_try: bool) -> None:
     state = token.pin_state
     if state is PinState.LOCKED:
@@ -114,12 +126,7 @@ def login(
                 raise
     except PinIncorrectError as exc:
         session._forget()
-        after = read_pin_state(module, fresh)
-        advice = _AFTER_WRONG_PIN.get(after, "check the PIN before trying again")
-        log.warning("wrong PIN for %s: PIN state now %s", fresh.describe(), after.value)
-        raise PinIncorrectError(
-            f"the card rejected the PIN: {advice}", ckr=exc.ckr, pin_state=after
-        ) from None
+        raise _wrong_pin(module, fresh, exc, "PIN") from None
     except BaseException:
         session._forget()
         raise
@@ -238,11 +245,7 @@ class TokenSession:
                     None if new_pin is None else new_pin.reveal().encode(),
                 )
             except PinIncorrectError as exc:
-                after = read_pin_state(self._module, fresh)
-                advice = _AFTER_WRONG_PIN.get(after, "check the PIN before trying again")
-                raise PinIncorrectError(
-                    f"the card rejected the current PIN: {advice}", ckr=exc.ckr, pin_state=after
-                ) from None
+                raise _wrong_pin(self._module, fresh, exc, "current PIN") from None
             finally:
                 writer.close(logout=False)
             if self._secret is not None and not pad:

@@ -1,7 +1,7 @@
 """The strict parse of a CMS SignedData (docs/login-checks.md step 1), done once.
 
 ``parse_cms`` checks size and strict DER, then walks the SignedData skeleton
-itself, by tag and position, over the original bytes: one SignedData, one
+by tag and position over the original bytes (both with ``_der``): one SignedData, one
 SignerInfo, id-data content, consistent versions. Nothing is re-encoded:
 the signed attributes' SET OF, the content and each certificate are slices
 of the input (certificates go to ``cryptography``, cached by their bytes).
@@ -17,17 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, TypeVar
 
 from asn1crypto import cms, core, tsp
 from cryptography import x509
 
-from xcapki.crypto import oids
+from xcapki.crypto import _der, oids
+from xcapki.crypto._der import Element, children
 from xcapki.crypto.cms import _algorithms
 from xcapki.crypto.cms._attributes import RawAttribute
 from xcapki.crypto.cms._certificates import load_certificate
-from xcapki.crypto.cms._der import check_der, read_header
 from xcapki.crypto.cms.errors import (
     CmsContentTypeError,
     CmsError,
@@ -60,22 +60,18 @@ ALGORITHM_PROTECTION: Final = "1.2.840.113549.1.9.52"
 
 _SHA1: Final = "1.3.14.3.2.26"
 
-_INTEGER: Final = 0x02
-_OCTET_STRING: Final = 0x04
-_OID: Final = 0x06
-_SEQUENCE: Final = 0x30
-_SET: Final = 0x31
+_UTC_TIME: Final = b"\x17"
+"""The tag of the UTCTime cards write as signingTime; read without the CHOICE around it."""
 _IMPLICIT_0: Final = 0x80
 _EXPLICIT_0: Final = 0xA0
 _IMPLICIT_1: Final = 0xA1
 _SIGNED_DATA_VERSIONS: Final = frozenset({1, 3, 4, 5})
 _ISSUER_AND_SERIAL_VERSION: Final = 1
 _KEY_ID_VERSION: Final = 3
+_CERTIFICATES_FIELD: Final = (_EXPLICIT_0, 3)
+"""SignedData.certificates (tag, depth): ``cryptography`` parses them as strict DER anyway."""
 
 _T = TypeVar("_T")
-
-_Element = tuple[int, int, int, int]
-"""(first tag byte, start of the element, start of its content, end)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +143,12 @@ def parse_cms(data: bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> ParsedCms:
             f"the CMS is {len(data)} bytes, above the limit of {max_size}; "
             "refuse it, or raise max_size if such signatures are expected"
         )
-    check_der(data)
+    if not data:
+        raise CmsMalformedError("the CMS is empty; the signer sent no signature")
+    try:
+        _der.check_strict(data, opaque=_CERTIFICATES_FIELD)
+    except _der.DerError as exc:
+        raise _not_der(exc) from None
     try:
         return _parse(data)
     except CmsError:
@@ -166,89 +167,84 @@ def _malformed(what: str) -> CmsMalformedError:
     )
 
 
-def _elements(data: bytes, start: int, end: int) -> list[_Element]:
-    """The elements between ``start`` and ``end`` (already checked as DER)."""
-    found = []
-    while start < end:
-        tag, content, stop = read_header(data, start, end)
-        found.append((tag, start, content, stop))
-        start = stop
-    return found
+def _not_der(error: _der.DerError) -> CmsMalformedError:
+    return CmsMalformedError(
+        f"the CMS is not strict DER ({error}); the signer must send a DER-encoded SignedData"
+    )
 
 
-def _expect(elements: list[_Element], index: int, tag: int, what: str) -> _Element:
-    if index >= len(elements) or elements[index][0] != tag:
+def _expect(elements: list[Element], index: int, tag: int, what: str) -> Element:
+    if index >= len(elements) or elements[index].tag != tag:
         raise _malformed(f"{what} missing or of the wrong type")
     return elements[index]
 
 
-def _integer(data: bytes, element: _Element, what: str) -> int:
-    _, _, content, end = element
-    if content == end:
+def _integer(data: bytes, element: Element, what: str) -> int:
+    if element.content == element.end:
         raise _malformed(f"{what} is an empty INTEGER")
-    return int.from_bytes(data[content:end], "big", signed=True)
+    return int.from_bytes(element.value(data), "big", signed=True)
 
 
-def _oid(data: bytes, element: _Element) -> str:
-    return _dotted(data[element[1] : element[3]])
+def _oid(data: bytes, element: Element) -> str:
+    return _dotted(element.encoding(data))
 
 
-def _algorithm(data: bytes, element: _Element, what: str) -> tuple[str, bytes]:
+def _algorithm(data: bytes, element: Element, what: str) -> tuple[str, bytes]:
     """(OID, parameters DER or b"") of an AlgorithmIdentifier."""
-    parts = _elements(data, element[2], element[3])
-    if not parts or parts[0][0] != _OID or len(parts) > 2:
+    parts = children(data, element)
+    if not parts or parts[0].tag != _der.OID or len(parts) > 2:
         raise _malformed(f"{what} is not an AlgorithmIdentifier")
-    params = b"" if len(parts) == 1 else data[parts[1][1] : parts[1][3]]
+    params = b"" if len(parts) == 1 else parts[1].encoding(data)
     return _oid(data, parts[0]), params
 
 
-def _only(data: bytes, element: _Element, tag: int, what: str) -> _Element:
+def _only(data: bytes, element: Element, tag: int, what: str) -> Element:
     """The single element inside an EXPLICIT wrapper."""
-    inner = _elements(data, element[2], element[3])
-    if len(inner) != 1 or inner[0][0] != tag:
+    inner = children(data, element)
+    if len(inner) != 1 or inner[0].tag != tag:
         raise _malformed(f"{what} does not hold exactly one element of the expected type")
     return inner[0]
 
 
 def _parse(data: bytes) -> ParsedCms:
-    info = _elements(data, 0, len(data))
-    if info[0][0] != _SEQUENCE:
+    content_info = _der.read_element(data, 0, len(data))
+    if content_info.tag != _der.SEQUENCE:
         raise _malformed("the ContentInfo is not a SEQUENCE")
-    info = _elements(data, info[0][2], info[0][3])
-    outer_type = _oid(data, _expect(info, 0, _OID, "the ContentInfo's contentType"))
+    info = children(data, content_info)
+    outer_type = _oid(data, _expect(info, 0, _der.OID, "the ContentInfo's contentType"))
     if outer_type != SIGNED_DATA:
         raise CmsContentTypeError(
             f"the ContentInfo holds {outer_type}, not signedData; the signer must send SignedData"
         )
     if len(info) != 2:
         raise _malformed("the ContentInfo has no content or extra fields")
-    signed_data = _only(data, _expect(info, 1, _EXPLICIT_0, "content"), _SEQUENCE, "content")
-    fields = _elements(data, signed_data[2], signed_data[3])
-    version = _integer(data, _expect(fields, 0, _INTEGER, "version"), "version")
-    digest_algorithms = _expect(fields, 1, _SET, "digestAlgorithms")
-    encap = _expect(fields, 2, _SEQUENCE, "encapContentInfo")
+    signed_data = _only(data, _expect(info, 1, _EXPLICIT_0, "content"), _der.SEQUENCE, "content")
+    fields = children(data, signed_data)
+    version = _integer(data, _expect(fields, 0, _der.INTEGER, "version"), "version")
+    digest_algorithms = _expect(fields, 1, _der.SET, "digestAlgorithms")
+    encap = _expect(fields, 2, _der.SEQUENCE, "encapContentInfo")
     position = 3
     certificates: tuple[x509.Certificate, ...] = ()
-    if position < len(fields) and fields[position][0] == _EXPLICIT_0:
+    if position < len(fields) and fields[position].tag == _EXPLICIT_0:
         certificates = _certificates(data, fields[position])
         position += 1
-    if position < len(fields) and fields[position][0] == _IMPLICIT_1:
+    if position < len(fields) and fields[position].tag == _IMPLICIT_1:
         position += 1
-    signer_infos = _expect(fields, position, _SET, "signerInfos")
+    signer_infos = _expect(fields, position, _der.SET, "signerInfos")
     if position + 1 != len(fields):
         raise _malformed("fields after signerInfos")
-    infos = _elements(data, signer_infos[2], signer_infos[3])
+    infos = children(data, signer_infos)
     if len(infos) != 1:
         raise CmsSignerCountError(
             f"the SignedData has {len(infos)} SignerInfos, exactly one is required"
         )
     content_type, content = _encapsulated(data, encap)
-    signer = _signer_info(data, _expect(infos, 0, _SEQUENCE, "the SignerInfo"))
+    signer = _signer_info(data, _expect(infos, 0, _der.SEQUENCE, "the SignerInfo"))
     if version not in _SIGNED_DATA_VERSIONS:
         raise CmsMalformedError(f"SignedData version {version} is not 1, 3, 4 or 5 (RFC 5652)")
     listed = {
         _algorithm(data, element, "a digestAlgorithms entry")[0]
-        for element in _elements(data, digest_algorithms[2], digest_algorithms[3])
+        for element in children(data, digest_algorithms)
     }
     if signer.digest_oid not in listed:
         raise CmsMalformedError(
@@ -264,52 +260,51 @@ def _parse(data: bytes) -> ParsedCms:
     )
 
 
-def _encapsulated(data: bytes, encap: _Element) -> tuple[str, bytes | None]:
-    parts = _elements(data, encap[2], encap[3])
-    content_type = _oid(data, _expect(parts, 0, _OID, "eContentType"))
+def _encapsulated(data: bytes, encap: Element) -> tuple[str, bytes | None]:
+    parts = children(data, encap)
+    content_type = _oid(data, _expect(parts, 0, _der.OID, "eContentType"))
     if content_type != ID_DATA:
         raise CmsContentTypeError(
             f"the signed content type is {content_type}, only id-data is accepted"
         )
     if len(parts) == 1:
         return content_type, None
-    if len(parts) != 2 or parts[1][0] != _EXPLICIT_0:
+    if len(parts) != 2 or parts[1].tag != _EXPLICIT_0:
         raise _malformed("the encapContentInfo has extra fields")
-    octets = _only(data, parts[1], _OCTET_STRING, "eContent")
-    return content_type, data[octets[2] : octets[3]]
+    return content_type, _only(data, parts[1], _der.OCTET_STRING, "eContent").value(data)
 
 
-def _certificates(data: bytes, choices: _Element) -> tuple[x509.Certificate, ...]:
+def _certificates(data: bytes, choices: Element) -> tuple[x509.Certificate, ...]:
     """X.509 certificates of the CertificateSet; other choices (tagged [0]-[3]) are skipped.
 
     Each certificate's original bytes go to ``cryptography``, which parses
     strict DER, through a cache: the card and CA certificates recur.
     """
     return tuple(
-        load_certificate(data[start:end])
-        for tag, start, _, end in _elements(data, choices[2], choices[3])
-        if tag == _SEQUENCE
+        load_certificate(choice.encoding(data))
+        for choice in children(data, choices)
+        if choice.tag == _der.SEQUENCE
     )
 
 
-def _signer_info(data: bytes, info: _Element) -> ParsedSignerInfo:
-    fields = _elements(data, info[2], info[3])
-    version = _integer(data, _expect(fields, 0, _INTEGER, "SignerInfo version"), "version")
+def _signer_info(data: bytes, info: Element) -> ParsedSignerInfo:
+    fields = children(data, info)
+    version = _integer(data, _expect(fields, 0, _der.INTEGER, "SignerInfo version"), "version")
     if len(fields) < 2:
         raise _malformed("the SignerInfo has no signer identifier")
     sid = fields[1]
     issuer = serial = key_id = None
-    if sid[0] == _SEQUENCE:
-        parts = _elements(data, sid[2], sid[3])
-        name = _expect(parts, 0, _SEQUENCE, "the issuer name")
-        serial_element = _expect(parts, 1, _INTEGER, "the serial number")
+    if sid.tag == _der.SEQUENCE:
+        parts = children(data, sid)
+        name = _expect(parts, 0, _der.SEQUENCE, "the issuer name")
+        serial_element = _expect(parts, 1, _der.INTEGER, "the serial number")
         if len(parts) != 2:
             raise _malformed("issuerAndSerialNumber has extra fields")
-        issuer = data[name[1] : name[3]]
+        issuer = name.encoding(data)
         serial = _integer(data, serial_element, "serialNumber")
         expected_version = _ISSUER_AND_SERIAL_VERSION
-    elif sid[0] == _IMPLICIT_0:
-        key_id = data[sid[2] : sid[3]]
+    elif sid.tag == _IMPLICIT_0:
+        key_id = sid.value(data)
         expected_version = _KEY_ID_VERSION
     else:
         raise _malformed("the signer identifier is neither issuerAndSerialNumber nor a key id")
@@ -318,20 +313,23 @@ def _signer_info(data: bytes, info: _Element) -> ParsedSignerInfo:
             f"SignerInfo version {version} does not fit its signer identifier "
             f"(RFC 5652 requires v{expected_version})"
         )
-    digest = _algorithm(data, _expect(fields, 2, _SEQUENCE, "digestAlgorithm"), "digestAlgorithm")
+    digest = _algorithm(
+        data, _expect(fields, 2, _der.SEQUENCE, "digestAlgorithm"), "digestAlgorithm"
+    )
     position = 3
     signed_der = signed_attributes = None
-    if position < len(fields) and fields[position][0] == _EXPLICIT_0:
-        _, start, content, end = fields[position]
-        signed_der = b"\x31" + data[start + 1 : end]
-        signed_attributes = _raw_attributes(data, content, end)
+    if position < len(fields) and fields[position].tag == _EXPLICIT_0:
+        attributes = fields[position]
+        # The signature covers the attributes re-tagged as the SET OF they are.
+        signed_der = bytes((_der.SET,)) + data[attributes.start + 1 : attributes.end]
+        signed_attributes = _raw_attributes(data, attributes)
         position += 1
     signature_oid, signature_params = _algorithm(
-        data, _expect(fields, position, _SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm"
+        data, _expect(fields, position, _der.SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm"
     )
-    signature = _expect(fields, position + 1, _OCTET_STRING, "signature")
+    signature = _expect(fields, position + 1, _der.OCTET_STRING, "signature")
     position += 2
-    if position < len(fields) and fields[position][0] == _IMPLICIT_1:
+    if position < len(fields) and fields[position].tag == _IMPLICIT_1:
         position += 1
     if position != len(fields):
         raise _malformed("the SignerInfo has extra fields")
@@ -343,31 +341,29 @@ def _signer_info(data: bytes, info: _Element) -> ParsedSignerInfo:
         digest_identifier=digest,
         signature_oid=signature_oid,
         signature_params=signature_params,
-        signature=data[signature[2] : signature[3]],
+        signature=signature.value(data),
         signed_der=signed_der,
         signed_attributes=signed_attributes,
     )
 
 
-def _raw_attributes(data: bytes, start: int, end: int) -> tuple[RawAttribute, ...]:
+def _raw_attributes(data: bytes, attributes: Element) -> tuple[RawAttribute, ...]:
     """Each Attribute's type and value encodings, in DER SET OF order or refused."""
-    elements = _elements(data, start, end)
-    encodings = [data[begin:stop] for _, begin, _, stop in elements]
+    found = children(data, attributes)
+    encodings = [attribute.encoding(data) for attribute in found]
     if encodings != sorted(encodings):
         raise CmsMalformedError(
             "the signed attributes are not in DER SET OF order; "
             "the signer must DER-encode the attributes it signs"
         )
     raw = []
-    for tag, _, content, stop in elements:
-        parts = _elements(data, content, stop) if tag == _SEQUENCE else []
-        if len(parts) != 2 or parts[0][0] != _OID or parts[1][0] != _SET:
+    for attribute in found:
+        parts = children(data, attribute) if attribute.tag == _der.SEQUENCE else []
+        if len(parts) != 2 or parts[0].tag != _der.OID or parts[1].tag != _der.SET:
             raise CmsMalformedError(
                 "a signed attribute is not SEQUENCE { OID, SET OF value }; the CMS is malformed"
             )
-        values = tuple(
-            data[begin:finish] for _, begin, _, finish in _elements(data, parts[1][2], parts[1][3])
-        )
+        values = tuple(value.encoding(data) for value in children(data, parts[1]))
         raw.append(RawAttribute(oid=_oid(data, parts[0]), values=values))
     return tuple(raw)
 
@@ -471,27 +467,16 @@ def _optional(
 
 def _octet_string(der: bytes, name: str) -> bytes:
     """The content of a value that must be one DER OCTET STRING."""
-    tag, content, end = read_header(der, 0, len(der))
-    if tag != _OCTET_STRING or end != len(der):
+    value = _der.read_element(der, 0, len(der))
+    if value.tag != _der.OCTET_STRING or value.end != len(der):
         raise CmsMalformedError(f"{name} is not an OCTET STRING; the CMS is malformed")
-    return der[content:]
+    return value.value(der)
 
 
 def _signing_time(der: bytes) -> datetime:
-    """signingTime; the DER UTCTime every card writes is read directly, the rest by asn1crypto."""
-    digits = der[2:-1]
-    if len(der) == 15 and der[:2] == b"\x17\x0d" and der[-1:] == b"Z" and digits.isdigit():
-        year = int(digits[0:2])
-        return datetime(
-            year + (1900 if year >= 50 else 2000),
-            int(digits[2:4]),
-            int(digits[4:6]),
-            int(digits[6:8]),
-            int(digits[8:10]),
-            int(digits[10:12]),
-            tzinfo=UTC,
-        )
-    value = cms.Time.load(der, strict=True).native
+    """signingTime, a UTCTime or GeneralizedTime read by asn1crypto; it must name UTC."""
+    kind = core.UTCTime if der[:1] == _UTC_TIME else cms.Time
+    value = kind.load(der, strict=True).native
     if not isinstance(value, datetime):
         raise SignedAttributeError("signingTime is not a time; the signer must send UTCTime")
     if value.utcoffset() is None:
@@ -503,7 +488,7 @@ def _signing_time(der: bytes) -> datetime:
 
 
 def _nonce(der: bytes) -> bytes:
-    if der[:1] == bytes((_OCTET_STRING,)):
+    if der[:1] == bytes((_der.OCTET_STRING,)):
         return _octet_string(der, "the nonce")
     value = core.load(der, strict=True).native
     if isinstance(value, bytes):

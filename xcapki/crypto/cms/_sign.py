@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto import oids
+from xcapki.crypto._der import SEQUENCE, SET, tlv
 from xcapki.crypto.cms import _parse
 from xcapki.crypto.cms._algorithms import digest, digest_identifier, signature_identifier
 from xcapki.crypto.cms._attributes import (
@@ -317,19 +318,11 @@ def _signed_attributes(
         encoded.append(_attribute(oids.CMS_NONCE, core.OctetString(nonce).dump()))
     if card_serial is not None:
         encoded.append(_attribute(oids.CARD_SERIAL, _card_serial(card_serial)))
-    return _tlv(0x31, b"".join(sorted(encoded)))
+    return tlv(SET, b"".join(sorted(encoded)))
 
 
 def _attribute(oid: str, value_der: bytes) -> bytes:
-    return _tlv(0x30, core.ObjectIdentifier(oid).dump() + _tlv(0x31, value_der))
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes((tag, size)) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + content
+    return tlv(SEQUENCE, core.ObjectIdentifier(oid).dump() + tlv(SET, value_der))
 
 
 def _time(signing_time: datetime | None) -> bytes:

@@ -24,9 +24,9 @@ from asn1crypto import cms, core
 from cryptography import x509
 
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
+from xcapki.crypto import _der
 from xcapki.crypto.cms._algorithms import hash_from_oid
 from xcapki.crypto.cms._attributes import FULL_ATTRIBUTES, SignedAttributes
-from xcapki.crypto.cms._der import read_header
 from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ID_DATA, SIGNED_DATA, parse_cms
 from xcapki.crypto.cms._policy import AlgorithmPolicy
 from xcapki.crypto.cms._sign import SignerIdentifierType, sign_digest, signed_data_head
@@ -66,14 +66,8 @@ Progress = Callable[[int], None]
 _MAX_DIGEST_ALGORITHMS: Final = 4
 _MAX_SEGMENT_DEPTH: Final = 8
 _MAX_DEPTH: Final = 48
-_INDEFINITE: Final = b"\x80"
-_END_OF_CONTENTS: Final = b"\x00\x00"
-_SEQUENCE: Final = 0x30
-_OID: Final = 0x06
-_OCTET_STRING: Final = 0x04
 _CONSTRUCTED_OCTET_STRING: Final = 0x24
 _EXPLICIT_0: Final = 0xA0
-_CONSTRUCTED: Final = 0x20
 _SIGNED_DATA_OID: Final = bytes(core.ObjectIdentifier(SIGNED_DATA).dump())
 _ID_DATA_OID: Final = bytes(core.ObjectIdentifier(ID_DATA).dump())
 
@@ -142,24 +136,24 @@ def sign_stream(
         content_size = _pump(source, chunk_size, hasher.update, progress)
     else:
         write(
-            _open(_SEQUENCE)
+            _der.indefinite_header(_der.SEQUENCE)
             + _SIGNED_DATA_OID
-            + _open(_EXPLICIT_0)
-            + _open(_SEQUENCE)
+            + _der.indefinite_header(_EXPLICIT_0)
+            + _der.indefinite_header(_der.SEQUENCE)
             + signed_data_head(hash_algorithm, signer_identifier)
-            + _open(_SEQUENCE)
+            + _der.indefinite_header(_der.SEQUENCE)
             + _ID_DATA_OID
-            + _open(_EXPLICIT_0)
-            + _open(_CONSTRUCTED_OCTET_STRING)
+            + _der.indefinite_header(_EXPLICIT_0)
+            + _der.indefinite_header(_CONSTRUCTED_OCTET_STRING)
         )
 
         def segment(chunk: bytes) -> None:
             hasher.update(chunk)
-            write(_header(_OCTET_STRING, len(chunk)))
+            write(_der.header(_der.OCTET_STRING, len(chunk)))
             write(chunk)
 
         content_size = _pump(source, chunk_size, segment, progress)
-        write(_END_OF_CONTENTS * 3)
+        write(_der.END_OF_CONTENTS * 3)
     signed = sign_digest(
         hasher.digest(),
         signer,
@@ -173,7 +167,7 @@ def sign_stream(
     if detached:
         write(signed)
     else:
-        write(b"".join(_signed_data_fields(signed)[3:]) + _END_OF_CONTENTS * 3)
+        write(b"".join(_signed_data_fields(signed)[3:]) + _der.END_OF_CONTENTS * 3)
     return StreamedSignature(size=written, content_size=content_size, detached=detached)
 
 
@@ -254,34 +248,12 @@ def _pump(
     return total
 
 
-def _length(size: int) -> bytes:
-    if size < 0x80:
-        return bytes((size,))
-    encoded = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(encoded),)) + encoded
-
-
-def _header(tag: int, size: int) -> bytes:
-    return bytes((tag,)) + _length(size)
-
-
-def _open(tag: int) -> bytes:
-    return bytes((tag,)) + _INDEFINITE
-
-
 def _signed_data_fields(content_info: bytes) -> list[bytes]:
     """The DER fields of the SignedData inside a DER ContentInfo."""
-    end = len(content_info)
-    _, start, _ = read_header(content_info, 0, end)
-    _, _, oid_end = read_header(content_info, start, end)
-    _, explicit_start, _ = read_header(content_info, oid_end, end)
-    _, position, stop = read_header(content_info, explicit_start, end)
-    fields = []
-    while position < stop:
-        _, _, field_end = read_header(content_info, position, stop)
-        fields.append(content_info[position:field_end])
-        position = field_end
-    return fields
+    outer = _der.read_element(content_info, 0, len(content_info))
+    _, explicit = _der.children(content_info, outer)
+    (signed_data,) = _der.children(content_info, explicit)
+    return [field.encoding(content_info) for field in _der.children(content_info, signed_data)]
 
 
 class _Reader:
@@ -320,7 +292,7 @@ class _Reader:
     def end_of_contents(self) -> bool:
         """Consume an end-of-contents marker if one is next."""
         marker = self.read(2)
-        if marker == _END_OF_CONTENTS:
+        if marker == _der.END_OF_CONTENTS:
             return True
         self._pushed = marker + self._pushed
         self.position -= 2
@@ -328,26 +300,10 @@ class _Reader:
 
     def header(self) -> tuple[bytes, int | None]:
         """(tag bytes, content length or None for indefinite)."""
-        tag = self.read(1)
-        if tag[0] & 0x1F == 0x1F:
-            while True:
-                more = self.read(1)
-                tag += more
-                if not more[0] & 0x80:
-                    break
-                if len(tag) > 5:
-                    raise _malformed("a tag number too large", self.position)
-        first = self.read(1)[0]
-        if first < 0x80:
-            return tag, first
-        if first == 0x80:
-            if not tag[0] & _CONSTRUCTED:
-                raise _malformed("a primitive element of indefinite length", self.position)
-            return tag, None
-        count = first & 0x7F
-        if count > 8:
-            raise _malformed("a length too large", self.position)
-        return tag, int.from_bytes(self.read(count), "big")
+        try:
+            return _der.read_stream_header(self.read)
+        except _der.DerError as exc:
+            raise _malformed(exc.reason, self.position) from None
 
 
 def _not_cms() -> NotCmsError:
@@ -399,7 +355,7 @@ def _element(reader: _Reader, budget: list[int], depth: int = 0) -> bytes:
     tag, length = reader.header()
     if depth > _MAX_DEPTH:
         raise _malformed("nesting too deep", reader.position)
-    if not tag[0] & _CONSTRUCTED:
+    if not tag[0] & _der.CONSTRUCTED:
         assert length is not None  # the reader refuses primitive indefinite lengths
         budget[0] -= length
         if budget[0] < 0:
@@ -414,7 +370,7 @@ def _element(reader: _Reader, budget: list[int], depth: int = 0) -> bytes:
         while inner.more():
             parts.append(_element(reader, budget, depth + 1))
         body = b"".join(parts)
-    return tag + _length(len(body)) + body
+    return tag + _der.encode_length(len(body)) + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,11 +385,11 @@ def _walk(
     reader: _Reader, *, chunk_size: int, out: _Writable | None, progress: Progress | None
 ) -> _Walked:
     """Read the whole CMS once; stream the content, keep the rest as a detached DER."""
-    if reader.next_byte() != _SEQUENCE:
+    if reader.next_byte() != _der.SEQUENCE:
         raise _not_cms()
-    info = _enter(reader, _SEQUENCE, "the ContentInfo")
+    info = _enter(reader, _der.SEQUENCE, "the ContentInfo")
     budget = [MAX_SKELETON_SIZE]
-    if not info.more() or reader.next_byte() != _OID:
+    if not info.more() or reader.next_byte() != _der.OID:
         raise _not_cms()
     content_type = _element(reader, budget)
     if content_type != _SIGNED_DATA_OID:
@@ -441,11 +397,11 @@ def _walk(
             "the CMS holds no SignedData (it may be encrypted data); only signatures verify"
         )
     explicit = _enter(reader, _EXPLICIT_0, "the ContentInfo's content")
-    signed_data = _enter(reader, _SEQUENCE, "the SignedData")
+    signed_data = _enter(reader, _der.SEQUENCE, "the SignedData")
     version = _element(reader, budget)
     digest_algorithms = _element(reader, budget)
     hashers = _hashers(digest_algorithms)
-    encap = _enter(reader, _SEQUENCE, "the encapContentInfo")
+    encap = _enter(reader, _der.SEQUENCE, "the encapContentInfo")
     econtent_type = _element(reader, budget)
     if econtent_type != _ID_DATA_OID:
         raise CmsContentTypeError("the signed content type is not id-data, the only one accepted")
@@ -474,18 +430,14 @@ def _walk(
     info.close("the ContentInfo")
     if reader.next_byte() is not None:
         raise _malformed("bytes after the SignedData", reader.position)
-    fields = version + digest_algorithms + _header(_SEQUENCE, len(econtent_type)) + econtent_type
-    body = _SIGNED_DATA_OID + _wrap(_EXPLICIT_0, _wrap(_SEQUENCE, fields + b"".join(rest)))
+    fields = version + digest_algorithms + _der.tlv(_der.SEQUENCE, econtent_type) + b"".join(rest)
+    body = _SIGNED_DATA_OID + _der.tlv(_EXPLICIT_0, _der.tlv(_der.SEQUENCE, fields))
     return _Walked(
-        detached_der=_wrap(_SEQUENCE, body),
+        detached_der=_der.tlv(_der.SEQUENCE, body),
         hashers=hashers,
         content_size=content_size,
         detached=detached,
     )
-
-
-def _wrap(tag: int, body: bytes) -> bytes:
-    return _header(tag, len(body)) + body
 
 
 def _hashers(digest_algorithms: bytes) -> dict[str, hashlib._Hash]:
@@ -507,7 +459,7 @@ def _hashers(digest_algorithms: bytes) -> dict[str, hashlib._Hash]:
 def _octets(reader: _Reader, chunk_size: int, sink: Callable[[bytes], None], *, depth: int) -> None:
     """Stream an OCTET STRING's bytes (primitive, or constructed of segments) into ``sink``."""
     tag, length = reader.header()
-    if tag == bytes((_OCTET_STRING,)):
+    if tag == bytes((_der.OCTET_STRING,)):
         assert length is not None  # the reader refuses primitive indefinite lengths
         while length:
             piece = reader.read(min(length, chunk_size))

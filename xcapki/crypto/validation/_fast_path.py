@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID, SignatureAlgorithmOID
 from pyhanko_certvalidator.policy_decl import DisallowWeakAlgorithmsPolicy
 
+from xcapki.crypto._der import INTEGER, SEQUENCE, expect, read_element
 from xcapki.crypto.trust import TrustRole, TrustStore
 from xcapki.crypto.validation._cache import (
     CachedIntermediatePath,
@@ -75,6 +76,9 @@ _UNUSUAL_IN_A_LEAF: Final = frozenset(
     }
 )
 """Extensions that change policy or name processing: their leaf takes the full path."""
+
+_VERSION: Final = 0xA0
+"""The TBSCertificate's optional [0] EXPLICIT version."""
 
 _MAX_POLICIES: Final = 64
 """More policies than this could approach certvalidator's policy-graph limit."""
@@ -272,39 +276,21 @@ class FastPath:
         return self.status_cache.get(digest, moment)
 
 
-def _element(data: bytes, offset: int, tag: int) -> tuple[int, int]:
-    """Where the contents of the DER element at ``offset`` start and where it ends."""
-    if data[offset] != tag:
-        raise ValueError("unexpected tag")
-    length = data[offset + 1]
-    start = offset + 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4:
-            raise ValueError("unsupported length")
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    end = start + length
-    if end > len(data):
-        raise ValueError("truncated")
-    return start, end
-
-
 def _tbs_and_issuer(der: bytes) -> tuple[bytes, bytes]:
     """The received TBSCertificate and issuer Name, byte for byte as certvalidator sees them.
 
     ``cryptography`` re-encodes on every ``tbs_certificate_bytes`` call; the
-    certificate already parsed as strict DER, so walking four headers is enough.
+    certificate already parsed as strict DER, so reading four headers is enough.
     """
-    tbs_start, _ = _element(der, 0, 0x30)
-    fields, tbs_end = _element(der, tbs_start, 0x30)
-    offset = fields
-    if der[offset] == 0xA0:
-        offset = _element(der, offset, 0xA0)[1]
-    offset = _element(der, offset, 0x02)[1]
-    offset = _element(der, offset, 0x30)[1]
-    issuer_end = _element(der, offset, 0x30)[1]
-    return der[tbs_start:tbs_end], der[offset:issuer_end]
+    certificate = expect(der, 0, len(der), SEQUENCE)
+    tbs = expect(der, certificate.content, certificate.end, SEQUENCE)
+    position = tbs.content
+    if der[position] == _VERSION:
+        position = read_element(der, position, tbs.end).end
+    serial = expect(der, position, tbs.end, INTEGER)
+    signature = expect(der, serial.end, tbs.end, SEQUENCE)
+    issuer = expect(der, signature.end, tbs.end, SEQUENCE)
+    return tbs.encoding(der), issuer.encoding(der)
 
 
 def _readable_by_certvalidator(der: bytes) -> bool:
