@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from xcapki._origin import Origin, OriginError, parse_origin
+from xcapki._origin import Origin, OriginError, origin_of_url, parse_origin
 from xcapki.login import LoginConfigurationError, normalise_origin
+from xcapki.service.approval import opener_origin
 from xcapki.service.trust import TrustList, normalise_trust_entry
 
 
@@ -95,3 +96,27 @@ def test_the_trust_list_takes_no_ipv6_or_odd_host_that_the_login_accepts() -> No
     assert normalise_trust_entry("http://[::1]:8080") is None
     assert normalise_origin("https://under_score.example") == "https://under_score.example"
     assert normalise_trust_entry("https://under_score.example") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Portal.Example.TW/login?next=/a#top", "https://portal.example.tw"),
+        ("https://portal.example.tw:443/", "https://portal.example.tw"),
+        ("http://127.0.0.1:8443/form.html", "http://127.0.0.1:8443"),
+        ("https://[::1]:9000/x", "https://[::1]:9000"),
+    ],
+)
+def test_a_page_url_gives_its_origin(url: str, origin: str) -> None:
+    assert origin_of_url(url).serialised() == origin
+    assert opener_origin(url) == origin
+
+
+@pytest.mark.parametrize(
+    "url", ["", "about:blank", "file:///tmp/a.html", "https://user@portal.example.tw/", "//x"]
+)
+def test_a_url_without_an_origin_gives_none(url: str) -> None:
+    assert opener_origin(url) is None
+    if url:
+        with pytest.raises(OriginError):
+            origin_of_url(url)

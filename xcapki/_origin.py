@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-__all__ = ["Origin", "OriginError", "parse_origin"]
+__all__ = ["Origin", "OriginError", "origin_of_url", "parse_origin"]
 
 _DEFAULT_PORTS: Final = {"https": 443, "http": 80}
 
@@ -73,3 +73,15 @@ def parse_origin(text: str) -> Origin:
         host=parts.hostname.lower(),
         port=None if port == _DEFAULT_PORTS[scheme] else port,
     )
+
+
+def origin_of_url(url: str) -> Origin:
+    """The origin of a whole http(s) URL, such as a Referer: its path, query and fragment
+    set aside; ``OriginError`` when it has none."""
+    if not isinstance(url, str):
+        raise OriginError("must be a URL string such as 'https://portal.example.tw/login'")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise OriginError(f"is not a URL ({exc})") from None
+    return parse_origin(f"{parts.scheme}://{parts.netloc}")

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from anyio import to_thread
 
+from xcapki._origin import OriginError, origin_of_url
 from xcapki.service.approval_page import approval_page
 from xcapki.service.config import DomainApproval, DomainRequest, ServiceConfig
 from xcapki.service.errors import HipkiCode, HipkiError
@@ -56,16 +57,9 @@ def opener_origin(referer: str | None) -> str | None:
     if not referer:
         return None
     try:
-        parts = urlsplit(referer)
-        port = parts.port
-    except ValueError:
+        return origin_of_url(referer).serialised()
+    except OriginError:
         return None
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
