@@ -79,6 +79,7 @@ keeps one name from the layer that finds it to the layer that reports it
     │   │   │   ├── CertificateRevokedError         xcapki.crypto.validation.errors
     │   │   │   ├── RevocationUnknownError          xcapki.crypto.validation.errors
     │   │   │   ├── RevocationUnavailableError      xcapki.crypto.validation.errors
+    │   │   │   │   └── CrlTooLargeError            xcapki.crypto.validation.errors
     │   │   │   ├── StaleRevocationError            xcapki.crypto.validation.errors
     │   │   │   └── UntrustedRevocationError        xcapki.crypto.validation.errors
     │   │   ├── PathBuildingError                   xcapki.crypto.validation.errors
