@@ -30,6 +30,7 @@ __all__ = [
     "open_input",
     "read_file",
     "read_signature",
+    "unwritable",
     "write_file",
 ]
 
@@ -85,15 +86,25 @@ def check_output(name: str, *, inputs: Sequence[str] = (), force: bool = False) 
     """``name`` as an output path, or ``OutputFileError`` saying why it cannot be one."""
     target = Path(name)
     if target.is_dir():
-        raise OutputFileError(key="output.is_folder", path=name)
+        raise OutputFileError(key="output.is_folder", path=name, remedy_key="remedy.output_name")
     folder = target.absolute().parent
     if not folder.is_dir():
-        raise OutputFileError(key="output.no_folder", path=name, folder=str(folder))
+        raise OutputFileError(
+            key="output.no_folder",
+            path=name,
+            folder=str(folder),
+            remedy_key="remedy.output_folder",
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputFileError(key="output.folder_read_only", path=name, folder=str(folder))
+        raise OutputFileError(
+            key="output.folder_read_only",
+            path=name,
+            folder=str(folder),
+            remedy_key="remedy.output_folder",
+        )
     for source in inputs:
         if _same_file(target, Path(source)):
-            raise OutputFileError(key="output.is_input", path=name)
+            raise OutputFileError(key="output.is_input", path=name, remedy_key="remedy.output_name")
     if target.exists() and not force:
         raise OutputFileError(key="output.exists", path=name)
     return target
@@ -120,7 +131,7 @@ class StagedOutput:
                 prefix=f".{target.name}.", suffix=".partial", dir=target.absolute().parent
             )
         except OSError as exc:
-            raise _unwritable(target, exc) from None
+            raise unwritable(target, exc) from None
         self._staged = Path(staged)
         self._file = os.fdopen(handle, "wb")
         self._committed = False
@@ -130,7 +141,7 @@ class StagedOutput:
         try:
             return self._file.write(data)
         except OSError as exc:
-            raise _unwritable(self.target, exc) from None
+            raise unwritable(self.target, exc) from None
 
     def commit(self) -> None:
         """Flush to disk and move into place."""
@@ -141,7 +152,7 @@ class StagedOutput:
             self._staged.chmod(0o666 & ~_umask())
             self._staged.replace(self.target)
         except OSError as exc:
-            raise _unwritable(self.target, exc) from None
+            raise unwritable(self.target, exc) from None
         self._committed = True
 
     def __enter__(self) -> StagedOutput:
@@ -188,8 +199,14 @@ def _umask() -> int:
     return current
 
 
-def _unwritable(target: Path, exc: OSError) -> OutputFileError:
-    return OutputFileError(key="output.failed", path=str(target), reason=exc.strerror or str(exc))
+def unwritable(target: Path, exc: OSError) -> OutputFileError:
+    """The error for an output whose write failed (full disk, I/O error)."""
+    return OutputFileError(
+        key="output.failed",
+        path=str(target),
+        reason=exc.strerror or str(exc),
+        remedy_key="remedy.output_space",
+    )
 
 
 def write_file(name: str, data: bytes) -> None:

@@ -454,7 +454,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run(argv, stdout=sys.stdout, stderr=sys.stderr)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if _TERMINATED.is_set():
+            # Cleaned up as for Ctrl-C; now end as the signal asked, so the shell and
+            # service managers see the run ended by SIGTERM (a stop, not a failure).
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
     return code
+
+
+_TERMINATED = threading.Event()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a service manager stopping the run) unwinds as Ctrl-C does, so
+    half-written files are removed instead of being left behind by a sudden death."""
+    _TERMINATED.set()
+    raise KeyboardInterrupt
 
 
 def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
@@ -463,14 +478,19 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     Ctrl-C at any point, parsing and the command's imports included, ends with
     INTERRUPTED (130) and one line, never a traceback.
     """
-    if threading.current_thread() is threading.main_thread():
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous_sigterm = signal.signal(signal.SIGTERM, _terminated)
     catalogue = Catalogue(language_from_environment(os.environ))
     try:
         return _run(argv, stdout=stdout, stderr=stderr)
     except KeyboardInterrupt:
         print(catalogue.text("error.interrupted"), file=stderr, flush=True)
         return ExitCode.INTERRUPTED
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:

@@ -581,6 +581,18 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "choose another output name, or add --force to replace an existing file",
         _Z: "請改用其他輸出檔名，或加上 --force 取代既有檔案",
     },
+    "remedy.output_name": {
+        _E: "choose another output name",
+        _Z: "請改用其他輸出檔名",
+    },
+    "remedy.output_folder": {
+        _E: "write the output into a folder that exists and that you may write in",
+        _Z: "請將輸出檔寫到已存在且您有寫入權限的資料夾",
+    },
+    "remedy.output_space": {
+        _E: "free space on that disk, or write the output to another folder",
+        _Z: "請清出磁碟空間，或將輸出檔寫到其他資料夾",
+    },
     "summary.extra": {
         _E: "this installation lacks a part the command needs",
         _Z: "此安裝缺少指令所需的元件",

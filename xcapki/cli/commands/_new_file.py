@@ -13,15 +13,16 @@ import os
 import secrets
 from pathlib import Path
 
-from xcapki.cli.errors import InputFileError
+from xcapki.cli.errors import OutputFileError
+from xcapki.cli.files import check_output, unwritable
 
 __all__ = ["check_new_file", "write_new_file"]
 
 
 def check_new_file(name: str, *, force: bool) -> None:
-    """Refuse an existing ``name`` unless ``force``: checked early, before a PIN is spent."""
-    if not force and Path(name).exists():
-        raise _exists(name)
+    """Refuse an output that cannot be written (a missing or read-only folder, a folder
+    as the name) and an existing ``name`` unless ``force``: checked early, before a PIN."""
+    check_output(name, force=force)
 
 
 def write_new_file(name: str, data: bytes, *, force: bool) -> None:
@@ -40,13 +41,11 @@ def write_new_file(name: str, data: bytes, *, force: bool) -> None:
     except FileExistsError:
         raise _exists(name) from None
     except OSError as exc:
-        raise InputFileError(
-            f"cannot write {name}: {exc.strerror or exc}; check the folder and free space"
-        ) from None
+        raise unwritable(target, exc) from None
     finally:
         with contextlib.suppress(OSError):
             staged.unlink(missing_ok=True)
 
 
-def _exists(name: str) -> InputFileError:
-    return InputFileError(f"{name} already exists: choose another name, or pass --force")
+def _exists(name: str) -> OutputFileError:
+    return OutputFileError(key="output.exists", path=name)

@@ -8,6 +8,8 @@ The card is opened, the PIN asked and errors reported exactly as for CMS.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from pathlib import Path
 from typing import Final
 
@@ -79,9 +81,13 @@ def _head(path: str) -> bytes:
 
 
 def _has_pdf_header(path: str) -> bool:
+    """Whether the regular file ``path`` starts as a PDF. A pipe is not looked into: the
+    bytes read would be gone for the command (and a FIFO read twice waits forever)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         return is_pdf(_head(path))
-    except InputFileError:
+    except (OSError, InputFileError):
         return False
 
 
