@@ -247,3 +247,28 @@ def test_trust_uses_the_default_file_without_file(tmp_path: Path) -> None:
     listed = run_cli("trust", "list", "--json", env=environment)
     assert listed.json()["sites"] == ["www.example.gov.tw"]
     assert run_cli("trust", "remove", "www.example.gov.tw", env=environment).code == ExitCode.OK
+
+
+def test_a_pdf_from_a_pipe_is_refused_before_the_pin(card: VirtualCard, tmp_path: Path) -> None:
+    no_pin = ["--module", str(card.module_path), "--token", card.serial]
+    pdf = b"%PDF-1.7\n" + CONTENT
+    output = tmp_path / "signed.pdf"
+    for arguments in (
+        ["sign", "/dev/stdin", "--pdf", "-o", str(output), "--json", *no_pin],
+        ["verify", "/dev/stdin", "--pdf", "--revocation", "off", "--json"],
+    ):
+        result = _xcapki(arguments, env=card.environment, stdin=pdf)
+        assert result.returncode == ExitCode.INPUT, result.stderr.decode()
+        error = json.loads(result.stdout)["error"]
+        assert error["kind"] == "input"
+        assert "save it to a file first" in error["message"]
+    assert not output.exists()
+
+
+def test_verify_pdf_of_a_missing_file_says_the_file_is_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pdf"
+    result = run_cli("verify", str(missing), "--pdf", "--revocation", "off", "--json")
+    assert result.code == ExitCode.INPUT
+    error = result.json()["error"]
+    assert error["kind"] == "input"
+    assert "No such file" in error["message"]

@@ -37,6 +37,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
+import io  # noqa: E402
 import logging  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -498,10 +499,18 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     language = _language_asked(arguments)
     with argparse_language(language):
         parser = build_parser(Catalogue(language))
+        said = io.StringIO()
         try:
-            args = parser.parse_args(arguments)
+            with contextlib.redirect_stderr(said):
+                args = parser.parse_args(arguments)
         except SystemExit as stop:
-            return ExitCode.USAGE if stop.code not in (0, None) else ExitCode.OK
+            sys.stderr.write(said.getvalue())
+            if stop.code in (0, None):
+                return ExitCode.OK
+            if "--json" in arguments[: arguments.index("--") if "--" in arguments else None]:
+                _usage_json(said.getvalue(), Catalogue(language), stdout)
+            return ExitCode.USAGE
+        sys.stderr.write(said.getvalue())
     _configure_logging(debug=args.debug, stderr=stderr)
     catalogue = _catalogue(args)
     console = Console(
@@ -533,6 +542,17 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return ExitCode.ERROR
     except Exception as error:  # a defect, not a user error: still one paragraph
         return _internal(error, args, console)
+
+
+def _usage_json(said: str, catalogue: Catalogue, stdout: TextIO) -> None:
+    """A bad command line under ``--json``: argparse's error as the one JSON document too."""
+    from xcapki.cli.errors import ArgumentValueError
+    from xcapki.cli.failures import describe_failure
+
+    lines = [line for line in said.splitlines() if line.strip()]
+    refused = ArgumentValueError(key="argument.usage", usage_error=lines[-1] if lines else "")
+    console = Console(catalogue=catalogue, json_mode=True, quiet=True, stdout=stdout, stderr=stdout)
+    console.document(describe_failure(refused, catalogue).as_json())
 
 
 def _check_extras(args: argparse.Namespace) -> None:

@@ -576,6 +576,7 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "命令列上的值無法使用",
     },
     "remedy.argument": {_E: "see xcapki --help", _Z: "請參考 xcapki --help"},
+    "argument.usage": {_E: "{usage_error}", _Z: "{usage_error}"},
     "summary.output": {_E: "the output file cannot be written", _Z: "無法寫入輸出檔"},
     "remedy.output": {
         _E: "choose another output name, or add --force to replace an existing file",
@@ -789,6 +790,10 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "file.not_certificate": {
         _E: "{path} is not a certificate (PEM or DER)",
         _Z: "{path} 不是憑證（PEM 或 DER）",
+    },
+    "file.pdf_not_regular": {
+        _E: "{path} is no regular file, and a PDF is read more than once: save it to a file first",
+        _Z: "{path} 不是一般檔案，而 PDF 須讀取多次：請先存成檔案",
     },
     "output.is_folder": {
         _E: "{path} is a folder; give a file name",
