@@ -272,3 +272,63 @@ def test_verify_pdf_of_a_missing_file_says_the_file_is_missing(tmp_path: Path) -
     error = result.json()["error"]
     assert error["kind"] == "input"
     assert "No such file" in error["message"]
+
+
+NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
+
+
+@pytest.mark.openssl
+def test_an_output_name_near_the_file_systems_limit_is_written(
+    card: VirtualCard, openssl: str, tmp_path: Path
+) -> None:
+    document = tmp_path / "a.txt"
+    document.write_bytes(b"content")
+    signed = tmp_path / ("s" * (NAME_MAX - 4) + ".p7s")
+    result = run_cli(
+        "sign", str(document), "-o", str(signed), *card_options(card), env=card_env(card)
+    )
+    assert result.code == ExitCode.OK, result.stderr
+    assert _openssl_content(openssl, signed) == b"content"
+    envelope = tmp_path / ("e" * (NAME_MAX - 4) + ".p7m")
+    recipient = str(card.card.encryption.certificate_path)
+    encrypted = run_cli("encrypt", str(document), "--to", recipient, "-o", str(envelope))
+    assert encrypted.code == ExitCode.OK, encrypted.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a.txt", signed.name, envelope.name]
+    )
+
+
+def test_a_name_too_long_for_the_file_system_is_a_file_error(
+    card: VirtualCard, tmp_path: Path
+) -> None:
+    document = tmp_path / "a.txt"
+    document.write_bytes(b"content")
+    too_long = str(tmp_path / ("x" * (NAME_MAX + 1)))
+    recipient = str(card.card.encryption.certificate_path)
+    for arguments, kind in (
+        (["sign", too_long, "-o", str(tmp_path / "a.p7s"), *card_options(card)], "input"),
+        (["sign", str(document), "-o", too_long, *card_options(card)], "output"),
+        (["verify", too_long, "--revocation", "off"], "input"),
+        (["decrypt", too_long, "-o", str(tmp_path / "b"), *card_options(card)], "input"),
+        (["encrypt", str(document), "--to", recipient, "-o", too_long], "output"),
+    ):
+        result = run_cli(*arguments, "--json", env=card_env(card))
+        assert result.code == ExitCode.INPUT, result.stderr
+        error = result.json()["error"]
+        assert error["kind"] == kind, error
+        assert "internal" not in result.stderr
+        if kind == "output":
+            assert "another output name" in error["remedy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_module_path_too_long_for_the_file_system_is_a_module_error(tmp_path: Path) -> None:
+    too_long = str(tmp_path / ("m" * (NAME_MAX + 1)))
+    for environment, options in (
+        ({}, ["--module", too_long]),
+        ({"XCAPKI_PKCS11_MODULE": too_long}, []),
+    ):
+        result = run_cli("tokens", *options, "--json", env=environment)
+        assert result.code == ExitCode.TOKEN, result.stderr
+        assert result.json()["error"]["type"] == "ModuleError"
+        assert "internal" not in result.stderr

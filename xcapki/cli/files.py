@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import io
 import os
 import stat
@@ -34,6 +35,10 @@ __all__ = [
     "write_file",
 ]
 
+_STAGED_NAME_CHARS = 32
+"""Of the target's name in the temporary file's: a name near the file system's 255-byte
+limit is a valid target, and must not make the temporary name too long."""
+
 PEM_SIGNATURE_LIMIT = 64 * 1024 * 1024
 """A PEM signature is decoded in memory; larger signatures come as DER."""
 
@@ -52,11 +57,11 @@ def read_file(name: str) -> bytes:
 
 def open_input(name: str) -> io.BufferedReader:
     """``name`` opened for reading (a regular file or a pipe, not a folder)."""
-    if Path(name).is_dir():
-        raise InputFileError(key="file.is_folder", path=name)
     try:
+        if Path(name).is_dir():
+            raise InputFileError(key="file.is_folder", path=name)
         return open(name, "rb")
-    except OSError as exc:
+    except OSError as exc:  # e.g. a name too long for the file system
         raise _unreadable(name, exc) from None
 
 
@@ -84,6 +89,13 @@ def read_signature(name: str) -> BinaryIO:
 
 def check_output(name: str, *, inputs: Sequence[str] = (), force: bool = False) -> Path:
     """``name`` as an output path, or ``OutputFileError`` saying why it cannot be one."""
+    try:
+        return _checked_output(name, inputs, force)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise unwritable(Path(name), exc) from None
+
+
+def _checked_output(name: str, inputs: Sequence[str], force: bool) -> Path:
     target = Path(name)
     if target.is_dir():
         raise OutputFileError(key="output.is_folder", path=name, remedy_key="remedy.output_name")
@@ -128,7 +140,9 @@ class StagedOutput:
         self.target = target
         try:
             handle, staged = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".partial", dir=target.absolute().parent
+                prefix=f".{target.name[:_STAGED_NAME_CHARS]}.",
+                suffix=".partial",
+                dir=target.absolute().parent,
             )
         except OSError as exc:
             raise unwritable(target, exc) from None
@@ -199,13 +213,21 @@ def _umask() -> int:
     return current
 
 
+_REMEDY_FOR_ERRNO = {
+    errno.ENAMETOOLONG: "remedy.output_name",
+    errno.EACCES: "remedy.output_folder",
+    errno.EPERM: "remedy.output_folder",
+    errno.EROFS: "remedy.output_folder",
+}
+
+
 def unwritable(target: Path, exc: OSError) -> OutputFileError:
-    """The error for an output whose write failed (full disk, I/O error)."""
+    """The error for an output whose write failed (full disk, name too long, I/O error)."""
     return OutputFileError(
         key="output.failed",
         path=str(target),
         reason=exc.strerror or str(exc),
-        remedy_key="remedy.output_space",
+        remedy_key=_REMEDY_FOR_ERRNO.get(exc.errno or 0, "remedy.output_space"),
     )
 
 

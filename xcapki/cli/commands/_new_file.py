@@ -29,7 +29,9 @@ def write_new_file(name: str, data: bytes, *, force: bool) -> None:
     """Write ``data`` to ``name`` (mode 0600); an existing ``name`` needs ``force``."""
     check_new_file(name, force=force)
     target = Path(name)
-    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # The target's name is cut short in the temporary one: a name near the file system's
+    # 255-byte limit is a valid target, and must not make the temporary name too long.
+    staged = target.with_name(f".{target.name[:32]}.{secrets.token_hex(6)}.tmp")
     try:
         descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
