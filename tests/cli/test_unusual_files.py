@@ -133,8 +133,13 @@ def _wait_for_partial(folder: Path, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
-def test_sigterm_while_signing_leaves_no_half_written_file(
-    card: VirtualCard, tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "ended"),
+    [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, ExitCode.INTERRUPTED)],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_while_signing_leaves_no_half_written_file_and_one_json_error(
+    card: VirtualCard, tmp_path: Path, stop: signal.Signals, ended: int
 ) -> None:
     document = tmp_path / "large.bin"
     with document.open("wb") as handle:
@@ -142,15 +147,18 @@ def test_sigterm_while_signing_leaves_no_half_written_file(
     output = tmp_path / "large.p7s"
     process = subprocess.Popen(
         [sys.executable, "-m", "xcapki", "sign", str(document), "-o", str(output), "--quiet",
-         *card_options(card)],
+         "--json", *card_options(card)],
         env={**os.environ, "LANG": "C.UTF-8", **card_env(card)},
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     _wait_for_partial(tmp_path, process)
-    process.terminate()
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGTERM, stderr.decode()
+    process.send_signal(stop)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == ended, stderr.decode()
     assert b"Traceback" not in stderr
+    error = json.loads(stdout)["error"]
+    assert error["kind"] == "interrupted"
+    assert error["exit_code"] == ExitCode.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["large.bin"]
 
 

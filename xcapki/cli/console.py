@@ -32,6 +32,8 @@ class Console:
         self.quiet = quiet
         self.stdout = stdout
         self.stderr = stderr
+        self.documented = False
+        """Whether the JSON document was printed (there is only ever one)."""
 
     def text(self, key: str, **fields: object) -> str:
         """A catalogue message in the chosen language."""
@@ -62,6 +64,7 @@ class Console:
     def document(self, value: object) -> None:
         """The JSON result (only in JSON mode)."""
         if self.json_mode:
+            self.documented = True
             self.stdout.write(_json_text(value, self.stdout) + "\n")
             self.stdout.flush()
 

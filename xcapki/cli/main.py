@@ -526,6 +526,8 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return int(handler(args, console))
     except KeyboardInterrupt:
         console.error(catalogue.text("error.interrupted"))
+        if not console.documented:
+            console.document(_interrupted_json(catalogue))
         return ExitCode.INTERRUPTED
     except XcapkiError as error:
         return _report(error, args, console, stderr)
@@ -542,6 +544,22 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return ExitCode.ERROR
     except Exception as error:  # a defect, not a user error: still one paragraph
         return _internal(error, args, console)
+
+
+def _interrupted_json(catalogue: Catalogue) -> dict[str, object]:
+    """Ctrl-C or SIGTERM under ``--json``: the error document a script waits for."""
+    said = catalogue.text("error.interrupted")
+    return {
+        "error": {
+            "kind": "interrupted",
+            "type": "Interrupted",
+            "summary": catalogue.text("summary.interrupted"),
+            "remedy": catalogue.text("remedy.interrupted"),
+            "message": "xcapki: interrupted",
+            "reason": said,
+            "exit_code": int(ExitCode.INTERRUPTED),
+        }
+    }
 
 
 def _usage_json(said: str, catalogue: Catalogue, stdout: TextIO) -> None:

@@ -392,6 +392,11 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "xcapki：{summary}：{remedy}（原因：{detail}）",
     },
     "error.interrupted": {_E: "xcapki: interrupted", _Z: "xcapki：已中斷"},
+    "summary.interrupted": {_E: "the command was interrupted", _Z: "指令已中斷"},
+    "remedy.interrupted": {
+        _E: "run it again; no half-written file was left behind",
+        _Z: "請重新執行；未留下任何不完整的檔案",
+    },
     "error.internal": {
         _E: "xcapki: internal error ({detail}); run again with --debug and report the traceback",
         _Z: "xcapki：內部錯誤（{detail}）；請加上 --debug 重新執行並回報錯誤訊息",
