@@ -340,3 +340,25 @@ def test_a_module_path_too_long_for_the_file_system_is_a_module_error(tmp_path: 
         assert result.code == ExitCode.TOKEN, result.stderr
         assert result.json()["error"]["type"] == "ModuleError"
         assert "internal" not in result.stderr
+
+
+def test_an_output_that_is_a_pipe_or_device_is_refused_not_replaced(
+    card: VirtualCard, tmp_path: Path
+) -> None:
+    document = tmp_path / "a.txt"
+    document.write_bytes(b"content")
+    fifo = tmp_path / "consumer.fifo"
+    os.mkfifo(fifo)
+    device = tmp_path / "null"
+    device.symlink_to(os.devnull)
+    recipient = str(card.card.encryption.certificate_path)
+    for output in (fifo, device):
+        for arguments in (
+            ["sign", str(document), "-o", str(output), *card_options(card)],
+            ["encrypt", str(document), "--to", recipient, "-o", str(output)],
+        ):
+            result = run_cli(*arguments, "--force", "--json", env=card_env(card))
+            assert result.code == ExitCode.INPUT, result.stderr
+            assert result.json()["error"]["kind"] == "output"
+    assert fifo.is_fifo()
+    assert device.resolve() == Path(os.devnull)

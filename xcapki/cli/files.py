@@ -99,6 +99,10 @@ def _checked_output(name: str, inputs: Sequence[str], force: bool) -> Path:
     target = Path(name)
     if target.is_dir():
         raise OutputFileError(key="output.is_folder", path=name, remedy_key="remedy.output_name")
+    if target.exists() and not target.is_file():
+        # A device, FIFO or socket (/dev/stdout, a named pipe): the output replaces its
+        # target whole, which would swap the device or pipe for a plain file.
+        raise OutputFileError(key="output.not_regular", path=name, remedy_key="remedy.output_name")
     folder = target.absolute().parent
     if not folder.is_dir():
         raise OutputFileError(

@@ -804,6 +804,10 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "{path} is a folder; give a file name",
         _Z: "{path} 是資料夾，請指定檔名",
     },
+    "output.not_regular": {
+        _E: "{path} is a device or a pipe, not a file; the output is written to a file whole",
+        _Z: "{path} 是裝置或管道而非檔案；輸出只會完整寫入檔案",
+    },
     "output.no_folder": {
         _E: "the folder {folder} of {path} does not exist",
         _Z: "{path} 所在的資料夾 {folder} 不存在",
