@@ -362,3 +362,18 @@ def test_an_output_that_is_a_pipe_or_device_is_refused_not_replaced(
             assert result.json()["error"]["kind"] == "output"
     assert fifo.is_fifo()
     assert device.resolve() == Path(os.devnull)
+
+
+def test_virtual_card_create_in_a_place_it_cannot_use_says_so(tmp_path: Path) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    for directory in (a_file, tmp_path / ("d" * (NAME_MAX + 1))):
+        result = run_cli(
+            "virtual-card", "create", "--directory", str(directory), "--pin-env", "NEW_PIN",
+            "--json", env={"NEW_PIN": "123456"},
+        )  # fmt: skip
+        assert result.code == ExitCode.INPUT, result.stderr
+        error = result.json()["error"]
+        assert error["kind"] == "output"
+        assert "--directory" in error["remedy"]
+        assert "internal" not in result.stderr

@@ -1311,6 +1311,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "{time}，由 {authority} 簽發（{verdict}）",
     },
     # virtual-card
+    "virtual.directory_unusable": {
+        _E: "the virtual card cannot be made in {directory}: {reason}",
+        _Z: "無法在 {directory} 建立虛擬卡片：{reason}",
+    },
+    "remedy.virtual_directory": {
+        _E: "give --directory a folder you may write in (it is made when missing)",
+        _Z: "請以 --directory 指定您有寫入權限的資料夾（不存在時會自動建立）",
+    },
     "virtual.made": {
         _E: "Made virtual card {serial} ({authority}, {organisation}).",
         _Z: "已建立虛擬卡片 {serial}（{authority}，{organisation}）。",
