@@ -3,11 +3,15 @@ languages, with the exit code the process ends with."""
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import pytest
 from cli_helpers import run_cli
 
+from xcapki.cli import main
+from xcapki.cli.commands import tokens
 from xcapki.cli.exit_codes import ExitCode
 
 BAD_COMMAND_LINES = [
@@ -18,6 +22,9 @@ BAD_COMMAND_LINES = [
     ["no-such-command"],
     ["trust", "add"],
     ["sign", "a.txt", "-o", "a.p7s", "--no-such-option"],
+    ["doctor", "--portal-url", "http://[::1"],
+    ["doctor", "--portal-url", "onestop.nat.gov.tw"],
+    ["doctor", "--portal-url", "https://onestop.nat.gov.tw:99999/"],
 ]
 
 
@@ -46,3 +53,20 @@ def test_without_json_a_bad_command_line_prints_nothing_on_stdout() -> None:
 def test_help_and_version_are_unchanged_by_json() -> None:
     assert run_cli("--json", "--version").stdout.startswith("xcapki ")
     assert run_cli("--json", "sign", "--help").code == ExitCode.OK
+
+
+def test_an_internal_error_is_one_json_error_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect cannot be produced by any real input once fixed, so a command is made to
+    fail the way a defect does (a stand-in for a fault no real component produces)."""
+    def broken(*_: object) -> int:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(tokens, "run", broken)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main.run(["tokens", "--json"], stdout=stdout, stderr=stderr)
+    assert code == ExitCode.ERROR
+    error = json.loads(stdout.getvalue())["error"]
+    assert error["kind"] == "internal"
+    assert error["exit_code"] == ExitCode.ERROR
+    assert "RuntimeError: a defect" in error["message"]
+    assert "internal error" in stderr.getvalue()

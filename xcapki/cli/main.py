@@ -84,6 +84,22 @@ def parse_size(text: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
+def parse_web_address(text: str) -> str:
+    """An http(s) address with a host name, such as ``https://onestop.nat.gov.tw/``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (an out-of-range port raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            argparse._("not a web address such as https://onestop.nat.gov.tw/: %r") % text  # type: ignore[attr-defined]
+        )
+    return text
+
+
 Text = Callable[..., str]
 """A catalogue lookup: key and fields in, a sentence in the chosen language out."""
 
@@ -281,6 +297,7 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     _add_trust(doctor, t, revocation_default="hard")
     doctor.add_argument(
         "--portal-url",
+        type=parse_web_address,
         default=DEFAULT_PORTAL_URL,
         help=t("help.portal_url", url=DEFAULT_PORTAL_URL),
     )
@@ -606,7 +623,22 @@ def _internal(error: Exception, args: argparse.Namespace, console: Console) -> i
     if args.debug:
         raise error
     detail = f"{type(error).__name__}: {error}"
-    console.error(console.catalogue.text("error.internal", detail=detail))
+    said = console.catalogue.text("error.internal", detail=detail)
+    console.error(said)
+    if not console.documented:
+        console.document(
+            {
+                "error": {
+                    "kind": "internal",
+                    "type": type(error).__name__,
+                    "summary": console.catalogue.text("summary.internal"),
+                    "remedy": console.catalogue.text("remedy.internal"),
+                    "message": detail,
+                    "reason": said,
+                    "exit_code": int(ExitCode.ERROR),
+                }
+            }
+        )
     return ExitCode.ERROR
 
 

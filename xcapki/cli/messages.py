@@ -392,6 +392,11 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "xcapki：{summary}：{remedy}（原因：{detail}）",
     },
     "error.interrupted": {_E: "xcapki: interrupted", _Z: "xcapki：已中斷"},
+    "summary.internal": {_E: "xcapki failed unexpectedly", _Z: "xcapki 發生未預期的錯誤"},
+    "remedy.internal": {
+        _E: "run again with --debug and report the traceback",
+        _Z: "請加上 --debug 重新執行並回報錯誤訊息",
+    },
     "summary.interrupted": {_E: "the command was interrupted", _Z: "指令已中斷"},
     "remedy.interrupted": {
         _E: "run it again; no half-written file was left behind",
