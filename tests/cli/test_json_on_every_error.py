@@ -58,6 +58,7 @@ def test_help_and_version_are_unchanged_by_json() -> None:
 def test_an_internal_error_is_one_json_error_too(monkeypatch: pytest.MonkeyPatch) -> None:
     """A defect cannot be produced by any real input once fixed, so a command is made to
     fail the way a defect does (a stand-in for a fault no real component produces)."""
+
     def broken(*_: object) -> int:
         raise RuntimeError("a defect")
 
