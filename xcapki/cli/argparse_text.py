@@ -50,6 +50,9 @@ ARGPARSE_ZH: Final[Mapping[str, str]] = {
     ),
     "can't open '%(filename)s': %(error)s": "無法開啟 '%(filename)s'：%(error)s",
     "not a size such as 512M or 4G: %r": "不是有效的大小（例如 512M 或 4G）：%r",
+    "not a web address such as https://onestop.nat.gov.tw/: %r": (
+        "不是有效的網址（例如 https://onestop.nat.gov.tw/）：%r"
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import TextIO
 
@@ -31,6 +32,8 @@ class Console:
         self.quiet = quiet
         self.stdout = stdout
         self.stderr = stderr
+        self.documented = False
+        """Whether the JSON document was printed (there is only ever one)."""
 
     def text(self, key: str, **fields: object) -> str:
         """A catalogue message in the chosen language."""
@@ -61,6 +64,20 @@ class Console:
     def document(self, value: object) -> None:
         """The JSON result (only in JSON mode)."""
         if self.json_mode:
-            json.dump(value, self.stdout, ensure_ascii=False, indent=2)
-            self.stdout.write("\n")
+            self.documented = True
+            self.stdout.write(_json_text(value, self.stdout) + "\n")
             self.stdout.flush()
+
+
+def _json_text(value: object, stream: TextIO) -> str:
+    """``value`` as JSON that reaches the reader as valid UTF-8: readable text on a UTF-8
+    stream, else (a Big5 or ASCII locale, a file name that is no UTF-8) ``\\u`` escapes."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    try:
+        utf8 = codecs.lookup(stream.encoding or "ascii").name == "utf-8"
+        if utf8:
+            text.encode("utf-8")
+            return text
+    except (LookupError, UnicodeEncodeError):
+        pass
+    return json.dumps(value, ensure_ascii=True, indent=2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import errno
 import io
 import os
 import stat
@@ -30,8 +31,13 @@ __all__ = [
     "open_input",
     "read_file",
     "read_signature",
+    "unwritable",
     "write_file",
 ]
+
+_STAGED_NAME_CHARS = 32
+"""Of the target's name in the temporary file's: a name near the file system's 255-byte
+limit is a valid target, and must not make the temporary name too long."""
 
 PEM_SIGNATURE_LIMIT = 64 * 1024 * 1024
 """A PEM signature is decoded in memory; larger signatures come as DER."""
@@ -51,11 +57,11 @@ def read_file(name: str) -> bytes:
 
 def open_input(name: str) -> io.BufferedReader:
     """``name`` opened for reading (a regular file or a pipe, not a folder)."""
-    if Path(name).is_dir():
-        raise InputFileError(key="file.is_folder", path=name)
     try:
+        if Path(name).is_dir():
+            raise InputFileError(key="file.is_folder", path=name)
         return open(name, "rb")
-    except OSError as exc:
+    except OSError as exc:  # e.g. a name too long for the file system
         raise _unreadable(name, exc) from None
 
 
@@ -83,17 +89,38 @@ def read_signature(name: str) -> BinaryIO:
 
 def check_output(name: str, *, inputs: Sequence[str] = (), force: bool = False) -> Path:
     """``name`` as an output path, or ``OutputFileError`` saying why it cannot be one."""
+    try:
+        return _checked_output(name, inputs, force)
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise unwritable(Path(name), exc) from None
+
+
+def _checked_output(name: str, inputs: Sequence[str], force: bool) -> Path:
     target = Path(name)
     if target.is_dir():
-        raise OutputFileError(key="output.is_folder", path=name)
+        raise OutputFileError(key="output.is_folder", path=name, remedy_key="remedy.output_name")
+    if target.exists() and not target.is_file():
+        # A device, FIFO or socket (/dev/stdout, a named pipe): the output replaces its
+        # target whole, which would swap the device or pipe for a plain file.
+        raise OutputFileError(key="output.not_regular", path=name, remedy_key="remedy.output_name")
     folder = target.absolute().parent
     if not folder.is_dir():
-        raise OutputFileError(key="output.no_folder", path=name, folder=str(folder))
+        raise OutputFileError(
+            key="output.no_folder",
+            path=name,
+            folder=str(folder),
+            remedy_key="remedy.output_folder",
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputFileError(key="output.folder_read_only", path=name, folder=str(folder))
+        raise OutputFileError(
+            key="output.folder_read_only",
+            path=name,
+            folder=str(folder),
+            remedy_key="remedy.output_folder",
+        )
     for source in inputs:
         if _same_file(target, Path(source)):
-            raise OutputFileError(key="output.is_input", path=name)
+            raise OutputFileError(key="output.is_input", path=name, remedy_key="remedy.output_name")
     if target.exists() and not force:
         raise OutputFileError(key="output.exists", path=name)
     return target
@@ -117,10 +144,12 @@ class StagedOutput:
         self.target = target
         try:
             handle, staged = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".partial", dir=target.absolute().parent
+                prefix=f".{target.name[:_STAGED_NAME_CHARS]}.",
+                suffix=".partial",
+                dir=target.absolute().parent,
             )
         except OSError as exc:
-            raise _unwritable(target, exc) from None
+            raise unwritable(target, exc) from None
         self._staged = Path(staged)
         self._file = os.fdopen(handle, "wb")
         self._committed = False
@@ -130,7 +159,7 @@ class StagedOutput:
         try:
             return self._file.write(data)
         except OSError as exc:
-            raise _unwritable(self.target, exc) from None
+            raise unwritable(self.target, exc) from None
 
     def commit(self) -> None:
         """Flush to disk and move into place."""
@@ -141,7 +170,7 @@ class StagedOutput:
             self._staged.chmod(0o666 & ~_umask())
             self._staged.replace(self.target)
         except OSError as exc:
-            raise _unwritable(self.target, exc) from None
+            raise unwritable(self.target, exc) from None
         self._committed = True
 
     def __enter__(self) -> StagedOutput:
@@ -188,8 +217,22 @@ def _umask() -> int:
     return current
 
 
-def _unwritable(target: Path, exc: OSError) -> OutputFileError:
-    return OutputFileError(key="output.failed", path=str(target), reason=exc.strerror or str(exc))
+_REMEDY_FOR_ERRNO = {
+    errno.ENAMETOOLONG: "remedy.output_name",
+    errno.EACCES: "remedy.output_folder",
+    errno.EPERM: "remedy.output_folder",
+    errno.EROFS: "remedy.output_folder",
+}
+
+
+def unwritable(target: Path, exc: OSError) -> OutputFileError:
+    """The error for an output whose write failed (full disk, name too long, I/O error)."""
+    return OutputFileError(
+        key="output.failed",
+        path=str(target),
+        reason=exc.strerror or str(exc),
+        remedy_key=_REMEDY_FOR_ERRNO.get(exc.errno or 0, "remedy.output_space"),
+    )
 
 
 def write_file(name: str, data: bytes) -> None:

@@ -37,6 +37,7 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
+import io  # noqa: E402
 import logging  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -81,6 +82,22 @@ def parse_size(text: str) -> int:
     if not number.isdigit() or int(number) == 0:
         raise argparse.ArgumentTypeError(argparse._("not a size such as 512M or 4G: %r") % text)  # type: ignore[attr-defined]
     return int(number) * _SIZE_UNITS[unit]
+
+
+def parse_web_address(text: str) -> str:
+    """An http(s) address with a host name, such as ``https://onestop.nat.gov.tw/``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (an out-of-range port raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            argparse._("not a web address such as https://onestop.nat.gov.tw/: %r") % text  # type: ignore[attr-defined]
+        )
+    return text
 
 
 Text = Callable[..., str]
@@ -280,6 +297,7 @@ def build_parser(catalogue: Catalogue | None = None) -> argparse.ArgumentParser:
     _add_trust(doctor, t, revocation_default="hard")
     doctor.add_argument(
         "--portal-url",
+        type=parse_web_address,
         default=DEFAULT_PORTAL_URL,
         help=t("help.portal_url", url=DEFAULT_PORTAL_URL),
     )
@@ -454,7 +472,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = run(argv, stdout=sys.stdout, stderr=sys.stderr)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if _TERMINATED.is_set():
+            # Cleaned up as for Ctrl-C; now end as the signal asked, so the shell and
+            # service managers see the run ended by SIGTERM (a stop, not a failure).
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
     return code
+
+
+_TERMINATED = threading.Event()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a service manager stopping the run) unwinds as Ctrl-C does, so
+    half-written files are removed instead of being left behind by a sudden death."""
+    _TERMINATED.set()
+    raise KeyboardInterrupt
 
 
 def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
@@ -463,14 +496,19 @@ def run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     Ctrl-C at any point, parsing and the command's imports included, ends with
     INTERRUPTED (130) and one line, never a traceback.
     """
-    if threading.current_thread() is threading.main_thread():
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous_sigterm = signal.signal(signal.SIGTERM, _terminated)
     catalogue = Catalogue(language_from_environment(os.environ))
     try:
         return _run(argv, stdout=stdout, stderr=stderr)
     except KeyboardInterrupt:
         print(catalogue.text("error.interrupted"), file=stderr, flush=True)
         return ExitCode.INTERRUPTED
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
@@ -478,10 +516,18 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
     language = _language_asked(arguments)
     with argparse_language(language):
         parser = build_parser(Catalogue(language))
+        said = io.StringIO()
         try:
-            args = parser.parse_args(arguments)
+            with contextlib.redirect_stderr(said):
+                args = parser.parse_args(arguments)
         except SystemExit as stop:
-            return ExitCode.USAGE if stop.code not in (0, None) else ExitCode.OK
+            sys.stderr.write(said.getvalue())
+            if stop.code in (0, None):
+                return ExitCode.OK
+            if "--json" in arguments[: arguments.index("--") if "--" in arguments else None]:
+                _usage_json(said.getvalue(), Catalogue(language), stdout)
+            return ExitCode.USAGE
+        sys.stderr.write(said.getvalue())
     _configure_logging(debug=args.debug, stderr=stderr)
     catalogue = _catalogue(args)
     console = Console(
@@ -497,6 +543,8 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return int(handler(args, console))
     except KeyboardInterrupt:
         console.error(catalogue.text("error.interrupted"))
+        if not console.documented:
+            console.document(_interrupted_json(catalogue))
         return ExitCode.INTERRUPTED
     except XcapkiError as error:
         return _report(error, args, console, stderr)
@@ -513,6 +561,33 @@ def _run(argv: Sequence[str] | None, *, stdout: TextIO, stderr: TextIO) -> int:
         return ExitCode.ERROR
     except Exception as error:  # a defect, not a user error: still one paragraph
         return _internal(error, args, console)
+
+
+def _interrupted_json(catalogue: Catalogue) -> dict[str, object]:
+    """Ctrl-C or SIGTERM under ``--json``: the error document a script waits for."""
+    said = catalogue.text("error.interrupted")
+    return {
+        "error": {
+            "kind": "interrupted",
+            "type": "Interrupted",
+            "summary": catalogue.text("summary.interrupted"),
+            "remedy": catalogue.text("remedy.interrupted"),
+            "message": "xcapki: interrupted",
+            "reason": said,
+            "exit_code": int(ExitCode.INTERRUPTED),
+        }
+    }
+
+
+def _usage_json(said: str, catalogue: Catalogue, stdout: TextIO) -> None:
+    """A bad command line under ``--json``: argparse's error as the one JSON document too."""
+    from xcapki.cli.errors import ArgumentValueError
+    from xcapki.cli.failures import describe_failure
+
+    lines = [line for line in said.splitlines() if line.strip()]
+    refused = ArgumentValueError(key="argument.usage", usage_error=lines[-1] if lines else "")
+    console = Console(catalogue=catalogue, json_mode=True, quiet=True, stdout=stdout, stderr=stdout)
+    console.document(describe_failure(refused, catalogue).as_json())
 
 
 def _check_extras(args: argparse.Namespace) -> None:
@@ -548,7 +623,22 @@ def _internal(error: Exception, args: argparse.Namespace, console: Console) -> i
     if args.debug:
         raise error
     detail = f"{type(error).__name__}: {error}"
-    console.error(console.catalogue.text("error.internal", detail=detail))
+    said = console.catalogue.text("error.internal", detail=detail)
+    console.error(said)
+    if not console.documented:
+        console.document(
+            {
+                "error": {
+                    "kind": "internal",
+                    "type": type(error).__name__,
+                    "summary": console.catalogue.text("summary.internal"),
+                    "remedy": console.catalogue.text("remedy.internal"),
+                    "message": detail,
+                    "reason": said,
+                    "exit_code": int(ExitCode.ERROR),
+                }
+            }
+        )
     return ExitCode.ERROR
 
 

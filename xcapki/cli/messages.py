@@ -392,6 +392,16 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "xcapki：{summary}：{remedy}（原因：{detail}）",
     },
     "error.interrupted": {_E: "xcapki: interrupted", _Z: "xcapki：已中斷"},
+    "summary.internal": {_E: "xcapki failed unexpectedly", _Z: "xcapki 發生未預期的錯誤"},
+    "remedy.internal": {
+        _E: "run again with --debug and report the traceback",
+        _Z: "請加上 --debug 重新執行並回報錯誤訊息",
+    },
+    "summary.interrupted": {_E: "the command was interrupted", _Z: "指令已中斷"},
+    "remedy.interrupted": {
+        _E: "run it again; no half-written file was left behind",
+        _Z: "請重新執行；未留下任何不完整的檔案",
+    },
     "error.internal": {
         _E: "xcapki: internal error ({detail}); run again with --debug and report the traceback",
         _Z: "xcapki：內部錯誤（{detail}）；請加上 --debug 重新執行並回報錯誤訊息",
@@ -576,10 +586,23 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "命令列上的值無法使用",
     },
     "remedy.argument": {_E: "see xcapki --help", _Z: "請參考 xcapki --help"},
+    "argument.usage": {_E: "{usage_error}", _Z: "{usage_error}"},
     "summary.output": {_E: "the output file cannot be written", _Z: "無法寫入輸出檔"},
     "remedy.output": {
         _E: "choose another output name, or add --force to replace an existing file",
         _Z: "請改用其他輸出檔名，或加上 --force 取代既有檔案",
+    },
+    "remedy.output_name": {
+        _E: "choose another output name",
+        _Z: "請改用其他輸出檔名",
+    },
+    "remedy.output_folder": {
+        _E: "write the output into a folder that exists and that you may write in",
+        _Z: "請將輸出檔寫到已存在且您有寫入權限的資料夾",
+    },
+    "remedy.output_space": {
+        _E: "free space on that disk, or write the output to another folder",
+        _Z: "請清出磁碟空間，或將輸出檔寫到其他資料夾",
     },
     "summary.extra": {
         _E: "this installation lacks a part the command needs",
@@ -778,9 +801,17 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _E: "{path} is not a certificate (PEM or DER)",
         _Z: "{path} 不是憑證（PEM 或 DER）",
     },
+    "file.pdf_not_regular": {
+        _E: "{path} is no regular file, and a PDF is read more than once: save it to a file first",
+        _Z: "{path} 不是一般檔案，而 PDF 須讀取多次：請先存成檔案",
+    },
     "output.is_folder": {
         _E: "{path} is a folder; give a file name",
         _Z: "{path} 是資料夾，請指定檔名",
+    },
+    "output.not_regular": {
+        _E: "{path} is a device or a pipe, not a file; the output is written to a file whole",
+        _Z: "{path} 是裝置或管道而非檔案；輸出只會完整寫入檔案",
     },
     "output.no_folder": {
         _E: "the folder {folder} of {path} does not exist",
@@ -1305,6 +1336,14 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "{time}，由 {authority} 簽發（{verdict}）",
     },
     # virtual-card
+    "virtual.directory_unusable": {
+        _E: "the virtual card cannot be made in {directory}: {reason}",
+        _Z: "無法在 {directory} 建立虛擬卡片：{reason}",
+    },
+    "remedy.virtual_directory": {
+        _E: "give --directory a folder you may write in (it is made when missing)",
+        _Z: "請以 --directory 指定您有寫入權限的資料夾（不存在時會自動建立）",
+    },
     "virtual.made": {
         _E: "Made virtual card {serial} ({authority}, {organisation}).",
         _Z: "已建立虛擬卡片 {serial}（{authority}，{organisation}）。",

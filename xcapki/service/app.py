@@ -163,6 +163,18 @@ def create_app(config: ServiceConfig) -> Starlette:
         body = await read_body(request, config.max_body_bytes, limits.body_timeout_seconds)
         return parse_form(body, limits)
 
+    async def package_form(request: Request) -> dict[str, str]:
+        """The form holding tbsPackage; a FormData object would otherwise read as a form
+        without one, which sends the page's developer looking in the wrong place."""
+        if request.headers.get("content-type", "").lower().startswith("multipart/"):
+            raise HipkiError(
+                "the form came as multipart/form-data (a FormData object), which HiPKI pages"
+                " do not send: send tbsPackage=<JSON> URL-encoded (URLSearchParams)",
+                ret_code=HipkiCode.BAD_REQUEST,
+                http_status=400,
+            )
+        return await form_of(request)
+
     async def home(request: Request) -> Response:
         return PlainTextResponse(
             f"xcapki local signing service (HiPKI protocol)\nversion:{version}\n",
@@ -181,7 +193,7 @@ def create_app(config: ServiceConfig) -> Starlette:
         return await operations.pkcs11info(with_certs=with_certs, origin=origin)
 
     async def sign(request: Request) -> dict[str, Any]:
-        form = await form_of(request)
+        form = await package_form(request)
         package = parse_tbs_package(form.get("tbsPackage"), limits)
         if package_function(package) is not PackageFunction.MAKE_SIGNATURE:
             raise HipkiError(
@@ -190,7 +202,7 @@ def create_app(config: ServiceConfig) -> Starlette:
         return await operations.sign(package, page_origin(request, form, own_origins))
 
     async def decrypt(request: Request) -> dict[str, Any]:
-        form = await form_of(request)
+        form = await package_form(request)
         package = parse_tbs_package(form.get("tbsPackage"), limits)
         if package_function(package) is not PackageFunction.DECRYPT_DATA:
             raise HipkiError(

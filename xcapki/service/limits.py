@@ -78,8 +78,28 @@ def check_length(value: str, name: str, limits: ServiceLimits) -> str:
     return value
 
 
+class _DuplicateField(ValueError):
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _unique_fields(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose fields are all distinct: with two ``pin`` or ``func`` fields
+    there is no telling which one the page meant (parsers disagree), so none is used."""
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateField(key)
+            seen.add(key)
+    return fields
+
+
 def load_json(text: str, limits: ServiceLimits, name: str) -> object:
-    """``text`` parsed as JSON, refused when malformed or nested past ``max_json_depth``.
+    """``text`` parsed as JSON, refused when malformed, when an object repeats a field, or
+    when nested past ``max_json_depth``.
 
     The parser stops itself (``RecursionError``) at Python's recursion limit; below
     that, the depth is measured on the result without recursing.
@@ -89,9 +109,13 @@ def load_json(text: str, limits: ServiceLimits, name: str) -> object:
         " object of strings"
     )
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_fields)
     except RecursionError:
         raise too_deep from None
+    except _DuplicateField as duplicate:
+        raise _bad(
+            f"{name} gives the field {duplicate.field[:64]!r} twice: send each field once"
+        ) from None
     except ValueError:
         raise _bad(f"{name} is not JSON: send a JSON object") from None
     pending: list[tuple[object, int]] = [(value, 1)]

@@ -8,9 +8,11 @@ user approved through ``/addDomain`` (or wrote into the file) is trusted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 
@@ -110,35 +112,48 @@ class TrustList:
         return parsed.host if parsed.scheme == "https" and parsed.host in self._entries else None
 
     def add(self, entry: str) -> None:
-        """Trust ``entry`` (already normalised) and write the file."""
+        """Trust ``entry`` (already normalised) and write the file.
+
+        The file is read again first: ``xcapki trust``, the service and the native host
+        each keep a copy, and writing a stale one would drop what another one added."""
         with self._lock:
+            self._entries = self._load()
+            self._verdicts.clear()
             if entry in self._entries:
                 return
             self._entries.add(entry)
-            self._verdicts.clear()
             self._write(sorted(self._entries))
 
     def remove(self, entry: str) -> bool:
         """Stop trusting ``entry`` (already normalised) and write the file; False when absent."""
         with self._lock:
+            self._entries = self._load()
+            self._verdicts.clear()
             if entry not in self._entries:
                 return False
             self._entries.discard(entry)
-            self._verdicts.clear()
             self._write(sorted(self._entries))
             return True
 
     def _write(self, entries: list[str]) -> None:
         text = json.dumps({"origins": entries}, indent=2) + "\n"
-        staged = self._path.with_name(self._path.name + ".tmp")
+        staged: str | None = None
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # A temporary name of its own: two processes writing at once must not share one.
+            descriptor, staged = tempfile.mkstemp(
+                prefix=f".{self._path.name}.", suffix=".tmp", dir=self._path.parent
+            )
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.replace(staged, self._path)
+            staged = None
         except OSError as exc:
             raise TrustListError(
                 f"the trusted-origins file {self._path} cannot be written ({exc}): check the"
                 " directory's permissions"
             ) from None
+        finally:
+            if staged is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(staged)

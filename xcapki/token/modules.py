@@ -136,6 +136,15 @@ def _candidates(
     return list(unique.values())
 
 
+def _why_missing(path: Path) -> str | None:
+    """Why no module can be at ``path`` (None when a file is there). A path that cannot
+    even be looked at (too long, in a folder this user may not enter) is missing too."""
+    try:
+        return None if path.exists() else "does not exist"
+    except OSError as exc:
+        return f"cannot be looked at ({exc.strerror or exc})"
+
+
 def discover_modules(
     explicit: Iterable[str | os.PathLike[str]] = (),
     *,
@@ -147,14 +156,14 @@ def discover_modules(
     reports: list[ModuleReport] = []
     for candidate in _candidates(explicit, os.environ if environ is None else environ, platform):
         named = candidate.origin in (ModuleOrigin.EXPLICIT, ModuleOrigin.ENVIRONMENT)
-        if not candidate.path.exists():
+        missing = _why_missing(candidate.path)
+        if missing is not None:
             if named or include_missing:
                 reports.append(
                     ModuleReport(
                         candidate=candidate,
                         status=ModuleStatus.MISSING,
-                        reason=f"{candidate.path} does not exist: install the module or fix the"
-                        " path",
+                        reason=f"{candidate.path} {missing}: install the module or fix the path",
                     )
                 )
             continue

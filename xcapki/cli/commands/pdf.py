@@ -8,6 +8,8 @@ The card is opened, the PIN asked and errors reported exactly as for CMS.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from pathlib import Path
 from typing import Final
 
@@ -78,11 +80,34 @@ def _head(path: str) -> bytes:
         raise InputFileError(f"cannot read {path}: {exc.strerror or exc}; check the path") from None
 
 
-def _has_pdf_header(path: str) -> bool:
+def _is_regular_file(path: str) -> bool:
     try:
-        return is_pdf(_head(path))
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _has_pdf_header(path: str) -> bool:
+    """Whether the regular file ``path`` starts as a PDF. A pipe is not looked into: the
+    bytes read would be gone for the command (and a FIFO read twice waits forever)."""
+    try:
+        return _is_regular_file(path) and is_pdf(_head(path))
     except InputFileError:
         return False
+
+
+def _check_pdf_file(path: str) -> None:
+    """A PDF is read more than once (its end first): a pipe cannot be, so it is refused."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputFileError(
+            key="file.unreadable", path=path, reason=exc.strerror or str(exc)
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise InputFileError(key="file.is_folder", path=path)
+    if not stat.S_ISREG(mode):
+        raise InputFileError(key="file.pdf_not_regular", path=path)
 
 
 def _box(text: str | None) -> tuple[float, float, float, float]:
@@ -101,6 +126,7 @@ def sign(args: argparse.Namespace, console: Console) -> ExitCode:
     """Sign the PDF INPUT with the card's signing key into OUTPUT (an incremental update)."""
     if args.detached:
         raise InputFileError("a PDF signature is always embedded: leave out --detached")
+    _check_pdf_file(args.input)
     if not is_pdf(_head(args.input)):
         raise PdfFormatError(f"{args.input} is not a PDF (no %PDF- header); give a PDF file")
     target = check_output(args.output, inputs=[args.input], force=args.force)
@@ -158,6 +184,7 @@ def verify(args: argparse.Namespace, console: Console) -> ExitCode:
     """Verify every signature of the PDF; the exit code names the worst one."""
     from xcapki.pdf import verify_pdf
 
+    _check_pdf_file(args.signature)
     store = trust_store(args)
     console.progress("progress.validate")
     try:

@@ -21,7 +21,8 @@ _DONE = {"add": "trust.added", "remove": "trust.removed"}
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
     """List, add or remove a trusted site."""
-    path = Path(args.file) if args.file else default_trust_list_path()
+    given = getattr(args, "file", None)  # --file is optional, so absent when not given
+    path = Path(given) if given else default_trust_list_path()
     trusted = TrustList(path)
     if args.trust_action == "list":
         entries = sorted(trusted.entries)

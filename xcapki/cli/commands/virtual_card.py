@@ -17,6 +17,7 @@ from pathlib import Path
 from xcapki.cli.commands.certs import show_certificates
 from xcapki.cli.console import Console
 from xcapki.cli.context import terminal_secret
+from xcapki.cli.errors import OutputFileError
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.authority import Authority
 from xcapki.crypto.trust import TrustStore
@@ -52,8 +53,16 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     ubn = args.ubn
     if ubn is None and authority in (Authority.XCA, Authority.MOEACA):
         ubn = DEFAULT_UBN
-    pki = _pki(directory, console)
-    conf = softhsm_config(directory / _SOFTHSM)
+    try:
+        pki = _pki(directory, console)
+        conf = softhsm_config(directory / _SOFTHSM)
+    except OSError as exc:  # a file, a read-only place, a name too long
+        raise OutputFileError(
+            key="virtual.directory_unusable",
+            directory=str(directory),
+            reason=exc.strerror or str(exc),
+            remedy_key="remedy.virtual_directory",
+        ) from None
     os.environ["SOFTHSM2_CONF"] = str(conf)
     pin = _new_card_pin(args, console)
     console.progress("progress.card_create", authority=authority.name)
