@@ -61,3 +61,21 @@ def test_the_macos_agent_runs_the_same_command_at_login(tmp_path: Path) -> None:
     ]
     assert document["RunAtLoad"] is True
     assert agent.activate == (f"launchctl load -w {agent.path}",)
+
+
+def test_a_module_path_with_specifiers_variables_and_quotes_stays_literal(tmp_path: Path) -> None:
+    systemd_analyze = shutil.which("systemd-analyze")
+    if systemd_analyze is None:
+        pytest.skip("systemd-analyze is not installed (Debian systemd)")
+    module = tmp_path / 'cards 100%i $HOME "x" back\\slash;.so'
+    service = login_service(
+        ["--module", str(module)], platform="linux", environ={"XDG_CONFIG_HOME": str(tmp_path)}
+    )
+    escaped = str(tmp_path) + '/cards 100%%i $$HOME \\"x\\" back\\\\slash;.so'
+    assert f'--module "{escaped}"' in service.text
+    service.path.parent.mkdir(parents=True)
+    service.path.write_text(service.text)
+    verified = subprocess.run(
+        [systemd_analyze, "verify", str(service.path)], capture_output=True, text=True, check=False
+    )
+    assert verified.returncode == 0, verified.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import plistlib
+import re
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ __all__ = ["LABEL", "UNIT_NAME", "LoginService", "login_service"]
 
 UNIT_NAME: Final = "xcapki-serve.service"
 LABEL: Final = "tw.xcapki.serve"
+_PLAIN_WORD: Final = re.compile(r"[^\s'\"\\;]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +69,7 @@ def login_service(
             "After=pcscd.socket",
             "",
             "[Service]",
-            f"ExecStart={shlex.join(command)}",
+            f"ExecStart={' '.join(_systemd_word(word) for word in command)}",
             "Restart=on-failure",
             "",
             "[Install]",
@@ -81,3 +83,13 @@ def login_service(
         activate=("systemctl --user daemon-reload", f"systemctl --user enable --now {UNIT_NAME}"),
         deactivate=(f"systemctl --user disable --now {UNIT_NAME}",),
     )
+
+
+def _systemd_word(word: str) -> str:
+    """``word`` as systemd reads it back in ExecStart: ``%`` (specifiers) and ``$``
+    (variables) doubled, and quoted with C escapes when it holds spaces, quotes,
+    backslashes or a ``;``."""
+    literal = word.replace("%", "%%").replace("$", "$$")
+    if _PLAIN_WORD.fullmatch(literal):
+        return literal
+    return '"' + literal.replace("\\", "\\\\").replace('"', '\\"') + '"'
