@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from xcapki.cli.exit_codes import ExitCode
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation._status import RevocationMode
-from xcapki.pdf import PadesLevel, PdfFormatError, PdfUsageError, sign_pdf, verify_pdf
+from xcapki.pdf import (
+    PadesLevel,
+    PdfFormatError,
+    PdfUsageError,
+    check_signable,
+    sign_pdf,
+    verify_pdf,
+)
 from xcapki.signer import Signer
 from xcapki.testing import VirtualCard
 from xcapki.testing.pdf_documents import write_pdf
@@ -144,3 +155,61 @@ def test_a_signature_dictionary_pointing_outside_the_file_is_refused(
     _point_object_outside(signed, int(found.group(1)))
     with pytest.raises(PdfFormatError, match="signatures cannot be read"):
         _verify(signed, pdf_trust)
+
+
+def _pdf_with_pages(pages_object: bytes) -> bytes:
+    """A one-revision PDF whose catalog's /Pages is object 2, written byte by byte."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", pages_object]
+    data = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(data))
+        data += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(data)
+    data += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    data += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    data += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>",  # the tree holds itself
+        b"<< /Type /Pages /Kids [] /Count 1 >>",  # a page counted that is not there
+    ],
+)
+def test_a_page_tree_that_cannot_be_walked_is_refused_before_the_card_signs(
+    tmp_path: Path, card_signer: Signer, xca_card: VirtualCard, pages: bytes
+) -> None:
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(_pdf_with_pages(pages))
+    with pytest.raises(PdfFormatError, match="page tree"):
+        check_signable(damaged)
+    output = tmp_path / "out.pdf"
+    with pytest.raises(PdfFormatError, match="page tree"):
+        sign_pdf(damaged, output, card_signer)
+    assert not output.exists()
+
+    # The command line refuses it before it asks for the PIN: none is given here.
+    environment = {**os.environ, **xca_card.environment, "LANG": "C.UTF-8"}
+    environment.pop("XCAPKI_UNSET_PIN", None)
+    refused = subprocess.run(
+        [
+            *(sys.executable, "-m", "xcapki", "sign", str(damaged), "-o", str(output)),
+            *("--module", str(xca_card.module_path), "--token", xca_card.serial),
+            *("--pin-env", "XCAPKI_UNSET_PIN"),
+        ],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == ExitCode.INPUT, refused.stderr
+    assert "page tree" in refused.stderr
+    assert not output.exists()

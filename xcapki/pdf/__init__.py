@@ -1,10 +1,11 @@
 """PDF signatures (PAdES) made with an xcapki ``Signer`` and checked against GPKI trust.
 
 ``sign_pdf`` signs at PAdES B-B, B-T, B-LT or B-LTA, optionally with a visible
-stamp; ``verify_pdf`` checks every signature of a document. Both need the
-``pdf`` extra (pyHanko), which loads on their first use, so the options,
-results and errors here can be imported (by the CLI, say) without it. See
-docs/pdf.md.
+stamp, and ``check_signable`` refuses a document it could not sign before a
+card is asked for its PIN; ``verify_pdf`` checks every signature of a
+document. They need the ``pdf`` extra (pyHanko), which loads on their first
+use, so the options, results and errors here can be imported (by the CLI,
+say) without it. See docs/pdf.md.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from xcapki.pdf.results import (
 
 if TYPE_CHECKING:
     from xcapki.pdf.external import PreparedPdfSignature, prepare_pdf_signature
-    from xcapki.pdf.sign import SignedPdf, sign_pdf
+    from xcapki.pdf.sign import SignedPdf, check_signable, sign_pdf
     from xcapki.pdf.verify import verify_pdf
 
 _NEEDS_PYHANKO = {
     "PreparedPdfSignature": "xcapki.pdf.external",
     "prepare_pdf_signature": "xcapki.pdf.external",
     "SignedPdf": "xcapki.pdf.sign",
+    "check_signable": "xcapki.pdf.sign",
     "sign_pdf": "xcapki.pdf.sign",
     "verify_pdf": "xcapki.pdf.verify",
 }
@@ -61,6 +63,7 @@ __all__ = [
     "TimestampCheck",
     "TimestampError",
     "VisibleSignature",
+    "check_signable",
     "prepare_pdf_signature",
     "sign_pdf",
     "verify_pdf",

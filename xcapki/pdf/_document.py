@@ -26,6 +26,7 @@ __all__ = [
     "PARSE_FAILURES",
     "check_byte_range",
     "check_gap",
+    "check_page_tree",
     "is_pdf",
     "open_document",
     "signature_field_names",
@@ -75,6 +76,18 @@ def open_document(
                 "ask the sender for an intact copy"
             ) from exc
         yield handle, reader
+
+
+def check_page_tree(reader: PdfFileReader, page_index: int) -> None:
+    """Refuse a document whose page tree cannot be walked to the page a signature's widget
+    goes on (a loop, a missing or malformed node), as pyHanko walks it when it signs."""
+    try:
+        reader.find_page_for_modification(page_index)  # type: ignore[no-untyped-call]
+    except PARSE_FAILURES as exc:
+        raise PdfFormatError(
+            f"the document's page tree cannot be read ({exc}): it is damaged; ask the sender"
+            " for an intact copy"
+        ) from exc
 
 
 def signature_field_names(reader: PdfFileReader) -> frozenset[str]:

@@ -22,6 +22,7 @@ from typing import IO, Any, Final
 from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
@@ -38,7 +39,12 @@ from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import ChainValidator, RevocationMode, ValidatedPath
 from xcapki.errors import XcapkiError
 from xcapki.pdf._card_signer import CardPdfSigner
-from xcapki.pdf._document import PARSE_FAILURES, open_document, signature_field_names
+from xcapki.pdf._document import (
+    PARSE_FAILURES,
+    check_page_tree,
+    open_document,
+    signature_field_names,
+)
 from xcapki.pdf._event_loop import run_to_completion
 from xcapki.pdf._revocation import replaying_context
 from xcapki.pdf.errors import PdfFormatError, PdfSigningError, PdfUsageError, TimestampError
@@ -46,7 +52,7 @@ from xcapki.pdf.options import PadesLevel, VisibleSignature
 from xcapki.pdf.stamp import stamp_style
 from xcapki.signer import Signer
 
-__all__ = ["SignedPdf", "sign_pdf"]
+__all__ = ["SignedPdf", "check_signable", "sign_pdf"]
 
 DEFAULT_NETWORK_TIMEOUT: Final = datetime.timedelta(seconds=10)
 _SIGNER_KEY_USAGE: Final = {"digital_signature"}
@@ -113,6 +119,7 @@ def sign_pdf(
         else None
     )
     with open_document(source) as (_, reader):
+        _check_document(reader, visible)
         name = field_name or _free_field_name(signature_field_names(reader))
         meta = PdfSignatureMetadata(
             field_name=name,
@@ -131,14 +138,11 @@ def sign_pdf(
         )
         extra: dict[str, Any] = {}
         if visible is not None:
-            page = visible.page - 1 if visible.page > 0 else visible.page
             extra["stamp_style"] = stamp_style(profile, visible.font)
             extra["new_field_spec"] = SigFieldSpec(
-                sig_field_name=name, on_page=page, box=_box(visible.box)
+                sig_field_name=name, on_page=_page_index(visible), box=_box(visible.box)
             )
         writer = IncrementalPdfFileWriter.from_reader(reader)
-        if visible is not None:
-            _check_page(writer, visible.page)
         reserved = None if level.needs_timestamp else card.untimestamped_size()
 
         async def make_signer() -> PdfSigner:
@@ -162,6 +166,30 @@ def sign_pdf(
         signer=profile,
         visible=visible is not None,
     )
+
+
+def check_signable(
+    source: str | os.PathLike[str] | bytes, *, visible: VisibleSignature | None = None
+) -> None:
+    """Refuse, before a card is asked for its PIN, a document ``sign_pdf`` could not sign:
+    not a PDF, damaged (cross-reference table, form fields, page tree), or without the page
+    ``visible`` names. ``PdfFormatError`` or ``PdfUsageError`` as ``sign_pdf`` raises them."""
+    with open_document(source) as (_, reader):
+        _check_document(reader, visible)
+
+
+def _check_document(reader: PdfFileReader, visible: VisibleSignature | None) -> None:
+    signature_field_names(reader)
+    if visible is not None:
+        _check_page(reader, visible.page)
+    check_page_tree(reader, _page_index(visible))
+
+
+def _page_index(visible: VisibleSignature | None) -> int:
+    """pyHanko's page index for the signature's widget: 0-based, negative from the end."""
+    if visible is None:
+        return 0
+    return visible.page - 1 if visible.page > 0 else visible.page
 
 
 def _sign(
@@ -327,9 +355,9 @@ def _box(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
     return (x1, y1, x2, y2)
 
 
-def _check_page(writer: IncrementalPdfFileWriter, page: int) -> None:
+def _check_page(reader: PdfFileReader, page: int) -> None:
     try:
-        count = int(writer.root["/Pages"]["/Count"])
+        count = int(reader.root["/Pages"]["/Count"])
     except PARSE_FAILURES as exc:
         raise PdfFormatError(
             "the document's page tree cannot be read: it is damaged; give an intact PDF"

@@ -139,8 +139,9 @@ def sign(args: argparse.Namespace, console: Console) -> ExitCode:
             font=None if args.font is None else Path(args.font),
         )
     store = trust_store(args)
-    from xcapki.pdf import sign_pdf
+    from xcapki.pdf import check_signable, sign_pdf
 
+    check_signable(args.input, visible=visible)
     with logged_in(args, console) as session:
         signer = session.signer(KeyPurpose.SIGNING)
         chain = authority_certificates(session.certificates())
