@@ -79,3 +79,38 @@ def test_validator_options_apply_and_keywords_override_them(cms_pki: CmsTestPki)
         ChainValidator(trust, options=ValidatorOptions(cache_capacity=0))
     with pytest.raises(ValidatorUsageError, match="ValidatorOptions"):
         ChainValidator(trust, options=chosen.revocation_mode)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["fetch_timeout", "clock_skew", "cache_capacity", "fast_path", "max_crl_bytes"],
+)
+def test_validator_options_holding_none_are_refused_not_read_as_another_value(
+    cms_pki: CmsTestPki, field: str
+) -> None:
+    """None is "the default" only as a keyword argument; inside ``ValidatorOptions`` it
+    names no value, so it is refused by name instead of turning the fast path off or
+    failing in a comparison."""
+    trust = TrustStore.empty().with_roots(cms_pki.root)
+    with pytest.raises(ValidatorUsageError, match=field):
+        ChainValidator(trust, options=ValidatorOptions(**{field: None}))
+
+
+def test_validator_options_keep_their_falsy_values(cms_pki: CmsTestPki) -> None:
+    trust = TrustStore.empty().with_roots(cms_pki.root)
+    chosen = ValidatorOptions(fast_path=False, clock_skew=timedelta(0))
+    validator = ChainValidator(trust, options=chosen, revocation_mode=RevocationMode.OFF)
+    assert validator.options.fast_path is False
+    assert validator.clock_skew == timedelta(0)
+    assert validator.revocation_mode is RevocationMode.OFF
+    leaf = cms_pki.signer("rsa2048").certificate
+    for _ in range(3):
+        validator.validate(leaf, intermediates=[cms_pki.intermediate])
+    assert validator.statistics().fast_path_hits == 0
+
+
+@pytest.mark.parametrize("field", ["policy", "max_size", "max_clock_skew"])
+def test_cms_options_holding_none_are_refused(cms_pki: CmsTestPki, field: str) -> None:
+    der = sign_cms(CONTENT, cms_pki.signer("rsa2048"), signing_time=SIGNED_AT)
+    with pytest.raises(CmsUsageError, match=field):
+        verify_cms(der, now=SIGNED_AT, options=CmsVerifyOptions(**{field: None}))

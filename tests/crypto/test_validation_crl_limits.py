@@ -200,3 +200,26 @@ def test_a_limit_below_one_byte_is_refused(test_pki: TestPki, limit: int) -> Non
     store = TrustStore.empty().with_roots(test_pki.root.certificate)
     with pytest.raises(ValidatorUsageError, match="max_crl_bytes"):
         ChainValidator(store, max_crl_bytes=limit)
+
+
+def test_one_crl_is_held_once_however_many_verdicts_rest_on_it(
+    test_pki: TestPki, pki_services: PkiServices, distribution_point: str
+) -> None:
+    """Every GOOD verdict a CRL decides carries the CRL's DER as evidence, and a verdict is
+    cached per certificate: a CRL of megabytes copied into each would multiply by the cards
+    seen, so all verdicts share the one copy the validator keeps."""
+    issuer = test_pki.ca(Authority.XCA).certificate
+    validator = _validator(test_pki)
+    paths = [
+        validator.validate(
+            _card_pointing_at(test_pki, f"{distribution_point}/real.crl"), intermediates=[issuer]
+        )
+        for _ in range(3)
+    ]
+    published = (
+        test_pki.published_directory / f"{test_pki.ca(Authority.XCA).name}.crl"
+    ).read_bytes()
+    evidence = [path.leaf_revocation.data.crls for path in paths]
+    assert all(crls == (published,) for crls in evidence)
+    assert evidence[1][0] is evidence[0][0]
+    assert evidence[2][0] is evidence[0][0]

@@ -92,7 +92,21 @@ def resolve_options(
     base = DEFAULT_VERIFY_OPTIONS if options is None else options
     if not isinstance(base, CmsVerifyOptions):
         raise CmsUsageError("options must be a CmsVerifyOptions")
-    return with_given(base, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew)
+    chosen = with_given(base, policy=policy, max_size=max_size, max_clock_skew=max_clock_skew)
+    for name, kind in (
+        ("policy", AlgorithmPolicy),
+        ("max_size", int),
+        ("max_clock_skew", timedelta),
+    ):
+        value = getattr(chosen, name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            # None means "the default" only as a keyword argument; in the options it
+            # would fail later, reported as a malformed CMS.
+            raise CmsUsageError(
+                f"{name} must be a {kind.__name__}, not {type(value).__name__} "
+                "(leave the field out of CmsVerifyOptions for the default)"
+            )
+    return chosen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,6 +8,9 @@ already rejected, answer said about a certificate.
 from __future__ import annotations
 
 import datetime
+import threading
+import weakref
+from typing import Final
 
 from asn1crypto import crl, ocsp
 from asn1crypto import x509 as asn1_x509
@@ -27,6 +30,24 @@ from xcapki.crypto.validation._status import (
 )
 
 __all__ = ["ocsp_cert_status", "revoked_status", "status_from_record"]
+
+_CRL_DER: Final[weakref.WeakKeyDictionary[crl.CertificateList, bytes]] = weakref.WeakKeyDictionary()
+_CRL_DER_LOCK: Final = threading.Lock()
+
+
+def _crl_der(certificate_list: crl.CertificateList) -> bytes:
+    """The DER of a fetched or cached CRL, one copy per CRL object.
+
+    asn1crypto's ``dump`` builds new bytes on every call, and each verdict a
+    CRL decides keeps the CRL as evidence while the verdict is cached; the
+    validator's CRL cache hands out the same object, so all those verdicts
+    share one copy instead of one (of megabytes) per certificate.
+    """
+    with _CRL_DER_LOCK:
+        der = _CRL_DER.get(certificate_list)
+        if der is None:
+            der = _CRL_DER[certificate_list] = certificate_list.dump()
+        return der
 
 
 def _single_response(
@@ -78,7 +99,7 @@ def status_from_record(
                 source=RevocationSource.CRL,
                 this_update=this_update,
                 next_update=next_update,
-                data=RevocationData(crls=tuple(c.dump() for c in crls)),
+                data=RevocationData(crls=tuple(_crl_der(c) for c in crls)),
             )
         return UNAVAILABLE
     response = record.ocsp.get(key)
@@ -142,6 +163,6 @@ def revoked_status(cert: asn1_x509.Certificate, record: FetchRecord) -> Revocati
                     entry.crl_reason_value.native if entry.crl_reason_value else None
                 ),
                 revoked_at=entry["revocation_date"].native,
-                data=RevocationData(crls=(certificate_list.dump(),)),
+                data=RevocationData(crls=(_crl_der(certificate_list),)),
             )
     return None

@@ -197,6 +197,7 @@ class ChainValidator:
             fast_path=fast_path,
             max_crl_bytes=max_crl_bytes,
         )
+        _check_option_types(chosen)
         revocation_mode = chosen.revocation_mode
         fetch_timeout = chosen.fetch_timeout
         clock_skew = chosen.clock_skew
@@ -684,6 +685,27 @@ class _Run:
                 window=window,
             ),
         )
+
+
+_OPTION_TYPES: Final = (
+    ("fetch_timeout", datetime.timedelta, "timedelta(seconds=5)"),
+    ("clock_skew", datetime.timedelta, "timedelta(minutes=5)"),
+    ("cache_capacity", int, "10_000"),
+    ("fast_path", bool, "True"),
+    ("max_crl_bytes", int, "10 * 1024 * 1024"),
+)
+
+
+def _check_option_types(options: ValidatorOptions) -> None:
+    """Refuse a field of the wrong type by name: None means "the default" only as a
+    keyword argument; inside ``ValidatorOptions`` it would read as False or fail later."""
+    for name, kind, example in _OPTION_TYPES:
+        value = getattr(options, name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValidatorUsageError(
+                f"{name} must be a {kind.__name__}, e.g. {example}, not {type(value).__name__}"
+                " (leave the field out of ValidatorOptions for the default)"
+            )
 
 
 def _path_window(
