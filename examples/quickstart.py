@@ -30,4 +30,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except xcapki.XcapkiError as error:  # no card, several cards, a wrong PIN: say what to do
+        raise SystemExit(f"quickstart: {error}") from None
