@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xcapki.algorithms import HashAlgorithm
 from xcapki.crypto.authority import Authority
@@ -238,3 +240,55 @@ def test_authenticated_attributes_after_the_content_are_the_one_error(card: Issu
     info["content"]["auth_attrs"] = [{"type": "content_type", "values": ["data"]}]
     with pytest.raises(DecryptionError):
         _open(card, bytes(info.dump(force=True)))
+
+
+@pytest.fixture(scope="module")
+def streamed_envelopes(card: IssuedCard) -> list[bytes]:
+    """Small streamed envelopes, so that a mutation lands as often in the structure as in
+    the content; OAEP with SHA-256 so its parameters are there to be damaged too."""
+    return [
+        _encrypt(card, cipher, CONTENT[:100], transport)
+        for cipher in (ContentEncryption.AES_256_GCM, ContentEncryption.AES_128_CBC)
+        for transport in (PKCS1V15, OAEP_SHA256)
+    ]
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    choice=st.integers(min_value=0, max_value=3),
+    position=st.floats(min_value=0, max_value=1, exclude_max=True),
+    edit=st.sampled_from(["flip", "cut", "insert", "replace"]),
+    payload=st.binary(min_size=1, max_size=8),
+)
+def test_mutated_streamed_envelopes_open_or_give_the_one_error(
+    card: IssuedCard,
+    streamed_envelopes: list[bytes],
+    choice: int,
+    position: float,
+    edit: str,
+    payload: bytes,
+) -> None:
+    """Nothing but ``DecryptionError`` comes out (CBC, having no integrity, may still open);
+    whatever opens, the one-shot ``open_envelope`` opens to the same bytes."""
+    data = streamed_envelopes[choice]
+    at = int(position * len(data))
+    mutated = {
+        "flip": data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1 :],
+        "cut": data[:at],
+        "insert": data[:at] + payload + data[at:],
+        "replace": data[:at] + payload + data[at + len(payload) :],
+    }[edit]
+    plain: bytes | None = None
+    try:
+        plain, _ = _open(card, mutated, chunk_size=16)
+    except DecryptionError as refusal:
+        cause = refusal.__cause__
+    else:
+        cause = None
+    assert cause is None
+    if plain is not None:
+        assert open_envelope(mutated, _decrypter(card)).content == plain

@@ -209,14 +209,39 @@ def open_envelope_stream(
         raise _refuse("unreadable structure") from None
 
 
-def _parsed(read: type[core.Asn1Value], encoding: bytes) -> core.Asn1Value:
-    """``encoding`` loaded strictly as ``read``; anything unreadable is the one error."""
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """What the envelope says before its content."""
+
+    encrypted_key: bytes
+    key_transport: KeyTransport
+    choice: CipherChoice
+
+
+def _header(infos: bytes, algorithm: bytes, certificate: x509.Certificate) -> _Header:
+    """The recipient's wrapped key and key transport, and the content cipher."""
     try:
-        value = read.load(encoding, strict=True)
-        value.native  # noqa: B018 - parse every nested field now, not on first use
+        recipient = _recipient_for(cms.RecipientInfos.load(infos, strict=True), certificate)
+        return _Header(
+            encrypted_key=recipient["encrypted_key"].native,
+            key_transport=_key_transport_of(recipient["key_encryption_algorithm"]),
+            choice=read_cipher(cms.EncryptionAlgorithm.load(algorithm, strict=True)),
+        )
+    except DecryptionError:
+        raise
     except Exception as exc:  # asn1crypto raises many types on hostile input
-        raise _refuse(f"unreadable {read.__name__} ({type(exc).__name__})") from None
-    return value
+        raise _refuse(f"unreadable recipient or cipher ({type(exc).__name__})") from None
+
+
+def _tag(field: bytes) -> bytes:
+    """The GCM tag, an OCTET STRING."""
+    try:
+        tag = core.OctetString.load(field, strict=True).native
+    except Exception as exc:  # asn1crypto raises many types on hostile input
+        raise _refuse(f"unreadable tag ({type(exc).__name__})") from None
+    if not isinstance(tag, bytes):
+        raise _refuse("the tag is no OCTET STRING")
+    return tag
 
 
 class _Content:
@@ -288,19 +313,17 @@ def _open(
     infos = _element(reader, budget)
     if infos[0] == _EXPLICIT_0:  # originatorInfo, of no use to key transport
         infos = _element(reader, budget)
-    recipient = _recipient_for(_parsed(cms.RecipientInfos, infos), decrypter.certificate)
-    key_transport = _key_transport_of(recipient["key_encryption_algorithm"])
     encrypted = _enter(reader, _der.SEQUENCE, "the EncryptedContentInfo")
     _element(reader, budget)  # the content type of the plaintext
-    algorithm = _parsed(cms.EncryptionAlgorithm, _element(reader, budget))
-    choice = read_cipher(algorithm)
+    header = _header(infos, _element(reader, budget), decrypter.certificate)
+    choice = header.choice
     if choice.content_encryption.authenticated != authenticated:
         raise _refuse("a cipher that does not fit the content type")
     if not encrypted.more():
         raise _refuse("the encrypted content is detached")
     key_size = choice.content_encryption.key_size
     try:
-        content_key = decrypter.decrypt(recipient["encrypted_key"].native, padding=key_transport)
+        content_key = decrypter.decrypt(header.encrypted_key, padding=header.key_transport)
     except (DecryptionError, DataError):
         content_key = b""
     content = _Content(
@@ -320,7 +343,7 @@ def _open(
         field = _element(reader, budget)
         if field[0] == _IMPLICIT_1:
             raise _refuse("authenticated attributes after the content cannot be streamed")
-        tag = _parsed(core.OctetString, field).native
+        tag = _tag(field)
         if len(tag) != choice.tag_size:
             raise _refuse("a GCM tag of the wrong size")
     while body.more():
@@ -334,7 +357,7 @@ def _open(
     return OpenedEnvelopeStream(
         content_size=content.size,
         content_encryption=choice.content_encryption,
-        key_transport=key_transport,
+        key_transport=header.key_transport,
     )
 
 
