@@ -5,6 +5,8 @@ AES-GCM, the AuthEnvelopedData of RFC 5083 that OpenSSL 3 makes, with the
 content key wrapped for an RSA certificate by PKCS#1 v1.5 or OAEP.
 ``open_envelope`` reads either, lets the decrypter unwrap the content key
 (a card never sees the content) and decrypts the content on the host.
+Both hold the content in memory; ``_envelope_stream`` streams large files
+with the pieces shared here (the recipient info, the cipher's identifier).
 
 Opening is no oracle: every failure that depends on the envelope (not
 addressed to this key, unreadable, bad key-transport padding, a key of the
@@ -263,7 +265,7 @@ def envelope_version(recipient_identifier: SignerIdentifierType) -> str:
     return "v0" if recipient_identifier is SignerIdentifierType.ISSUER_AND_SERIAL else "v2"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CipherChoice:
     """The content cipher an envelope names, with its IV or GCM nonce and tag size."""
 
