@@ -4,7 +4,8 @@ The server side needs no card: it reads the user's encryption (KEYX)
 certificate, here from the card without a PIN as a portal would get it from
 pkcs11info, and makes a CMS envelope. The user's side opens it with the
 card's KEYX key; the content is decrypted on the host. A damaged envelope
-gets the one DecryptionError, whatever went wrong.
+gets the one DecryptionError, whatever went wrong. Large files are streamed
+with encrypt_envelope_stream / open_envelope_stream.
 
 With a real card: set XCAPKI_PKCS11_MODULE and XCAPKI_PIN. Without one, a
 throwaway SoftHSM2 card from xcapki's test PKI is made first.
@@ -14,12 +15,20 @@ throwaway SoftHSM2 card from xcapki's test PKI is made first.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 
 from xcapki.crypto.authority import Authority
-from xcapki.crypto.cms import ContentEncryption, DecryptionError, encrypt_envelope, open_envelope
+from xcapki.crypto.cms import (
+    ContentEncryption,
+    DecryptionError,
+    encrypt_envelope,
+    encrypt_envelope_stream,
+    open_envelope,
+    open_envelope_stream,
+)
 from xcapki.testing import CardSpec, TestPki, provision_softhsm_card, softhsm_config
 from xcapki.token import (
     MODULE_ENVIRONMENT_VARIABLE,
@@ -60,6 +69,10 @@ def main() -> None:
             MESSAGE, recipient, content_encryption=ContentEncryption.AES_256_CBC
         )
         print(f"envelope: {len(envelope)} bytes for {recipient.subject.rfc4514_string()}")
+        # A large file is streamed in constant memory (BER, as openssl cms -stream writes);
+        # here a small one in memory stands for the files being read and written.
+        streamed = io.BytesIO()
+        encrypt_envelope_stream(io.BytesIO(MESSAGE), streamed, recipient)
 
         # The user: the card's KEYX key unwraps the content key.
         with login(module, token, pin=PinFromEnvironment(variable="XCAPKI_PIN")) as session:
@@ -75,6 +88,10 @@ def main() -> None:
                 open_envelope(damaged, decrypter)
             except DecryptionError as refusal:
                 print(f"damaged: {type(refusal).__name__}")
+            # The streamed content is kept only once the call returns (the tag is checked last).
+            plain = io.BytesIO()
+            result = open_envelope_stream(io.BytesIO(streamed.getvalue()), plain, decrypter)
+            print(f"streamed {result.content_encryption.value}: {plain.getvalue().decode()}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -168,3 +169,74 @@ def test_a_wrong_pin_is_a_pin_error_and_writes_nothing(
     assert result.code == ExitCode.PIN
     assert fresh_card.pin not in result.stderr
     assert not output.exists()
+
+
+def _large_content(tmp_path: Path) -> tuple[Path, bytes]:
+    """More than two 1 MiB chunks with a ragged end: segments cross chunks and cipher blocks."""
+    data = os.urandom(2 * 1024 * 1024 + 12_345)
+    path = tmp_path / "large.bin"
+    path.write_bytes(data)
+    return path, data
+
+
+def test_a_file_larger_than_a_chunk_streams_both_ways_with_openssl(
+    softhsm_cards: StandardCards, openssl: str, tmp_path: Path
+) -> None:
+    card = softhsm_cards.xca
+    source, data = _large_content(tmp_path)
+    envelope = tmp_path / "large.p7m"
+    made = run_cli(
+        "encrypt", str(source), "--to", str(card.card.encryption.certificate_path),
+        "-o", str(envelope), "--json",
+    )  # fmt: skip
+    assert made.code == ExitCode.OK, made.stderr
+    assert made.json()["content_size"] == len(data)
+    assert envelope.read_bytes()[:2] == b"\x30\x80"  # BER, written before the size was known
+    assert _openssl_decrypt(openssl, card, envelope) == data
+
+    sealed = tmp_path / "openssl.p7m"
+    result = subprocess.run(
+        [openssl, "cms", "-encrypt", "-binary", "-stream", "-aes-256-gcm", "-outform", "DER",
+         "-in", str(source), "-out", str(sealed),
+         "-recip", str(card.card.encryption.certificate_path)],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    output = tmp_path / "large.out"
+    opened = run_cli(
+        "decrypt", str(sealed), "-o", str(output), *card_options(card), "--json",
+        env=card_env(card),
+    )  # fmt: skip
+    assert opened.code == ExitCode.OK, opened.stderr
+    assert opened.json()["size"] == len(data)
+    assert opened.json()["authenticated"] is True
+    assert output.read_bytes() == data
+
+
+@pytest.mark.parametrize("damage", ["content flipped", "tag flipped", "truncated"])
+def test_a_damaged_large_envelope_leaves_no_output_and_keeps_an_existing_one(
+    softhsm_cards: StandardCards, tmp_path: Path, damage: str
+) -> None:
+    """The plaintext decrypted before the tag check never reaches OUTPUT, even with --force."""
+    card = softhsm_cards.xca
+    source, _ = _large_content(tmp_path)
+    envelope = tmp_path / "large.p7m"
+    encrypt = ["encrypt", str(source), "--to", str(card.card.encryption.certificate_path)]
+    assert run_cli(*encrypt, "-o", str(envelope)).code == ExitCode.OK
+    good = envelope.read_bytes()
+    at = {"content flipped": len(good) // 2, "tag flipped": len(good) - 7}.get(damage)
+    if at is None:
+        envelope.write_bytes(good[: len(good) - 100])
+    else:
+        envelope.write_bytes(good[:at] + bytes([good[at] ^ 1]) + good[at + 1 :])
+    output = tmp_path / "large.out"
+    decrypt = ["decrypt", str(envelope), "-o", str(output), *card_options(card), "--json"]
+    refused = run_cli(*decrypt, env=card_env(card))
+    assert refused.code == ExitCode.INPUT, refused.stderr
+    assert refused.json()["error"]["kind"] == "decrypt"
+    assert not output.exists()
+    output.write_bytes(b"keep me")
+    forced = run_cli(*decrypt, "--force", env=card_env(card))
+    assert forced.code == ExitCode.INPUT, forced.stderr
+    assert output.read_bytes() == b"keep me"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -36,3 +36,4 @@ def test_envelope_example_decrypts_on_a_throwaway_card() -> None:
     assert lines[1] == f"aes-256-gcm: {message} (authenticated: True)"
     assert lines[2] == f"aes-256-cbc: {message} (authenticated: False)"
     assert lines[3] == "damaged: DecryptionError"
+    assert lines[4] == f"streamed aes-256-gcm: {message}"

@@ -137,11 +137,13 @@ class StagedOutput:
     """A temporary file beside ``target`` that replaces it only on ``commit()``.
 
     Leaving the ``with`` block without committing (an error, Ctrl-C, a verdict
-    that says the content must not be kept) removes the temporary file.
+    that says the content must not be kept) removes the temporary file. A
+    ``private`` output (decrypted content) keeps mode 0600 instead of the umask's.
     """
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, *, private: bool = False) -> None:
         self.target = target
+        self._private = private
         try:
             handle, staged = tempfile.mkstemp(
                 prefix=f".{target.name[:_STAGED_NAME_CHARS]}.",
@@ -167,7 +169,8 @@ class StagedOutput:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
-            self._staged.chmod(0o666 & ~_umask())
+            if not self._private:
+                self._staged.chmod(0o666 & ~_umask())
             self._staged.replace(self.target)
         except OSError as exc:
             raise unwritable(self.target, exc) from None

@@ -703,6 +703,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         _Z: "檢查憑證路徑與廢止狀態…",
     },
     "progress.check": {_E: "Checking: {name}…", _Z: "檢查：{name}…"},
+    "progress.bar.decrypt": {_E: "Decrypting", _Z: "解密中"},
+    "progress.bar.encrypt": {_E: "Encrypting", _Z: "加密中"},
     "progress.bar.sign": {_E: "Signing", _Z: "簽章中"},
     "progress.bar.verify": {_E: "Verifying", _Z: "驗證中"},
     "progress.pki_create": {_E: "Creating a test PKI in {path}…", _Z: "在 {path} 建立測試 PKI…"},

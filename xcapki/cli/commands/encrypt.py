@@ -1,8 +1,10 @@
 """``xcapki encrypt --to CERT INPUT -o OUTPUT``: a CMS envelope only that certificate's key opens.
 
 No card is needed: encrypting uses only the recipient's certificate (on a
-card, its encryption certificate ``cert2``). The parser is built for every
-``xcapki`` run, so the crypto layer is imported only when the command runs.
+card, its encryption certificate ``cert2``). The input is streamed (memory
+does not grow with it) into BER, and reaches OUTPUT only once it is complete.
+The parser is built for every ``xcapki`` run, so the crypto layer is imported
+only when the command runs.
 """
 
 from __future__ import annotations
@@ -65,12 +67,12 @@ def read_certificate(name: str) -> x509.Certificate:
 
 
 def run(args: argparse.Namespace, console: Console) -> ExitCode:
-    """Encrypt INPUT to ``--to`` and write the DER envelope to OUTPUT."""
+    """Encrypt INPUT to ``--to`` and write the envelope to OUTPUT, streaming the content."""
     from xcapki.algorithms import HashAlgorithm
-    from xcapki.cli.commands._new_file import write_new_file
-    from xcapki.cli.files import read_file
+    from xcapki.cli.files import CheckedInput, StagedOutput, check_output, open_input
     from xcapki.cli.present import subject_name
-    from xcapki.crypto.cms import ContentEncryption, encrypt_envelope
+    from xcapki.cli.progress import progress_bar
+    from xcapki.crypto.cms import ContentEncryption, encrypt_envelope_stream
     from xcapki.decrypter import PKCS1V15, KeyTransport, RsaOaep
 
     transports: dict[str, KeyTransport] = {
@@ -79,19 +81,31 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         "pkcs1v15": PKCS1V15,
     }
     recipient = read_certificate(args.to)
-    content = read_file(args.input)
     cipher = ContentEncryption(args.cipher)
-    envelope = encrypt_envelope(
-        content,
-        recipient,
-        content_encryption=cipher,
-        key_transport=transports[args.key_transport],
-    )
-    write_new_file(args.output, envelope, force=args.force)
+    source = CheckedInput(open_input(args.input), args.input)
+    try:
+        target = check_output(args.output, inputs=[args.input], force=args.force)
+        label = console.text("progress.bar.encrypt")
+        with (
+            StagedOutput(target, private=True) as out,
+            progress_bar(console, total=source.size(), label=label) as advance,
+        ):
+            made = encrypt_envelope_stream(
+                source,
+                out,
+                recipient,
+                content_encryption=cipher,
+                key_transport=transports[args.key_transport],
+                progress=advance,
+            )
+            out.commit()
+    finally:
+        source.close()
     console.document(
         {
             "output": args.output,
-            "size": len(envelope),
+            "size": made.size,
+            "content_size": made.content_size,
             "cipher": cipher.value,
             "key_transport": args.key_transport,
             "recipient": recipient.subject.rfc4514_string(),
@@ -101,7 +115,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         "encrypt.done",
         path=args.output,
         cipher=cipher.value,
-        size=len(envelope),
+        size=made.size,
         recipient=subject_name(recipient),
     )
     return ExitCode.OK

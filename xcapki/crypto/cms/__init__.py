@@ -7,7 +7,8 @@ or the ``ParsedCms`` and returns a frozen ``CmsSignature`` or raises a
 path validation and revocation through a ``ChainValidator`` and keeps
 intact, trusted and revocation apart. ``encrypt_envelope`` and
 ``open_envelope`` make and open EnvelopedData / AuthEnvelopedData through a
-``Decrypter``.
+``Decrypter``; ``encrypt_envelope_stream`` and ``open_envelope_stream`` do the
+same for files too large to hold, in constant memory.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from xcapki.crypto.cms._envelope import (
     OpenedEnvelope,
     encrypt_envelope,
     open_envelope,
+)
+from xcapki.crypto.cms._envelope_stream import (
+    OpenedEnvelopeStream,
+    StreamedEnvelope,
+    encrypt_envelope_stream,
+    open_envelope_stream,
 )
 from xcapki.crypto.cms._parse import DEFAULT_MAX_SIZE, ParsedCms, parse_cms
 from xcapki.crypto.cms._policy import DEFAULT_POLICY, LEGACY_SHA1_POLICY, AlgorithmPolicy, EcCurve
@@ -109,6 +116,7 @@ __all__ = [
     "NonceAttributeMismatchError",
     "NotCmsError",
     "OpenedEnvelope",
+    "OpenedEnvelopeStream",
     "ParsedCms",
     "PssParametersError",
     "RawAttribute",
@@ -119,14 +127,17 @@ __all__ = [
     "SignerIdentifierType",
     "SigningCertificateMismatchError",
     "SigningTimeSkewError",
+    "StreamedEnvelope",
     "StreamedSignature",
     "StreamedVerification",
     "UnexpectedSignerError",
     "VerifiedSignedData",
     "WeakKeyError",
     "encrypt_envelope",
+    "encrypt_envelope_stream",
     "inspect_cms",
     "open_envelope",
+    "open_envelope_stream",
     "parse_cms",
     "sign_cms",
     "sign_hipki",

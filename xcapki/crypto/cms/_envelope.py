@@ -5,6 +5,8 @@ AES-GCM, the AuthEnvelopedData of RFC 5083 that OpenSSL 3 makes, with the
 content key wrapped for an RSA certificate by PKCS#1 v1.5 or OAEP.
 ``open_envelope`` reads either, lets the decrypter unwrap the content key
 (a card never sees the content) and decrypts the content on the host.
+Both hold the content in memory; ``_envelope_stream`` streams large files
+with the pieces shared here (the recipient info, the cipher's identifier).
 
 Opening is no oracle: every failure that depends on the envelope (not
 addressed to this key, unreadable, bad key-transport padding, a key of the
@@ -163,40 +165,17 @@ def encrypt_envelope(
     an EnvelopedData every CMS reader knows. The certificate must allow key
     encipherment: a card's encryption (KEYX) certificate, not its signing one.
     """
-    public_key = _recipient_key(recipient)
     content_key = os.urandom(content_encryption.key_size)
-    try:
-        encrypted_key = public_key.encrypt(content_key, rsa_padding(key_transport))
-    except ValueError as exc:
-        raise EnvelopeUsageError(
-            f"the recipient's {public_key.key_size}-bit RSA key cannot wrap a key with"
-            f" {_describe(key_transport)} ({exc}); choose PKCS#1 v1.5 or a shorter OAEP hash"
-        ) from None
-    recipient_info = cms.RecipientInfo(
-        name="ktri",
-        value=cms.KeyTransRecipientInfo(
-            {
-                "version": "v0"
-                if recipient_identifier is SignerIdentifierType.ISSUER_AND_SERIAL
-                else "v2",
-                "rid": _recipient_id(recipient, recipient_identifier),
-                "key_encryption_algorithm": _key_transport_identifier(key_transport),
-                "encrypted_key": encrypted_key,
-            }
-        ),
-    )
+    recipient_info = wrap_content_key(content_key, recipient, key_transport, recipient_identifier)
     if content_encryption.authenticated:
         nonce = os.urandom(_GCM_NONCE_SIZE)
         sealer = Cipher(algorithms.AES(content_key), modes.GCM(nonce)).encryptor()
         ciphertext = sealer.update(content) + sealer.finalize()
-        parameters = _GcmParameters({"aes_nonce": nonce, "aes_icvlen": _GCM_TAG_SIZE})
         body: core.Sequence = cms.AuthEnvelopedData(
             {
                 "version": "v0",
                 "recipient_infos": [recipient_info],
-                "auth_encrypted_content_info": _content_info(
-                    content_encryption, parameters, ciphertext
-                ),
+                "auth_encrypted_content_info": _content_info(content_encryption, nonce, ciphertext),
                 "mac": sealer.tag,
             }
         )
@@ -210,13 +189,9 @@ def encrypt_envelope(
         ciphertext = encryptor.update(padded) + encryptor.finalize()
         body = cms.EnvelopedData(
             {
-                "version": "v0"
-                if recipient_identifier is SignerIdentifierType.ISSUER_AND_SERIAL
-                else "v2",
+                "version": envelope_version(recipient_identifier),
                 "recipient_infos": [recipient_info],
-                "encrypted_content_info": _content_info(
-                    content_encryption, core.OctetString(iv), ciphertext
-                ),
+                "encrypted_content_info": _content_info(content_encryption, iv, ciphertext),
             }
         )
         content_type = "enveloped_data"
@@ -257,6 +232,80 @@ def open_envelope(data: bytes, decrypter: Decrypter) -> OpenedEnvelope:
     )
 
 
+def wrap_content_key(
+    content_key: bytes,
+    recipient: x509.Certificate,
+    key_transport: KeyTransport,
+    recipient_identifier: SignerIdentifierType,
+) -> cms.RecipientInfo:
+    """The KeyTransRecipientInfo carrying ``content_key`` wrapped for ``recipient``'s RSA key."""
+    public_key = _recipient_key(recipient)
+    try:
+        encrypted_key = public_key.encrypt(content_key, rsa_padding(key_transport))
+    except ValueError as exc:
+        raise EnvelopeUsageError(
+            f"the recipient's {public_key.key_size}-bit RSA key cannot wrap a key with"
+            f" {_describe(key_transport)} ({exc}); choose PKCS#1 v1.5 or a shorter OAEP hash"
+        ) from None
+    return cms.RecipientInfo(
+        name="ktri",
+        value=cms.KeyTransRecipientInfo(
+            {
+                "version": envelope_version(recipient_identifier),
+                "rid": _recipient_id(recipient, recipient_identifier),
+                "key_encryption_algorithm": _key_transport_identifier(key_transport),
+                "encrypted_key": encrypted_key,
+            }
+        ),
+    )
+
+
+def envelope_version(recipient_identifier: SignerIdentifierType) -> str:
+    """EnvelopedData's and KeyTransRecipientInfo's version for this kind of identifier."""
+    return "v0" if recipient_identifier is SignerIdentifierType.ISSUER_AND_SERIAL else "v2"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CipherChoice:
+    """The content cipher an envelope names, with its IV or GCM nonce and tag size."""
+
+    content_encryption: ContentEncryption
+    parameters: bytes
+    tag_size: int
+
+
+def read_cipher(algorithm: cms.EncryptionAlgorithm) -> CipherChoice:
+    """The cipher of a ContentEncryptionAlgorithmIdentifier, or the one ``DecryptionError``."""
+    cipher = _BY_ASN1_NAME.get(algorithm["algorithm"].native)
+    if cipher is None:
+        raise _refuse(f"content cipher {algorithm['algorithm'].dotted} is not read")
+    if cipher.authenticated:
+        gcm = _GcmParameters.load(algorithm["parameters"].dump())
+        nonce = gcm["aes_nonce"].native
+        tag_size = gcm["aes_icvlen"].native
+        if tag_size not in _GCM_TAG_SIZES or len(nonce) not in _GCM_NONCE_SIZES:
+            raise _refuse("GCM parameters of the wrong size")
+        return CipherChoice(content_encryption=cipher, parameters=nonce, tag_size=tag_size)
+    iv = algorithm["parameters"].native
+    if not isinstance(iv, bytes):
+        raise _refuse("CBC without an IV")
+    return CipherChoice(content_encryption=cipher, parameters=iv, tag_size=0)
+
+
+def cipher_algorithm_identifier(
+    content_encryption: ContentEncryption, parameters: bytes
+) -> cms.EncryptionAlgorithm:
+    """The ContentEncryptionAlgorithmIdentifier for an IV (CBC) or a nonce (GCM)."""
+    value: core.Asn1Value = (
+        _GcmParameters({"aes_nonce": parameters, "aes_icvlen": _GCM_TAG_SIZE})
+        if content_encryption.authenticated
+        else core.OctetString(parameters)
+    )
+    return cms.EncryptionAlgorithm(
+        {"algorithm": _ASN1_NAMES[content_encryption], "parameters": value}
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     encrypted_key: bytes
@@ -291,34 +340,18 @@ def _parse(data: bytes, certificate: x509.Certificate) -> _Parsed:
     else:
         raise _refuse(f"content type {kind} is not an envelope")
     recipient = _recipient_for(body["recipient_infos"], certificate)
-    algorithm = encrypted["content_encryption_algorithm"]
-    cipher = _BY_ASN1_NAME.get(algorithm["algorithm"].native)
-    if cipher is None:
-        raise _refuse(f"content cipher {algorithm['algorithm'].dotted} is not read")
+    choice = read_cipher(encrypted["content_encryption_algorithm"])
     ciphertext = encrypted["encrypted_content"].native
     if ciphertext is None:
         raise _refuse("the encrypted content is detached")
-    if cipher.authenticated:
-        gcm = _GcmParameters.load(algorithm["parameters"].dump())
-        parameters = gcm["aes_nonce"].native
-        tag_size = gcm["aes_icvlen"].native
-        if (
-            tag_size not in _GCM_TAG_SIZES
-            or len(tag) != tag_size
-            or len(parameters) not in _GCM_NONCE_SIZES
-        ):
-            raise _refuse("GCM parameters or tag of the wrong size")
-    else:
-        parameters = algorithm["parameters"].native
-        tag_size = 0
-        if not isinstance(parameters, bytes):
-            raise _refuse("CBC without an IV")
+    if len(tag) != choice.tag_size:
+        raise _refuse("a GCM tag of the wrong size")
     return _Parsed(
         encrypted_key=recipient["encrypted_key"].native,
         key_transport=_key_transport_of(recipient["key_encryption_algorithm"]),
-        content_encryption=cipher,
-        parameters=parameters,
-        tag_size=tag_size,
+        content_encryption=choice.content_encryption,
+        parameters=choice.parameters,
+        tag_size=choice.tag_size,
         ciphertext=ciphertext,
         tag=tag,
         associated_data=associated_data,
@@ -404,15 +437,12 @@ def _cbc_algorithm(cipher: ContentEncryption, key: bytes) -> BlockCipherAlgorith
 
 
 def _content_info(
-    cipher: ContentEncryption, parameters: core.Asn1Value, ciphertext: bytes
+    cipher: ContentEncryption, parameters: bytes, ciphertext: bytes
 ) -> cms.EncryptedContentInfo:
     return cms.EncryptedContentInfo(
         {
             "content_type": "data",
-            "content_encryption_algorithm": {
-                "algorithm": _ASN1_NAMES[cipher],
-                "parameters": parameters,
-            },
+            "content_encryption_algorithm": cipher_algorithm_identifier(cipher, parameters),
             "encrypted_content": ciphertext,
         }
     )
