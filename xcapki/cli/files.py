@@ -19,7 +19,7 @@ import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from xcapki.cli.errors import InputFileError, OutputFileError
 
@@ -32,12 +32,13 @@ __all__ = [
     "read_file",
     "read_signature",
     "unwritable",
-    "write_file",
 ]
 
 _STAGED_NAME_CHARS = 32
 """Of the target's name in the temporary file's: a name near the file system's 255-byte
 limit is a valid target, and must not make the temporary name too long."""
+_NO_HARD_LINKS: Final = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+"""What ``link`` answers on a file system that has no hard links."""
 
 PEM_SIGNATURE_LIMIT = 64 * 1024 * 1024
 """A PEM signature is decoded in memory; larger signatures come as DER."""
@@ -134,15 +135,19 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 class StagedOutput:
-    """A temporary file beside ``target`` that replaces it only on ``commit()``.
+    """A temporary file beside ``target`` that becomes it only on ``commit()``.
 
     Leaving the ``with`` block without committing (an error, Ctrl-C, a verdict
     that says the content must not be kept) removes the temporary file. A
     ``private`` output (decrypted content) keeps mode 0600 instead of the umask's.
+    Without ``replace`` (no ``--force``) the commit links the file into place,
+    which fails if a file of that name appeared while the command ran: nothing
+    the user did not ask to overwrite is ever replaced.
     """
 
-    def __init__(self, target: Path, *, private: bool = False) -> None:
+    def __init__(self, target: Path, *, replace: bool, private: bool = False) -> None:
         self.target = target
+        self._replace = replace
         self._private = private
         try:
             handle, staged = tempfile.mkstemp(
@@ -171,10 +176,29 @@ class StagedOutput:
             self._file.close()
             if not self._private:
                 self._staged.chmod(0o666 & ~_umask())
-            self._staged.replace(self.target)
+            if self._replace:
+                self._staged.replace(self.target)
+            else:
+                self._link_into_place()
+        except FileExistsError:
+            raise OutputFileError(key="output.exists", path=str(self.target)) from None
         except OSError as exc:
             raise unwritable(self.target, exc) from None
         self._committed = True
+
+    def _link_into_place(self) -> None:
+        """Give the staged file the target's name unless that name is taken. File systems
+        without hard links (FAT and exFAT memory sticks) get a check and a rename instead."""
+        try:
+            os.link(self._staged, self.target)
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            if self.target.exists():
+                raise FileExistsError(errno.EEXIST, "exists", str(self.target)) from None
+            self._staged.replace(self.target)
+        else:
+            self._staged.unlink()
 
     def __enter__(self) -> StagedOutput:
         return self
@@ -236,10 +260,3 @@ def unwritable(target: Path, exc: OSError) -> OutputFileError:
         reason=exc.strerror or str(exc),
         remedy_key=_REMEDY_FOR_ERRNO.get(exc.errno or 0, "remedy.output_space"),
     )
-
-
-def write_file(name: str, data: bytes) -> None:
-    """Write ``data`` to ``name`` atomically (see ``StagedOutput``)."""
-    with StagedOutput(Path(name)) as out:
-        out.write(data)
-        out.commit()

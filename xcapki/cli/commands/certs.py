@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
     found = module.public_certificates(token)
     exported = None
     if target is not None:
-        exported = _export(found, KeyPurpose(args.purpose), args.format, target)
+        exported = _export(found, KeyPurpose(args.purpose), args.format, target, args.force)
     extra: dict[str, object] = {}
     if exported is not None:
         extra["exported"] = {"path": args.export, "format": args.format}
@@ -86,14 +86,18 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
 
 
 def _export(
-    found: tuple[TokenCertificate, ...], purpose: KeyPurpose, form: str, target: Path
+    found: tuple[TokenCertificate, ...],
+    purpose: KeyPurpose,
+    form: str,
+    target: Path,
+    replace: bool,
 ) -> str:
     """Write the first certificate of ``purpose``; its subject for the message."""
     chosen = next((c for c in found if c.purpose is purpose), None)
     if chosen is None:
         raise InputFileError(key="certs.none_of_purpose", purpose=purpose.value)
     encoding = Encoding.DER if form == "der" else Encoding.PEM
-    with StagedOutput(target) as out:
+    with StagedOutput(target, replace=replace) as out:
         out.write(chosen.certificate.public_bytes(encoding))
         out.commit()
     return subject_name(chosen.certificate)

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
             # Plaintext is staged beside OUTPUT and moved there only once the GCM tag or
             # the CBC padding has been checked: a refused envelope leaves nothing behind.
             with (
-                StagedOutput(target, private=True) as out,
+                StagedOutput(target, replace=args.force, private=True) as out,
                 progress_bar(console, total=source.size(), label=label) as advance,
             ):
                 opened = open_envelope_stream(source, out, decrypter, progress=advance)

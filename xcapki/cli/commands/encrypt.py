@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         target = check_output(args.output, inputs=[args.input], force=args.force)
         label = console.text("progress.bar.encrypt")
         with (
-            StagedOutput(target, private=True) as out,
+            StagedOutput(target, replace=args.force, private=True) as out,
             progress_bar(console, total=source.size(), label=label) as advance,
         ):
             made = encrypt_envelope_stream(

@@ -46,7 +46,7 @@ def _install(args: argparse.Namespace, console: Console) -> ExitCode:
     service = login_service(_serve_arguments(args))
     service.path.parent.mkdir(parents=True, exist_ok=True)
     target = check_output(str(service.path), force=True)
-    with StagedOutput(target) as out:
+    with StagedOutput(target, replace=True) as out:
         out.write(service.text.encode())
         out.commit()
     console.document({"installed": str(target), "activate": list(service.activate)})

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
             console.progress("progress.sign", label=subject_name(signer.certificate))
             label = console.text("progress.bar.sign")
             with (
-                StagedOutput(target) as out,
+                StagedOutput(target, replace=args.force) as out,
                 progress_bar(console, total=source.size(), label=label) as advance,
             ):
                 written = sign_stream(

@@ -42,7 +42,11 @@ def run(args: argparse.Namespace, console: Console) -> ExitCode:
         if args.content:
             content = CheckedInput(open_input(args.content), args.content)
             stack.callback(content.close)
-        out = stack.enter_context(StagedOutput(target)) if target is not None else None
+        out = (
+            stack.enter_context(StagedOutput(target, replace=args.force))
+            if target is not None
+            else None
+        )
         total = content.size() if content is not None else signature.size()
         console.progress("progress.validate")
         label = console.text("progress.bar.verify")
