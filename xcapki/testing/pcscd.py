@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from xcapki.testing.errors import TestingError
+from xcapki.testing.ports import unused_port
 
 __all__ = [
     "VPCD_DRIVER",
@@ -63,34 +62,9 @@ def vpcd_reader_names(friendly_name: str = "Virtual PCD") -> tuple[str, str]:
 
 
 def find_free_port_pair() -> int:
-    """A TCP port ``p`` on loopback such that ``p`` and ``p + 1`` are both free.
-
-    Chosen below the kernel's ephemeral range: a site keeps its ports for a whole
-    test session while pcscd restarts, and a port from that range could meanwhile
-    be handed to any other socket (a client connection, a server on port 0).
-    """
-    low = _ephemeral_range_start()
-    floor = max(1024, min(20000, low - 2000))
-    span = max(0, low - 1 - floor)
-    for _ in range(200):
-        port = secrets.randbelow(span) + floor if span else _any_free_port()
-        if port < 65535 and _port_free(port) and _port_free(port + 1):
-            return port
-    raise PcscdStartError("no two consecutive free TCP ports on loopback; free some ports")
-
-
-def _any_free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _ephemeral_range_start() -> int:
-    """The first port the kernel hands out for port 0 (Linux's default is 32768)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+    """A TCP port ``p`` such that ``p`` and ``p + 1`` (vpcd's two slots, on every
+    interface) are free and stay free for the session (see ``xcapki.testing.ports``)."""
+    return unused_port(consecutive=2, host="0.0.0.0")  # noqa: S104 - vpcd binds all interfaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,15 +208,6 @@ class PrivatePcscd:
         log_tail = self.log_path.read_text(errors="replace")[-2000:]
         self.stop()
         raise PcscdStartError(f"private pcscd did not become ready; its log ends:\n{log_tail}")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("0.0.0.0", port))  # noqa: S104 - vpcd itself binds all interfaces
-        except OSError:
-            return False
-    return True
 
 
 def _daemon_honours_socket_env() -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import socket
 import string
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from xcapki.crypto import oids
 from xcapki.crypto.authority import Authority
 from xcapki.testing.errors import TestingError
 from xcapki.testing.keys import KeyAlgorithm, PrivateKey, read_private_key, write_private_key
+from xcapki.testing.ports import unused_port
 from xcapki.testing.profile_extension import CardIdentity, subject_directory_attributes
 from xcapki.testing.revocation_index import RevocationIndex, RevocationReason
 
@@ -45,13 +45,6 @@ _DEFAULT_SUBJECT_CLASS = {
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _serial() -> int:
@@ -223,8 +216,8 @@ class TestPki:
         (directory / "published").mkdir()
         names = [ROOT_NAME, *(authority.name.lower() for authority in authorities)]
         manifest = {
-            "crl_port": _free_port(),
-            "ocsp_ports": {name: _free_port() for name in names},
+            "crl_port": unused_port(),
+            "ocsp_ports": {name: unused_port() for name in names},
             "authorities": [authority.name for authority in authorities],
             "cards": [],
         }

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
 from xcapki.testing.errors import TestingError, ToolMissingError
+from xcapki.testing.ports import unused_port
 
 if TYPE_CHECKING:
     import redis
@@ -61,13 +61,6 @@ def _binary() -> str | None:
     return shutil.which("redis-server") or shutil.which("redis-server", path="/usr/bin:/usr/sbin")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK_HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _wait_until(what: str, condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -91,7 +84,7 @@ class LocalRedisServer:
         self, directory: Path, *, port: int | None = None, settings: Sequence[str] = ()
     ) -> None:
         self.directory = directory
-        self.port = port if port is not None else _free_port()
+        self.port = port if port is not None else unused_port()
         self.settings = tuple(settings)
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -243,7 +236,7 @@ class LocalRedisCluster(_Topology):
     def __init__(self, directory: Path, *, settings: Sequence[str] = ()) -> None:
         super().__init__()
         for index in range(6):
-            bus = _free_port()
+            bus = unused_port()
             self.servers.append(
                 LocalRedisServer(
                     directory / f"node{index}",
