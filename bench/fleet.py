@@ -57,6 +57,7 @@ from xcapki.login import (
 from xcapki.login.challenge import session_digest
 from xcapki.login.redis_store import RedisChallengeStore
 from xcapki.testing import CardSpec, TestPki, serve_pki
+from xcapki.testing.ports import unused_port
 from xcapki.testing.redis_servers import LocalRedisCluster, LocalRedisSentinel, LocalRedisServer
 
 ORIGIN = "https://portal.example.tw"
@@ -134,18 +135,11 @@ def create_app() -> Any:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Fleet:
     """uvicorn with ``workers`` processes on a free loopback port, stopped by PID."""
 
     def __init__(self, config: dict[str, Any], workers: int) -> None:
-        self.port = _free_port()
+        self.port = unused_port()
         env = dict(os.environ, **{CONFIG_VARIABLE: json.dumps(config)})
         command = [
             sys.executable, "-m", "uvicorn", "fleet:create_app", "--factory",

@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ import httpx
 from xcapki.algorithms import HashAlgorithm, SignatureScheme
 from xcapki.crypto.authority import Authority
 from xcapki.testing import CardSpec, TestPki, VirtualCard, provision_softhsm_card, softhsm_config
+from xcapki.testing.ports import unused_port
 from xcapki.token import TokenSelector, load_module, login
 
 ORIGIN = "https://bench.example.gov.tw"
@@ -51,12 +51,6 @@ from xcapki.service import ServiceConfig, run_service
 run_service(ServiceConfig(port=int(sys.argv[1]), module_path=Path(sys.argv[2]),
                           trust_list_path=Path(sys.argv[3])))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -240,7 +234,7 @@ def main() -> None:
         )
         trust = root / "trusted-origins.json"
         trust.write_text(json.dumps({"origins": [ORIGIN]}))
-        port = _free_port()
+        port = unused_port()
         server = subprocess.Popen(
             [sys.executable, "-c", _SERVER, str(port), str(card.module_path), str(trust)],
             env={**os.environ},

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import subprocess
 import time
 import urllib.request
@@ -62,13 +61,6 @@ class CardDesk:
 
     portal_url: str
     service_url: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for_service(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -29,7 +29,6 @@ from browser_kit import (
     XCA_FIRM,
     CardDesk,
     Portal,
-    free_port,
     wait_for_service,
 )
 
@@ -46,6 +45,7 @@ from xcapki.testing import (
     provision_softhsm_card,
     softhsm_config,
 )
+from xcapki.testing.ports import unused_port
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def desks(
             (config_home / "xcapki" / "trusted-origins.json").write_text(
                 json.dumps({"origins": [portal_url]})
             )
-            port = free_port()
+            port = unused_port()
             environment = {
                 **os.environ,
                 "SOFTHSM2_CONF": str(conf),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xcapki.testing import CardSpec, TestPki, VirtualCard, provision_softhsm_card, softhsm_config
+from xcapki.testing.ports import unused_port
 
 PAGES = Path(__file__).resolve().parent / "pages"
 HIPKI_PORT = "61161"
@@ -40,14 +41,6 @@ class HipkiDesk:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -96,7 +89,7 @@ def xcapki_serve(
     config_home = root / "config"
     (config_home / "xcapki").mkdir(parents=True)
     trust_file = config_home / "xcapki" / "trusted-origins.json"
-    port = free_port()
+    port = unused_port()
     environment = {
         **os.environ,
         "SOFTHSM2_CONF": str(conf),

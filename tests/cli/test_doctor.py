@@ -38,20 +38,15 @@ from xcapki.testing import (
     softhsm_config,
 )
 from xcapki.testing.errors import TestingError
+from xcapki.testing.ports import unused_port
 
 _BASE = ("doctor", "--no-pcsc", "--json", "--quiet", "--timeout", "3")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _doctor(
     *extra: str, env: dict[str, str] | None = None, lang: str = "en"
 ) -> tuple[int, dict[str, dict[str, Any]]]:
-    result = run_cli(*_BASE, "--service-port", str(_free_port()), "--lang", lang, *extra, env=env)
+    result = run_cli(*_BASE, "--service-port", str(unused_port()), "--lang", lang, *extra, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     document = result.json()
     assert [c["id"] for c in document["checks"]] == [
@@ -369,7 +364,7 @@ def test_bad_and_refusing_proxies(http_server: http.server.ThreadingHTTPServer) 
     _, invalid = _doctor(*_NETWORK, "--portal-url", url, env={"HTTP_PROXY": "http://:0"})
     assert invalid["proxy"]["verdict"] == "fail"
     assert "HTTP_PROXY" in invalid["proxy"]["message"]
-    closed = _free_port()
+    closed = unused_port()
     proxy = f"http://user:secret@127.0.0.1:{closed}"
     _, refused = _doctor(*_NETWORK, "--portal-url", url, env={"HTTP_PROXY": proxy})
     assert refused["proxy"]["verdict"] == "pass"

@@ -15,6 +15,7 @@ from cli_helpers import PIN_VARIABLE, run_cli
 
 from xcapki.cli.exit_codes import ExitCode
 from xcapki.testing import StandardCards
+from xcapki.testing.ports import unused_port
 
 pytestmark = pytest.mark.softhsm
 
@@ -80,18 +81,12 @@ def test_virtual_card_rejects_a_pin_a_card_cannot_hold(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_answers_as_hipki_and_doctor_recognises_it(
     softhsm_cards: StandardCards, tmp_path: Path
 ) -> None:
     pytest.importorskip("uvicorn", reason="xcapki serve needs the service extra (uvicorn)")
     card = softhsm_cards.xca
-    port = _free_port()
+    port = unused_port()
     env = {**os.environ, **card.environment, "XDG_CONFIG_HOME": str(tmp_path)}
     server = subprocess.Popen(
         [
@@ -144,7 +139,7 @@ def test_serve_answers_as_hipki_and_doctor_recognises_it(
 
 def test_serve_refuses_a_non_loopback_host() -> None:
     pytest.importorskip("uvicorn", reason="xcapki serve needs the service extra (uvicorn)")
-    result = run_cli("serve", "--host", "0.0.0.0", "--port", str(_free_port()))  # noqa: S104
+    result = run_cli("serve", "--host", "0.0.0.0", "--port", str(unused_port()))  # noqa: S104
     assert result.code == ExitCode.SERVICE
     assert "loopback" in result.stderr
 
@@ -152,7 +147,7 @@ def test_serve_refuses_a_non_loopback_host() -> None:
 @pytest.mark.parametrize("mode", ["page", "local"])
 def test_serve_refuses_spend_final_try_saying_why(mode: str) -> None:
     pytest.importorskip("uvicorn", reason="xcapki serve needs the service extra (uvicorn)")
-    port = str(_free_port())
+    port = str(unused_port())
     result = run_cli("serve", "--spend-final-try", "--pin-mode", mode, "--port", port)
     assert result.code == ExitCode.SERVICE
     assert "--spend-final-try does not apply to serve" in result.stderr

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from login_helpers import ORIGIN, SettableClock, free_port
+from login_helpers import ORIGIN, SettableClock
 
 from xcapki.crypto.trust import TrustStore
 from xcapki.crypto.validation import RevocationMode
 from xcapki.login import LoginPolicy, PortalLogin
 from xcapki.login.stores import ChallengeStore
 from xcapki.testing import PkiServices, StandardCards, TestPki
+from xcapki.testing.ports import unused_port
 from xcapki.token import TokenSelector, TokenSession, load_module, login
 
 
@@ -87,7 +88,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import redis
 
     directory: Path = tmp_path_factory.mktemp("redis")
-    port = free_port()
+    port = unused_port()
     command = [
         binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--dir", str(directory),

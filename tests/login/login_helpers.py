@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from xcapki.crypto.authority import Authority
 from xcapki.crypto.key_signer import KeySigner
 from xcapki.testing import IssuedKey, TestPki, VirtualCard
 from xcapki.testing.keys import KeyAlgorithm
+from xcapki.testing.ports import unused_port
 
 ORIGIN = "https://portal.example.tw"
 SESSION = "browser-session-7f3a9c1e5b2d4f60a8c3e1b9d7f5a2c4"
@@ -56,17 +56,9 @@ class MismatchedSigner:
         return self.signing_card.sign(data, hash_algorithm=hash_algorithm, scheme=scheme)
 
 
-def free_port() -> int:
-    """A loopback TCP port nobody listens on (at the moment of asking)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def dead_url() -> str:
     """An http URL on a loopback port nobody listens on."""
-    return f"http://127.0.0.1:{free_port()}/"
+    return f"http://127.0.0.1:{unused_port()}/"
 
 
 def reissued_signer(pki: TestPki, template: x509.Certificate, **changes: Any) -> KeySigner:

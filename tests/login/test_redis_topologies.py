@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
-from login_helpers import ORIGIN, SESSION, card_signer, free_port
+from login_helpers import ORIGIN, SESSION, card_signer
 from redis_topology_helpers import StoreSpec, open_store, raw_client, verify_all_on
 
 from xcapki.crypto.validation import RevocationMode
@@ -40,6 +40,7 @@ from xcapki.login import (
 )
 from xcapki.login.redis_store import RedisChallengeStore
 from xcapki.testing import PkiServices, StandardCards, TestPki
+from xcapki.testing.ports import unused_port
 from xcapki.testing.redis_servers import (
     LocalRedisCluster,
     LocalRedisSentinel,
@@ -186,7 +187,7 @@ def test_verifier_processes_share_each_topology(
 
 
 def test_a_store_on_unreachable_topologies_is_a_store_error() -> None:
-    nobody = [("127.0.0.1", free_port())]
+    nobody = [("127.0.0.1", unused_port())]
     with pytest.raises(ChallengeStoreError):
         RedisChallengeStore.for_cluster(nobody, timeout=dt.timedelta(milliseconds=300))
     store = RedisChallengeStore.for_sentinel(

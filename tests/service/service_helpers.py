@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import socket
 import threading
 import time
 import warnings
@@ -15,6 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 import uvicorn
+
+from xcapki.testing.ports import unused_port
 
 # Starlette 1.x suggests a fork of httpx for its TestClient; httpx itself works unchanged.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -78,12 +79,6 @@ def approve_in_popup(
     return answer_popup(client, popup_ticket(page.text), answer)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LiveService:
     base_url: str
@@ -92,7 +87,7 @@ class LiveService:
 
 def serve(config: ServiceConfig) -> Iterator[LiveService]:
     """Run the service under real uvicorn in a thread until the generator is closed."""
-    config = dataclasses.replace(config, port=free_port())
+    config = dataclasses.replace(config, port=unused_port())
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(config),

@@ -28,11 +28,12 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from service_helpers import TRUSTED, free_port, sign_form, sign_package
+from service_helpers import TRUSTED, sign_form, sign_package
 
 from xcapki.service import HipkiCode, ServiceConfig, ServiceLimits
 from xcapki.service.runner import uvicorn_config
 from xcapki.testing import StandardCards, VirtualCard
+from xcapki.testing.ports import unused_port
 
 pytestmark = pytest.mark.softhsm
 
@@ -59,7 +60,7 @@ def limited_service(
     trust.parent.mkdir(parents=True)
     trust.write_text(json.dumps({"origins": [TRUSTED.removeprefix("https://")]}))
     card = softhsm_cards.xca
-    port = free_port()
+    port = unused_port()
 
     def limit_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
@@ -162,7 +163,7 @@ def _small_limits(
     trust = tmp_path / "trusted-origins.json"
     trust.write_text(json.dumps({"origins": [site.removeprefix("https://") for site in trusted]}))
     return ServiceConfig(
-        port=free_port(),
+        port=unused_port(),
         module_path=cards.xca.module_path,
         trust_list_path=trust,
         limits=ServiceLimits(

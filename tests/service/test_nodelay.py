@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from xcapki.demo.servers import BackgroundServer, bind_loopback
+from xcapki.testing.ports import unused_port
 
 INSPECTOR = """
 import os
@@ -51,13 +52,6 @@ async def app(scope, receive, send):
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _states(port: int, count: int) -> set[str]:
     """What the server saw on ``count`` fresh connections."""
     seen = set()
@@ -79,7 +73,7 @@ def inspector_dir(tmp_path: Path) -> Path:
 
 @contextmanager
 def _workers(app_dir: Path, *extra: str) -> Iterator[int]:
-    port = _free_port()
+    port = unused_port()
     command = [
         sys.executable, "-m", "uvicorn", "inspector:app", "--app-dir", str(app_dir),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "2",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,14 +36,9 @@ from xcapki.testing import (
     provision_softhsm_card,
     softhsm_config,
 )
+from xcapki.testing.ports import unused_port
 
 pytestmark = pytest.mark.softhsm
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -62,7 +56,7 @@ def service(card: VirtualCard, tmp_path: Path) -> Iterator[httpx.Client]:
     trust = tmp_path / "config" / "xcapki" / "trusted-origins.json"
     trust.parent.mkdir(parents=True)
     trust.write_text(json.dumps({"origins": [TRUSTED.removeprefix("https://")]}))
-    port = _free_port()
+    port = unused_port()
     command = [sys.executable, "-m", "xcapki", "serve", "--port", str(port)]
     command += ["--module", str(card.module_path)]
     if os.geteuid() == 0:
